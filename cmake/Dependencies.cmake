@@ -1,0 +1,40 @@
+# Every dependency is a Debian 12 package; ./run deps installs them.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(CURL REQUIRED)
+find_package(PahoMqttCpp REQUIRED)
+find_package(websocketpp REQUIRED)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(LIBMODBUS REQUIRED IMPORTED_TARGET libmodbus)
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+if(HEMD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+
+# Each library under drivers/ and the test folders is picked up by itself, so adding a driver or a test area
+# needs no edit of a shared CMake file.
+function(hemd_add_subdirectories parent)
+  file(GLOB children LIST_DIRECTORIES true RELATIVE ${parent} ${parent}/*)
+  list(SORT children)
+  foreach(child IN LISTS children)
+    if(IS_DIRECTORY ${parent}/${child} AND EXISTS ${parent}/${child}/CMakeLists.txt)
+      add_subdirectory(${parent}/${child})
+    endif()
+  endforeach()
+endfunction()
+
+# hemd_test(NAME SOURCES ... LIBS ... [LABELS ...]): one GoogleTest executable registered with CTest.
+function(hemd_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
+  target_compile_definitions(${name} PRIVATE
+    HEMD_SOURCE_DIR="${PROJECT_SOURCE_DIR}" HEMD_BINARY="$<TARGET_FILE:hemd>")
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT 600)
+endfunction()

@@ -1,0 +1,156 @@
+#pragma once
+// The resolved configuration: what /etc/hemd/hemd.yaml says, validated, with defaults filled in.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "strategies/site.h"
+
+namespace hemd::config {
+
+enum class LogLevel { error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
+
+struct Site {
+  std::string name = "home";
+  double main_fuse_a = 25;
+  int phases = 3;
+  double voltage_v = 230;
+  double safe_current_a = 6;     // per charger, when hemd cannot trust its data
+  std::string sharing = "fair";  // fair | priority | departure
+};
+
+struct Serial {
+  std::string device;
+  int baud = 9600;
+  char parity = 'N';
+  int data_bits = 8;
+  int stop_bits = 1;
+};
+
+struct Meter {
+  std::string name;
+  std::string role;       // pv | grid
+  std::string device;     // "sunspec" or the name of a register map (config/devices/<name>.yaml)
+  std::string transport;  // tcp | rtu
+  std::string host;
+  int port = 502;
+  Serial serial;
+  int unit = 1;
+  int timeout_ms = 500;
+  double stale_after_s = 5;
+  int line = 0;  // where it was defined, for messages from the driver
+};
+
+struct Charger {
+  std::string id;
+  std::string ocpp_version = "1.6";  // 1.6 | 2.0.1
+  std::string password;              // secret
+  double min_current_a = 6;
+  double max_current_a = 16;
+  int phases = 3;
+  int phase_offset = 0;  // grid phase wired to the charger's L1: 0 = L1, 1 = L2, 2 = L3
+  int priority = 0;
+  ChargeMode mode = ChargeMode::pv;
+  std::optional<double> safe_current_a;  // defaults to site.safe_current_a
+  std::string profile;                   // quirk profile from config/chargers/, empty = detect
+};
+
+struct Circuit {
+  std::string name;
+  double fuse_a = 16;
+  std::vector<std::string> chargers;
+};
+
+struct Prices {
+  bool enabled = true;
+  std::string area = "DK1";
+  std::string provider = "energidataservice";  // energidataservice | fixed | entsoe
+  std::string base_url = "https://api.energidataservice.dk";
+  std::string entsoe_token;  // secret
+  double supplier_markup_dkk_kwh = 0.0;
+  double export_fee_dkk_kwh = 0.0;
+  double vat = 0.25;
+  std::string grid_company_gln;
+  std::vector<std::string> grid_tariff_codes;
+  double fixed_price_dkk_kwh = 2.5;  // provider fixed
+  bool hourly_mean = false;          // for meters still settled per hour
+};
+
+struct Mqtt {
+  bool enabled = false;
+  std::string host = "localhost";
+  int port = 1883;
+  std::string username;
+  std::string password;  // secret
+  std::string client_id = "hemd";
+  std::string topic_prefix = "hemd/";
+  std::string discovery_prefix = "homeassistant";
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
+
+struct Ocpp {
+  bool enabled = true;
+  std::string listen_address = "0.0.0.0";
+  int port = 8887;
+  std::string path = "/ocpp";
+  std::string authorize = "free";  // free | list
+  std::vector<std::string> id_tags;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
+
+struct Storage {
+  std::string path = "/var/lib/hemd/hemd.db";
+  int retention_days = 400;
+  int measurement_interval_s = 60;
+};
+
+struct Control {
+  int interval_ms = 1000;
+  double enable_delay_s = 60;
+  double disable_delay_s = 180;
+  double stop_import_w = 300;
+  double fuse_margin_a = 0.5;
+};
+
+struct Config {
+  std::string file;  // where it was read from
+  Site site;
+  std::vector<Meter> meters;
+  std::vector<Charger> chargers;
+  std::vector<Circuit> circuits;
+  Prices prices;
+  Mqtt mqtt;
+  Ocpp ocpp;
+  Storage storage;
+  Control control;
+  LogLevel log_level = LogLevel::info;
+};
+
+struct Error {
+  std::string file;
+  int line = 0;         // 1-based
+  int column = 0;       // 1-based
+  std::string key;      // dotted key path, e.g. chargers[1].max_current_a
+  std::string message;  // what was found and what is expected
+  std::string to_string() const;
+};
+
+struct LoadResult {
+  std::optional<Config> config;  // set only when there are no errors
+  std::vector<Error> errors;
+};
+
+// Reads and validates a config file; every error is reported, not only the first.
+LoadResult load_file(const std::string& path);
+// Same, from text (for tests and for reloading); `file` names it in messages.
+LoadResult load_string(const std::string& text, const std::string& file);
+
+// The resolved config as YAML, with every secret masked.
+std::string to_yaml(const Config& c);
+const char* to_string(LogLevel l);
+
+}  // namespace hemd::config

@@ -1,0 +1,254 @@
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/reader.h"
+
+namespace hemd::config {
+
+namespace {
+
+const std::vector<std::string> log_levels = {"error", "warning", "notice", "info", "debug"};
+
+void read_site(MapReader& m, Site& s) {
+  m.text("name", s.name);
+  m.number("main_fuse_a", s.main_fuse_a, 6, 250, "A per phase", true);
+  m.integer("phases", s.phases, 1, 3);
+  if (s.phases == 2) m.reader().error(m.mark("phases"), m.path("phases"), "found 2, expected 1 or 3");
+  m.number("voltage_v", s.voltage_v, 100, 260, "V (phase to neutral)");
+  m.number("safe_current_a", s.safe_current_a, 0, 32, "A");
+  m.choice("sharing", s.sharing, {"fair", "priority", "departure"});
+}
+
+void read_meter(MapReader& m, Meter& meter) {
+  meter.line = m.mark().line + 1;
+  m.text("name", meter.name, true);
+  m.choice("role", meter.role, {"pv", "grid"});
+  if (!m.has("role")) m.reader().error(m.mark(), m.path("role"), "missing, expected one of: pv, grid");
+  m.text("device", meter.device, true);
+  meter.transport = "tcp";
+  m.choice("transport", meter.transport, {"tcp", "rtu"});
+  m.text("host", meter.host);
+  m.integer("port", meter.port, 1, 65535);
+  m.integer("unit", meter.unit, 0, 255);
+  m.integer("timeout_ms", meter.timeout_ms, 50, 10000);
+  m.number("stale_after_s", meter.stale_after_s, 1, 3600, "s");
+  m.map("serial", [&](MapReader& s) {
+    s.text("device", meter.serial.device, true);
+    s.integer("baud", meter.serial.baud, 1200, 115200);
+    std::string parity(1, meter.serial.parity);
+    s.choice("parity", parity, {"N", "E", "O"});
+    meter.serial.parity = parity[0];
+    s.integer("data_bits", meter.serial.data_bits, 7, 8);
+    s.integer("stop_bits", meter.serial.stop_bits, 1, 2);
+  });
+  if (meter.transport == "tcp" && meter.host.empty())
+    m.reader().error(m.mark(), m.path("host"),
+                     "missing, expected the device's host name or address (transport tcp)");
+  if (meter.transport == "rtu" && meter.serial.device.empty())
+    m.reader().error(m.mark(), m.path("serial.device"),
+                     "missing, expected a serial device such as /dev/ttyUSB0 (transport rtu)");
+}
+
+void read_charger(MapReader& m, Charger& c) {
+  m.text("id", c.id, true);
+  m.choice("ocpp_version", c.ocpp_version, {"1.6", "2.0.1"});
+  m.text("password", c.password);
+  m.number("min_current_a", c.min_current_a, 6, 32, "A");
+  m.number("max_current_a", c.max_current_a, 6, 80, "A");
+  m.integer("phases", c.phases, 1, 3);
+  if (c.phases == 2) m.reader().error(m.mark("phases"), m.path("phases"), "found 2, expected 1 or 3");
+  m.integer("phase_offset", c.phase_offset, 0, 2);
+  m.integer("priority", c.priority, 0, 100);
+  std::string mode = to_string(c.mode);
+  m.choice("mode", mode, {"off", "now", "minpv", "pv", "smart"});
+  c.mode = *charge_mode_from_string(mode);
+  if (m.has("safe_current_a")) {
+    double v = 0;
+    m.number("safe_current_a", v, 0, 32, "A");
+    c.safe_current_a = v;
+  }
+  m.text("profile", c.profile);
+  if (c.min_current_a > c.max_current_a)
+    m.reader().error(
+        m.mark("min_current_a"), m.path("min_current_a"),
+        fmt::format("found {} A above max_current_a {} A, expected min_current_a <= max_current_a",
+                    c.min_current_a, c.max_current_a));
+}
+
+void read_prices(MapReader& m, Prices& p) {
+  m.boolean("enabled", p.enabled);
+  m.choice("area", p.area, {"DK1", "DK2", "SE3", "SE4", "NO2", "DE-LU", "NL", "FI"});
+  m.choice("provider", p.provider, {"energidataservice", "fixed", "entsoe"});
+  m.text("base_url", p.base_url);
+  m.text("entsoe_token", p.entsoe_token);
+  m.number("supplier_markup_dkk_kwh", p.supplier_markup_dkk_kwh, -5, 5, "DKK/kWh");
+  m.number("export_fee_dkk_kwh", p.export_fee_dkk_kwh, 0, 5, "DKK/kWh");
+  m.number("vat", p.vat, 0, 1, "fraction (0.25 = 25 %)");
+  m.text("grid_company_gln", p.grid_company_gln);
+  m.text_list("grid_tariff_codes", p.grid_tariff_codes);
+  m.number("fixed_price_dkk_kwh", p.fixed_price_dkk_kwh, 0, 20, "DKK/kWh");
+  m.boolean("hourly_mean", p.hourly_mean);
+  if (p.provider == "entsoe" && p.entsoe_token.empty())
+    m.reader().error(m.mark(), m.path("entsoe_token"),
+                     "missing, expected the ENTSO-E API token (provider entsoe)");
+}
+
+void read_mqtt(MapReader& m, Mqtt& q) {
+  m.boolean("enabled", q.enabled);
+  m.text("host", q.host);
+  m.integer("port", q.port, 1, 65535);
+  m.text("username", q.username);
+  m.text("password", q.password);
+  m.text("client_id", q.client_id);
+  m.text("topic_prefix", q.topic_prefix);
+  m.text("discovery_prefix", q.discovery_prefix);
+  m.map("tls", [&](MapReader& t) {
+    t.text("ca_file", q.tls_ca_file, true);
+    t.text("cert_file", q.tls_cert_file);
+    t.text("key_file", q.tls_key_file);
+    if (q.tls_cert_file.empty() != q.tls_key_file.empty())
+      t.reader().error(t.mark(), t.path("key_file"), "expected cert_file and key_file together, or neither");
+  });
+  if (!q.topic_prefix.empty() && q.topic_prefix.back() != '/') q.topic_prefix += '/';
+}
+
+void read_ocpp(MapReader& m, Ocpp& o) {
+  m.boolean("enabled", o.enabled);
+  m.text("listen_address", o.listen_address);
+  m.integer("port", o.port, 1, 65535);
+  m.text("path", o.path);
+  if (o.path.empty() || o.path[0] != '/')
+    m.reader().error(m.mark("path"), m.path("path"),
+                     fmt::format("found '{}', expected a path starting with /", o.path));
+  m.choice("authorize", o.authorize, {"free", "list"});
+  m.text_list("id_tags", o.id_tags);
+  m.text("tls_cert_file", o.tls_cert_file);
+  m.text("tls_key_file", o.tls_key_file);
+  if (o.authorize == "list" && o.id_tags.empty())
+    m.reader().error(m.mark(), m.path("id_tags"), "missing, expected at least one idTag (authorize: list)");
+}
+
+void read_storage(MapReader& m, Storage& s) {
+  m.text("path", s.path);
+  m.integer("retention_days", s.retention_days, 1, 36500);
+  m.integer("measurement_interval_s", s.measurement_interval_s, 1, 3600);
+}
+
+void read_control(MapReader& m, Control& c) {
+  m.integer("interval_ms", c.interval_ms, 100, 60000);
+  m.number("enable_delay_s", c.enable_delay_s, 0, 3600, "s");
+  m.number("disable_delay_s", c.disable_delay_s, 0, 3600, "s");
+  m.number("stop_import_w", c.stop_import_w, 0, 50000, "W");
+  m.number("fuse_margin_a", c.fuse_margin_a, 0, 20, "A");
+}
+
+void check_references(Reader& r, MapReader& top, Config& c) {
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < c.chargers.size(); ++i) {
+    if (!ids.insert(c.chargers[i].id).second)
+      r.error(top.mark("chargers"), fmt::format("chargers[{}].id", i),
+              fmt::format("found '{}' twice, expected each charger id once", c.chargers[i].id));
+    if (c.chargers[i].phases > c.site.phases)
+      r.error(
+          top.mark("chargers"), fmt::format("chargers[{}].phases", i),
+          fmt::format("found {}, expected at most site.phases ({})", c.chargers[i].phases, c.site.phases));
+  }
+  std::set<std::string> names;
+  int grid_meters = 0;
+  for (std::size_t i = 0; i < c.meters.size(); ++i) {
+    if (!names.insert(c.meters[i].name).second)
+      r.error(top.mark("meters"), fmt::format("meters[{}].name", i),
+              fmt::format("found '{}' twice, expected each meter name once", c.meters[i].name));
+    if (c.meters[i].role == "grid") ++grid_meters;
+  }
+  if (grid_meters > 1)
+    r.error(top.mark("meters"), "meters",
+            fmt::format("found {} grid meters, expected at most one", grid_meters));
+  std::vector<std::string> id_list(ids.begin(), ids.end());
+  for (std::size_t i = 0; i < c.circuits.size(); ++i) {
+    const auto& circuit = c.circuits[i];
+    if (circuit.fuse_a > c.site.main_fuse_a)
+      r.error(top.mark("circuits"), fmt::format("circuits[{}].fuse_a", i),
+              fmt::format("found {} A, expected at most site.main_fuse_a ({} A)", circuit.fuse_a,
+                          c.site.main_fuse_a));
+    for (std::size_t j = 0; j < circuit.chargers.size(); ++j) {
+      const std::string& id = circuit.chargers[j];
+      if (ids.count(id)) continue;
+      std::string msg = fmt::format("found '{}', expected the id of a charger in chargers", id);
+      if (auto near = did_you_mean(id, id_list); !near.empty())
+        msg += fmt::format(" (did you mean '{}'?)", near);
+      r.error(top.mark("circuits"), fmt::format("circuits[{}].chargers[{}]", i, j), msg);
+    }
+  }
+}
+
+}  // namespace
+
+LoadResult load_string(const std::string& text, const std::string& file) {
+  LoadResult result;
+  Reader r(file, result.errors);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    r.error(e.mark, "", "not valid YAML: " + e.msg);
+    return result;
+  }
+  if (!root.IsDefined() || root.IsNull()) {
+    r.error(YAML::Mark(), "", "the file is empty, expected at least a site: section");
+    return result;
+  }
+  Config c;
+  c.file = file;
+  {
+    MapReader top(r, root, "", root.Mark());
+    if (!top.has("site")) r.error(top.mark(), "site", "missing, expected the site section with main_fuse_a");
+    top.map("site", [&](MapReader& m) { read_site(m, c.site); });
+    top.list("meters", [&](MapReader& m, int) { read_meter(m, c.meters.emplace_back()); });
+    top.list("chargers", [&](MapReader& m, int) { read_charger(m, c.chargers.emplace_back()); });
+    top.list("circuits", [&](MapReader& m, int) {
+      auto& circuit = c.circuits.emplace_back();
+      m.text("name", circuit.name, true);
+      m.number("fuse_a", circuit.fuse_a, 6, 250, "A per phase", true);
+      m.text_list("chargers", circuit.chargers);
+    });
+    top.map("prices", [&](MapReader& m) { read_prices(m, c.prices); });
+    top.map("mqtt", [&](MapReader& m) { read_mqtt(m, c.mqtt); });
+    top.map("ocpp", [&](MapReader& m) { read_ocpp(m, c.ocpp); });
+    top.map("storage", [&](MapReader& m) { read_storage(m, c.storage); });
+    top.map("control", [&](MapReader& m) { read_control(m, c.control); });
+    std::string level = to_string(c.log_level);
+    top.choice("log_level", level, log_levels);
+    for (std::size_t i = 0; i < log_levels.size(); ++i)
+      if (level == log_levels[i]) c.log_level = static_cast<LogLevel>(i + 3);
+    check_references(r, top, c);
+  }
+  for (auto& ch : c.chargers)
+    if (!ch.safe_current_a) ch.safe_current_a = c.site.safe_current_a;
+  if (result.errors.empty()) result.config = std::move(c);
+  return result;
+}
+
+LoadResult load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    LoadResult result;
+    result.errors.push_back(
+        Error{path, 0, 0, "", "cannot open the file: " + std::string(std::strerror(errno))});
+    return result;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return load_string(ss.str(), path);
+}
+
+const char* to_string(LogLevel l) {
+  return log_levels[static_cast<int>(l) - 3].c_str();
+}
+
+}  // namespace hemd::config

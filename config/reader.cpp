@@ -1,0 +1,274 @@
+#include "config/reader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace hemd::config {
+
+std::string Error::to_string() const {
+  return fmt::format("{}:{}:{}: {}: {}", file, line, column, key.empty() ? "(top level)" : key, message);
+}
+
+void Reader::error(const YAML::Mark& mark, const std::string& key, const std::string& message) {
+  errors_.push_back(Error{file_, mark.line + 1, mark.column + 1, key, message});
+}
+
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string show(const YAML::Node& n) {
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a mapping";
+  return "nothing";
+}
+
+}  // namespace
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_d) best = c, best_d = d;
+  }
+  return best;
+}
+
+std::string expand_env(const std::string& text, std::string& missing) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t open = text.find("${", i);
+    const std::size_t close = open == std::string::npos ? open : text.find('}', open);
+    if (close == std::string::npos) {
+      out += text.substr(i);
+      break;
+    }
+    out += text.substr(i, open - i);
+    std::string name = text.substr(open + 2, close - open - 2);
+    std::string fallback;
+    bool has_fallback = false;
+    if (auto d = name.find(":-"); d != std::string::npos) {
+      fallback = name.substr(d + 2);
+      name = name.substr(0, d);
+      has_fallback = true;
+    }
+    if (const char* v = std::getenv(name.c_str()); v && *v) {
+      out += v;
+    } else if (has_fallback) {
+      out += fallback;
+    } else if (missing.empty()) {
+      missing = name;
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+MapReader::MapReader(Reader& r, YAML::Node node, std::string path, YAML::Mark parent_mark)
+    : r_(r), node_(node), path_(std::move(path)), mark_(parent_mark) {
+  if (!node_.IsDefined() || node_.IsNull()) return;
+  mark_ = node_.Mark();
+  if (!node_.IsMap()) {
+    r_.error(mark_, path_, fmt::format("found {}, expected a mapping of keys", show(node_)));
+    return;
+  }
+  valid_ = true;
+}
+
+MapReader::~MapReader() {
+  if (!valid_) return;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+    std::string msg = fmt::format("unknown key '{}'", key);
+    if (auto near = did_you_mean(key, known_); !near.empty())
+      msg += fmt::format(", did you mean '{}'?", near);
+    else
+      msg += fmt::format("; expected one of: {}", fmt::join(known_, ", "));
+    r_.error(it->first.Mark(), path(key), msg);
+  }
+}
+
+std::string MapReader::path(const std::string& key) const {
+  return path_.empty() ? key : path_ + "." + key;
+}
+
+YAML::Node MapReader::get(const std::string& key) {
+  known_.push_back(key);
+  if (!valid_) return YAML::Node(YAML::NodeType::Undefined);
+  return node_[key];
+}
+
+bool MapReader::has(const std::string& key) {
+  const YAML::Node n = get(key);
+  return n.IsDefined() && !n.IsNull();
+}
+
+YAML::Mark MapReader::mark(const std::string& key) const {
+  if (valid_) {
+    const YAML::Node n = node_[key];
+    if (n.IsDefined()) return n.Mark();
+  }
+  return mark_;
+}
+
+bool MapReader::scalar(const std::string& key, const YAML::Node& n, const std::string& expected) {
+  if (n.IsScalar()) return true;
+  r_.error(n.Mark(), path(key), fmt::format("found {}, expected {}", show(n), expected));
+  return false;
+}
+
+void MapReader::number(const std::string& key, double& out, double min, double max, const char* unit,
+                       bool required) {
+  const YAML::Node n = get(key);
+  const std::string expected = fmt::format("a number in {} from {} to {}", unit, min, max);
+  if (!n.IsDefined() || n.IsNull()) {
+    if (required) r_.error(mark_, path(key), "missing, expected " + expected);
+    return;
+  }
+  if (!scalar(key, n, expected)) return;
+  double v = 0;
+  try {
+    std::size_t used = 0;
+    v = std::stod(n.Scalar(), &used);
+    if (used != n.Scalar().size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    r_.error(n.Mark(), path(key), fmt::format("found {}, expected {}", show(n), expected));
+    return;
+  }
+  if (v < min || v > max) {
+    r_.error(n.Mark(), path(key), fmt::format("found {}, expected {}", n.Scalar(), expected));
+    return;
+  }
+  out = v;
+}
+
+void MapReader::integer(const std::string& key, int& out, int min, int max, bool required) {
+  const YAML::Node n = get(key);
+  const std::string expected = fmt::format("a whole number from {} to {}", min, max);
+  if (!n.IsDefined() || n.IsNull()) {
+    if (required) r_.error(mark_, path(key), "missing, expected " + expected);
+    return;
+  }
+  if (!scalar(key, n, expected)) return;
+  long v = 0;
+  try {
+    std::size_t used = 0;
+    v = std::stol(n.Scalar(), &used, 0);
+    if (used != n.Scalar().size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    r_.error(n.Mark(), path(key), fmt::format("found {}, expected {}", show(n), expected));
+    return;
+  }
+  if (v < min || v > max) {
+    r_.error(n.Mark(), path(key), fmt::format("found {}, expected {}", n.Scalar(), expected));
+    return;
+  }
+  out = static_cast<int>(v);
+}
+
+void MapReader::text(const std::string& key, std::string& out, bool required) {
+  const YAML::Node n = get(key);
+  if (!n.IsDefined() || n.IsNull()) {
+    if (required) r_.error(mark_, path(key), "missing, expected a text value");
+    return;
+  }
+  if (!scalar(key, n, "a text value")) return;
+  std::string missing;
+  std::string v = expand_env(n.Scalar(), missing);
+  if (!missing.empty()) {
+    r_.error(n.Mark(), path(key),
+             fmt::format("environment variable {} is not set, expected it to hold the value", missing));
+    return;
+  }
+  if (required && v.empty()) {
+    r_.error(n.Mark(), path(key), "found an empty value, expected a text value");
+    return;
+  }
+  out = v;
+}
+
+void MapReader::choice(const std::string& key, std::string& out, const std::vector<std::string>& allowed) {
+  const YAML::Node n = get(key);
+  if (!n.IsDefined() || n.IsNull()) return;
+  const std::string expected = fmt::format("one of: {}", fmt::join(allowed, ", "));
+  if (!scalar(key, n, expected)) return;
+  if (std::find(allowed.begin(), allowed.end(), n.Scalar()) == allowed.end()) {
+    std::string msg = fmt::format("found {}, expected {}", show(n), expected);
+    if (auto near = did_you_mean(n.Scalar(), allowed); !near.empty())
+      msg += fmt::format(" (did you mean '{}'?)", near);
+    r_.error(n.Mark(), path(key), msg);
+    return;
+  }
+  out = n.Scalar();
+}
+
+void MapReader::boolean(const std::string& key, bool& out) {
+  const YAML::Node n = get(key);
+  if (!n.IsDefined() || n.IsNull()) return;
+  if (!scalar(key, n, "true or false")) return;
+  bool v = false;
+  if (!YAML::convert<bool>::decode(n, v)) {
+    r_.error(n.Mark(), path(key), fmt::format("found {}, expected true or false", show(n)));
+    return;
+  }
+  out = v;
+}
+
+void MapReader::text_list(const std::string& key, std::vector<std::string>& out) {
+  const YAML::Node n = get(key);
+  if (!n.IsDefined() || n.IsNull()) return;
+  if (!n.IsSequence()) {
+    r_.error(n.Mark(), path(key), fmt::format("found {}, expected a list of text values", show(n)));
+    return;
+  }
+  out.clear();
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    if (!n[i].IsScalar()) {
+      r_.error(n[i].Mark(), fmt::format("{}[{}]", path(key), i),
+               fmt::format("found {}, expected a text value", show(n[i])));
+      continue;
+    }
+    out.push_back(n[i].Scalar());
+  }
+}
+
+void MapReader::map(const std::string& key, const std::function<void(MapReader&)>& each) {
+  const YAML::Node n = get(key);
+  if (!n.IsDefined() || n.IsNull()) return;  // an absent section keeps its defaults
+  MapReader child(r_, n, path(key), mark(key));
+  each(child);
+}
+
+void MapReader::list(const std::string& key, const std::function<void(MapReader&, int)>& each) {
+  const YAML::Node n = get(key);
+  if (!n.IsDefined() || n.IsNull()) return;
+  if (!n.IsSequence()) {
+    r_.error(n.Mark(), path(key), fmt::format("found {}, expected a list", show(n)));
+    return;
+  }
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    MapReader item(r_, n[i], fmt::format("{}[{}]", path(key), i), n[i].Mark());
+    each(item, static_cast<int>(i));
+  }
+}
+
+}  // namespace hemd::config

@@ -1,0 +1,66 @@
+#pragma once
+// Reads one YAML mapping at a time, records every key it was asked for, and turns whatever is wrong into an
+// Error with file, line, column, key path, what was found and what was expected. Unknown keys are reported
+// by finish() with a "did you mean" drawn from the keys that were asked for.
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace hemd::config {
+
+class Reader {
+ public:
+  Reader(std::string file, std::vector<Error>& errors) : file_(std::move(file)), errors_(errors) {}
+  void error(const YAML::Mark& mark, const std::string& key, const std::string& message);
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  std::vector<Error>& errors_;
+};
+
+class MapReader {
+ public:
+  MapReader(Reader& r, YAML::Node node, std::string path, YAML::Mark parent_mark);
+  ~MapReader();  // reports unknown keys
+  MapReader(const MapReader&) = delete;
+  MapReader& operator=(const MapReader&) = delete;
+
+  bool has(const std::string& key);
+  void number(const std::string& key, double& out, double min, double max, const char* unit,
+              bool required = false);
+  void integer(const std::string& key, int& out, int min, int max, bool required = false);
+  void text(const std::string& key, std::string& out, bool required = false);
+  void choice(const std::string& key, std::string& out, const std::vector<std::string>& allowed);
+  void boolean(const std::string& key, bool& out);
+  void text_list(const std::string& key, std::vector<std::string>& out);
+  void map(const std::string& key, const std::function<void(MapReader&)>& each);
+  void list(const std::string& key, const std::function<void(MapReader&, int index)>& each);
+
+  std::string path(const std::string& key) const;
+  YAML::Mark mark(const std::string& key) const;  // the key's value, or the map itself when absent
+  YAML::Mark mark() const { return mark_; }
+  Reader& reader() { return r_; }
+
+ private:
+  YAML::Node get(const std::string& key);
+  bool scalar(const std::string& key, const YAML::Node& n, const std::string& expected);
+
+  Reader& r_;
+  YAML::Node node_;
+  std::string path_;
+  YAML::Mark mark_;
+  std::vector<std::string> known_;
+  bool valid_ = false;
+};
+
+// Closest of `candidates` to `word`, or "" when nothing is close enough to be a likely typo.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+// Replaces ${NAME} and ${NAME:-default} with the environment; sets `missing` to an unset name.
+std::string expand_env(const std::string& text, std::string& missing);
+
+}  // namespace hemd::config

@@ -1,0 +1,139 @@
+#include "daemon/app.h"
+
+#include <fmt/format.h>
+
+#include "drivers/log/log.h"
+
+namespace hemd {
+
+ControlParams control_params(const config::Config& cfg) {
+  ControlParams p;
+  p.enable_delay_s = cfg.control.enable_delay_s;
+  p.disable_delay_s = cfg.control.disable_delay_s;
+  p.stop_import_w = cfg.control.stop_import_w;
+  p.fuse_margin_a = cfg.control.fuse_margin_a;
+  return p;
+}
+
+App::App(config::Config cfg) : cfg_(std::move(cfg)) {
+  storage::RecorderOptions options;
+  options.retention_days = cfg_.storage.retention_days;
+  recorder_ = std::make_unique<storage::Recorder>(storage::Database::open(cfg_.storage.path), options);
+}
+
+SiteSnapshot App::build_snapshot(TimeMs now) const {
+  SiteSnapshot s;
+  s.now = now;
+  s.limits = {cfg_.site.main_fuse_a, cfg_.site.phases, cfg_.site.voltage_v};
+  for (const auto& c : cfg_.chargers) {
+    ChargerState st;
+    st.id = c.id;
+    st.mode = c.mode;
+    st.min_current_a = c.min_current_a;
+    st.max_current_a = c.max_current_a;
+    st.phases = st.active_phases = c.phases;
+    st.phase_offset = c.phase_offset;
+    st.priority = c.priority;
+    st.safe_current_a = c.safe_current_a.value_or(cfg_.site.safe_current_a);
+    s.chargers.push_back(std::move(st));
+  }
+  // Nothing measured yet: every reading stays failed until a driver fills it.
+  for (auto* in : inputs_) in->fill(s);
+  return s;
+}
+
+const Decision& App::cycle(TimeMs now) {
+  apply_staged();
+  snapshot_ = build_snapshot(now);
+  decision_ = decide(snapshot_, control_params(cfg_), control_state_);
+  for (auto* out : outputs_) out->apply(decision_);
+  record(snapshot_, decision_);
+  return decision_;
+}
+
+void App::stage(config::Config cfg) {
+  std::lock_guard lock(staged_mutex_);
+  staged_ = std::move(cfg);
+}
+
+void App::apply_staged() {
+  std::optional<config::Config> next;
+  {
+    std::lock_guard lock(staged_mutex_);
+    next.swap(staged_);
+  }
+  if (!next) return;
+  if (next->storage.path != cfg_.storage.path)
+    log::notice("config: storage.path changed; it takes effect when hemd restarts");
+  if (next->ocpp.port != cfg_.ocpp.port || next->ocpp.listen_address != cfg_.ocpp.listen_address)
+    log::notice("config: the OCPP listener changed; it takes effect when hemd restarts");
+  next->storage = cfg_.storage;
+  cfg_ = std::move(*next);
+  log::set_level(static_cast<log::Level>(cfg_.log_level));
+  log::notice("config: reloaded {}", cfg_.file);
+}
+
+void App::record(const SiteSnapshot& s, const Decision& d) {
+  // One averaged row per measurement interval keeps a year of history in a few tens of MB.
+  auto& a = average_;
+  if (a.n == 0) a.since = s.now;
+  const double grid = s.grid.power_w.ok() ? s.grid.power_w.value : 0.0;
+  const double pv = s.pv_power_w.ok() ? s.pv_power_w.value : 0.0;
+  double cars = 0;
+  for (const auto& c : s.chargers) cars += c.power_w;
+  a.pv += pv;
+  a.grid += grid;
+  a.house += grid + pv - cars;
+  for (int ph = 0; ph < 3; ++ph) a.phase[ph] += s.grid.current_a[ph].value;
+  ++a.n;
+  if (s.now - a.since >= cfg_.storage.measurement_interval_s * 1000LL) {
+    const double n = a.n;
+    recorder_->submit(
+        {"INSERT INTO site_measurements VALUES (?,?,?,?,?,?,?)",
+         {a.since, a.pv / n, a.grid / n, a.house / n, a.phase[0] / n, a.phase[1] / n, a.phase[2] / n}});
+    for (const auto& c : s.chargers) {
+      const auto* cmd = d.for_charger(c.id);
+      recorder_->submit({"INSERT INTO charger_measurements VALUES (?,?,?,?,?)",
+                         {s.now, c.id, cmd ? cmd->limit_a : 0.0, c.power_w, c.session_energy_wh}});
+    }
+    a = Average{};
+  }
+  for (const auto& cmd : d.commands) {
+    auto& last = last_reason_[cmd.charger_id];
+    if (last == cmd.reason) continue;
+    last = cmd.reason;
+    recorder_->submit({"INSERT INTO events VALUES (?,?,?,?)",
+                       {s.now, std::int64_t{6}, std::string("control"),
+                        fmt::format("{}: {:.0f} A ({})", cmd.charger_id, cmd.limit_a, cmd.reason)}});
+  }
+}
+
+void App::shutdown() {
+  Decision safe;
+  safe.summary = "hemd stopping: safe current";
+  for (const auto& c : snapshot_.chargers)
+    safe.commands.push_back({c.id, c.safe_current_a >= c.min_current_a ? c.safe_current_a : 0.0,
+                             c.active_phases, "hemd stopped: safe current"});
+  for (auto* out : outputs_) out->apply(safe);
+  decision_ = safe;
+  recorder_->flush();
+}
+
+std::string App::status_line() const {
+  const auto& s = snapshot_;
+  auto kw = [](const Reading& r) { return r.ok() ? fmt::format("{:6.2f} kW", r.value / 1000) : "   --   "; };
+  double cars = 0;
+  for (const auto& c : s.chargers) cars += c.power_w;
+  const double house = s.grid.power_w.value + s.pv_power_w.value - cars;
+  std::string line =
+      fmt::format("PV {}  house {:5.2f} kW  grid {}", kw(s.pv_power_w), house / 1000, kw(s.grid.power_w));
+  for (const auto& c : s.chargers) {
+    const auto* cmd = decision_.for_charger(c.id);
+    line += fmt::format("  | {} {:4.1f} A {}φ {:5.2f} kW mode {:5} -> {:4.1f} A ({})", c.id, c.current_a[0],
+                        c.active_phases, c.power_w / 1000, to_string(c.mode), cmd ? cmd->limit_a : 0.0,
+                        cmd ? cmd->reason : "");
+  }
+  return line;
+}
+
+}  // namespace hemd

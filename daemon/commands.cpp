@@ -1,0 +1,52 @@
+#include "daemon/commands.h"
+
+#include <fmt/format.h>
+
+#include <functional>
+#include <iostream>
+#include <vector>
+
+#include "config/config.h"
+
+namespace hemd {
+
+namespace {
+struct Subcommand {
+  CLI::App* app;
+  std::function<int()> run;
+};
+std::vector<Subcommand>& registry() {
+  static std::vector<Subcommand> r;
+  return r;
+}
+}  // namespace
+
+int check_config(const std::string& path) {
+  auto result = config::load_file(path);
+  if (!result.config) {
+    for (const auto& e : result.errors) std::cerr << e.to_string() << "\n";
+    std::cerr << fmt::format("{}: {} error{}; hemd would not start with this file\n", path,
+                             result.errors.size(), result.errors.size() == 1 ? "" : "s");
+    return 1;
+  }
+  std::cout << "# " << path << ": valid. Resolved configuration (defaults filled in, secrets masked):\n"
+            << config::to_yaml(*result.config);
+  return 0;
+}
+
+void add_command(CLI::App* sub, std::function<int()> run) {
+  registry().push_back({sub, std::move(run)});
+}
+
+void add_subcommands(CLI::App& cli) {
+  cli.require_subcommand(0, 1);
+}
+
+std::optional<int> run_subcommand(CLI::App& cli) {
+  (void)cli;
+  for (auto& s : registry())
+    if (s.app->parsed()) return s.run();
+  return std::nullopt;
+}
+
+}  // namespace hemd

@@ -1,0 +1,158 @@
+#include "daemon/run.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+
+#include "config/config.h"
+#include "daemon/app.h"
+#include "daemon/demo_config.h"
+#include "daemon/loop.h"
+#include "daemon/notify.h"
+#include "daemon/signals.h"
+#include "daemon/simulated_site.h"
+#include "drivers/log/log.h"
+#include "drivers/storage/database.h"
+
+namespace hemd {
+
+namespace {
+
+TimeMs wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<config::Config> load(const std::string& path, const std::string& text) {
+  auto result = text.empty() ? config::load_file(path) : config::load_string(text, path);
+  for (const auto& e : result.errors) log::error("config: {}", e.to_string());
+  return result.config;
+}
+
+std::string clock_text(TimeMs t) {
+  const std::time_t secs = t / 1000;
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return buf;
+}
+
+}  // namespace
+
+int run_daemon(const RunOptions& o) {
+  const bool demo_builtin = o.demo && !o.config_given;
+  auto cfg =
+      load(demo_builtin ? "(built-in demo config)" : o.config_path, demo_builtin ? demo_config_yaml : "");
+  if (!cfg) {
+    log::error("hemd: cannot start with an invalid configuration; `hemd --check-config` lists every error");
+    return 1;
+  }
+  std::string demo_db;
+  if (o.demo) {
+    char tmpl[] = "/tmp/hemd-demo-XXXXXX";
+    if (char* dir = mkdtemp(tmpl)) demo_db = std::string(dir) + "/hemd.db";
+    cfg->storage.path = demo_db;
+  }
+  log::set_level(static_cast<log::Level>(cfg->log_level));
+  if (!o.log_level.empty()) {
+    auto forced =
+        config::load_string(fmt::format("site: {{main_fuse_a: 25}}\nlog_level: {}", o.log_level), "");
+    if (forced.config) log::set_level(static_cast<log::Level>(forced.config->log_level));
+  }
+
+  SteadyLoopClock clock;
+  std::unique_ptr<ControlLoop> loop;
+  std::unique_ptr<App> app;
+  // Blocks the signals before any thread (the recorder's, drivers') starts.
+  SignalWatcher signals(
+      [&] {
+        log::notice("hemd: stopping");
+        if (loop) loop->stop();
+      },
+      [&, path = o.config_path] {
+        if (demo_builtin) return log::notice("config: the built-in demo config cannot be reloaded");
+        notify::reloading();
+        log::notice("config: reloading {}", path);
+        if (auto next = load(path, "")) {
+          if (app) app->stage(std::move(*next));
+        } else {
+          log::error("config: reload of {} failed; keeping the previous configuration", path);
+        }
+        notify::ready();
+      });
+
+  try {
+    app = std::make_unique<App>(*cfg);
+  } catch (const storage::StorageError& e) {
+    log::error("storage: {}", e.what());
+    return 1;
+  }
+
+  std::unique_ptr<SimulatedSite> sim;
+  if (o.demo) {
+    SimulatedSiteOptions so;
+    if (!cfg->chargers.empty()) so.charger_id = cfg->chargers.front().id;
+    sim = std::make_unique<SimulatedSite>(so);
+    app->add_input(*sim);
+    app->add_output(*sim);
+  }
+  if (cfg->meters.empty() && !o.demo)
+    log::warning("site: no meters configured; chargers stay at their safe current");
+
+  // The demo starts at 08:00 local time today and runs `speed` times faster than the wall clock.
+  const TimeMs start_wall = wall_ms();
+  const TimeMs demo_start = start_wall - start_wall % 86400000 + 7 * 3600000;
+  auto now = [&] {
+    const TimeMs w = wall_ms();
+    return o.demo ? demo_start + static_cast<TimeMs>((w - start_wall) * o.speed) : w;
+  };
+  const auto watchdog = notify::watchdog_interval();
+  auto last_status = std::chrono::steady_clock::time_point{};
+
+  loop = std::make_unique<ControlLoop>(
+      clock, std::chrono::milliseconds(cfg->control.interval_ms), [&](std::uint64_t) {
+        const TimeMs t = now();
+        if (sim) sim->advance(t);
+        app->cycle(t);
+        loop->set_period(std::chrono::milliseconds(app->config().control.interval_ms));
+        if (o.demo) {
+          std::printf("%s  %s\n", clock_text(t).c_str(), app->status_line().c_str());
+          std::fflush(stdout);
+        }
+        if (watchdog.count() > 0) notify::watchdog();
+        const auto wall = std::chrono::steady_clock::now();
+        if (wall - last_status >= std::chrono::seconds(5)) {
+          notify::status(app->status_line());
+          last_status = wall;
+        }
+      });
+
+  log::notice(
+      "hemd {} started: site '{}', fuse {} A x {} phases, {} meter(s), {} charger(s), loop every {} ms{}",
+      "0.1.0", cfg->site.name, cfg->site.main_fuse_a, cfg->site.phases, cfg->meters.size(),
+      cfg->chargers.size(), cfg->control.interval_ms, o.demo ? fmt::format(", demo x{}", o.speed) : "");
+  notify::ready();
+  loop->run();
+
+  notify::stopping();
+  app->shutdown();
+  const auto stats = app->recorder().stats();
+  const auto ls = loop->stats();
+  log::notice(
+      "hemd: stopped after {} cycles ({} overran); chargers left at their safe current; {} rows stored",
+      ls.ticks, ls.overruns, stats.committed);
+  app.reset();
+  if (!demo_db.empty()) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((demo_db + suffix).c_str());
+    ::rmdir(demo_db.substr(0, demo_db.rfind('/')).c_str());
+  }
+  return 0;
+}
+
+}  // namespace hemd

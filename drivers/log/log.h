@@ -1,0 +1,38 @@
+#pragma once
+// Logs go to stderr with the syslog priority prefix that journald reads (<3> error ... <7> debug), so
+// `journalctl -p warning -u hemd` shows exactly the warnings and errors.
+#include <fmt/format.h>
+
+#include <string_view>
+
+namespace hemd::log {
+
+enum class Level { error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
+
+void set_level(Level max);
+Level level();
+bool enabled(Level l);
+void write(Level l, std::string_view message);
+
+template <typename... Args>
+void error(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::error)) write(Level::error, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void warning(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::warning)) write(Level::warning, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void notice(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::notice)) write(Level::notice, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void info(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::info)) write(Level::info, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void debug(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(Level::debug)) write(Level::debug, fmt::format(f, std::forward<Args>(args)...));
+}
+
+}  // namespace hemd::log

@@ -1,0 +1,148 @@
+#include "drivers/storage/database.h"
+
+#include <fmt/format.h>
+
+#include "drivers/storage/schema.h"
+
+namespace hemd::storage {
+
+int latest_schema_version() {
+  return static_cast<int>(migrations.size());
+}
+
+namespace {
+
+void bind(sqlite3_stmt* st, const std::vector<Value>& params) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const int n = static_cast<int>(i + 1);
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::nullptr_t>)
+            sqlite3_bind_null(st, n);
+          else if constexpr (std::is_same_v<T, std::int64_t>)
+            sqlite3_bind_int64(st, n, v);
+          else if constexpr (std::is_same_v<T, double>)
+            sqlite3_bind_double(st, n, v);
+          else
+            sqlite3_bind_text(st, n, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        },
+        params[i]);
+  }
+}
+
+}  // namespace
+
+Database Database::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    throw StorageError(fmt::format("cannot open the database {}: {}", path, why));
+  }
+  Database d(db, path);
+  sqlite3_busy_timeout(db, 5000);
+  try {
+    // WAL: readers (reports, the prices cache) never block the writer; NORMAL sync keeps every commit
+    // across a crash of hemd and costs the SD card one fsync per checkpoint rather than per commit.
+    d.exec("PRAGMA journal_mode=WAL");
+    d.exec("PRAGMA synchronous=NORMAL");
+    d.exec("PRAGMA foreign_keys=ON");
+    auto check = d.query({"PRAGMA quick_check", {}});
+    if (check.empty() || !check[0][0] || *check[0][0] != "ok")
+      throw StorageError(check.empty() || !check[0][0] ? "integrity check gave no answer" : *check[0][0]);
+    d.migrate();
+  } catch (const StorageError& e) {
+    throw StorageError(
+        fmt::format("the database {} cannot be used: {} (move it away to start afresh; "
+                    "hemd creates a new one)",
+                    path, e.what()));
+  }
+  return d;
+}
+
+Database::Database(Database&& other) noexcept : db_(other.db_), path_(std::move(other.path_)) {
+  other.db_ = nullptr;
+}
+
+Database::~Database() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+void Database::exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    throw StorageError(msg);
+  }
+}
+
+int Database::schema_version() {
+  auto rows = query({"PRAGMA user_version", {}});
+  return rows.empty() || !rows[0][0] ? 0 : std::stoi(*rows[0][0]);
+}
+
+void Database::migrate() {
+  const int from = schema_version();
+  if (from > latest_schema_version())
+    throw StorageError(fmt::format("schema version {} is newer than this hemd understands ({})", from,
+                                   latest_schema_version()));
+  for (int v = from; v < latest_schema_version(); ++v) {
+    // Each step and its version bump commit together, so a crash mid-migration leaves the old version.
+    exec("BEGIN IMMEDIATE");
+    try {
+      exec(migrations[v]);
+      exec(fmt::format("PRAGMA user_version={}", v + 1));
+      exec("COMMIT");
+    } catch (const StorageError& e) {
+      exec("ROLLBACK");
+      throw StorageError(fmt::format("migration to schema {} failed: {}", v + 1, e.what()));
+    }
+  }
+}
+
+int Database::run(const Statement& s, std::string& error) {
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db_, s.sql.c_str(), -1, &st, nullptr);
+  if (rc != SQLITE_OK) {
+    error = sqlite3_errmsg(db_);
+    return rc;
+  }
+  bind(st, s.params);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  }
+  if (rc != SQLITE_DONE) error = sqlite3_errmsg(db_);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+std::vector<std::vector<std::optional<std::string>>> Database::query(const Statement& s) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, s.sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+    throw StorageError(sqlite3_errmsg(db_));
+  bind(st, s.params);
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    auto& row = rows.emplace_back();
+    for (int i = 0; i < sqlite3_column_count(st); ++i) {
+      const auto* text = sqlite3_column_text(st, i);
+      row.push_back(text ? std::optional<std::string>(reinterpret_cast<const char*>(text)) : std::nullopt);
+    }
+  }
+  std::string err = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db_);
+  sqlite3_finalize(st);
+  if (!err.empty()) throw StorageError(err);
+  return rows;
+}
+
+std::optional<std::string> Database::setting(const std::string& key) {
+  auto rows = query({"SELECT value FROM settings WHERE key = ?", {key}});
+  if (rows.empty()) return std::nullopt;
+  return rows[0][0];
+}
+
+}  // namespace hemd::storage

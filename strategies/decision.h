@@ -1,0 +1,25 @@
+#pragma once
+// What the strategies decide in one cycle: a plain limit per charger. Drivers turn it into protocol messages.
+#include <string>
+#include <vector>
+
+namespace hemd {
+
+struct ChargerCommand {
+  std::string charger_id;
+  double limit_a = 0.0;  // 0 (pause) or between the charger's minimum and maximum
+  int phases = 3;        // phases to use (1/3 switching)
+  std::string reason;    // short, for the status line, MQTT and the event log
+};
+
+struct Decision {
+  std::vector<ChargerCommand> commands;
+  std::string summary;
+  const ChargerCommand* for_charger(const std::string& id) const {
+    for (const auto& c : commands)
+      if (c.charger_id == id) return &c;
+    return nullptr;
+  }
+};
+
+}  // namespace hemd

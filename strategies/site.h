@@ -1,0 +1,98 @@
+#pragma once
+// The immutable site snapshot: everything the strategies may know about the site in one control cycle.
+// Drivers fill it, strategies read it; nothing in it refers to a protocol.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hemd {
+
+// Milliseconds since the Unix epoch (UTC). Strategies never read a clock; they get the time in the snapshot.
+using TimeMs = std::int64_t;
+
+enum class Quality { ok, stale, failed };
+
+// A measured value with its age and trust. `value` is meaningless unless quality is ok.
+struct Reading {
+  double value = 0.0;
+  Quality quality = Quality::failed;
+  TimeMs at = 0;
+  bool ok() const { return quality == Quality::ok; }
+};
+
+using PhaseAmps = std::array<double, 3>;
+
+enum class ChargeMode { off, now, minpv, pv, smart };
+
+// OCPP 1.6 and 2.0.1 connector states, reduced to what policy needs.
+enum class ChargerStatus {
+  unknown,
+  available,
+  preparing,
+  charging,
+  suspended_ev,
+  suspended_evse,
+  finishing,
+  reserved,
+  unavailable,
+  faulted
+};
+
+struct ChargerState {
+  std::string id;
+  bool online = false;
+  ChargerStatus status = ChargerStatus::unknown;
+  ChargeMode mode = ChargeMode::pv;
+  // Static limits from the config (and the charger's quirk profile).
+  double min_current_a = 6.0;
+  double max_current_a = 16.0;
+  int phases = 3;             // phases the charger is wired for
+  int active_phases = 3;      // phases the car currently draws on (1-phase cars load one phase)
+  int phase_offset = 0;       // which grid phase is this charger's L1 (rotation in the installation)
+  int priority = 0;           // higher wins under "priority" sharing
+  double safe_current_a = 6;  // what it gets when hemd cannot trust its data
+  // Live state from the charger.
+  double offered_limit_a = 0.0;  // the limit the charger last accepted
+  PhaseAmps current_a{};         // measured per-phase current
+  double power_w = 0.0;
+  double session_energy_wh = 0.0;
+  std::optional<double> soc_pct;
+  bool car_connected = false;
+  // Need, set by the user (MQTT/HA) or the car itself (ISO 15118 via OCPP 2.0.1).
+  std::optional<TimeMs> departure;
+  std::optional<double> energy_need_wh;
+};
+
+struct GridState {
+  Reading power_w;                   // import positive, export negative
+  std::array<Reading, 3> current_a;  // import positive
+};
+
+struct SiteLimits {
+  double main_fuse_a = 25.0;  // per phase
+  int phases = 3;
+  double voltage_v = 230.0;
+};
+
+struct SiteSnapshot {
+  TimeMs now = 0;
+  SiteLimits limits;
+  GridState grid;
+  Reading pv_power_w;  // production, positive
+  std::vector<ChargerState> chargers;
+
+  const ChargerState* charger(const std::string& id) const {
+    for (const auto& c : chargers)
+      if (c.id == id) return &c;
+    return nullptr;
+  }
+};
+
+const char* to_string(ChargeMode m);
+std::optional<ChargeMode> charge_mode_from_string(const std::string& s);
+const char* to_string(ChargerStatus s);
+const char* to_string(Quality q);
+
+}  // namespace hemd
