@@ -47,6 +47,7 @@ const Decision& App::cycle(TimeMs now) {
   snapshot_ = build_snapshot(now);
   decision_ = decide(snapshot_, control_params(cfg_), control_state_);
   for (auto* out : outputs_) out->apply(decision_);
+  for (auto* o : observers_) o->observe(snapshot_, decision_);
   record(snapshot_, decision_);
   return decision_;
 }

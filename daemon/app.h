@@ -20,6 +20,7 @@ class App {
 
   void add_input(SiteInput& in) { inputs_.push_back(&in); }
   void add_output(ChargerOutput& out) { outputs_.push_back(&out); }
+  void add_observer(Observer& o) { observers_.push_back(&o); }
 
   // Runs one cycle at `now` and returns what was decided.
   const Decision& cycle(TimeMs now);
@@ -43,6 +44,7 @@ class App {
   std::unique_ptr<storage::Recorder> recorder_;
   std::vector<SiteInput*> inputs_;
   std::vector<ChargerOutput*> outputs_;
+  std::vector<Observer*> observers_;
   ControlState control_state_;
   SiteSnapshot snapshot_;
   Decision decision_;

@@ -20,4 +20,11 @@ class ChargerOutput {
   virtual void apply(const Decision& decision) = 0;
 };
 
+// Sees every cycle's snapshot and decision (MQTT state, status line). Must not block: copy and hand over.
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void observe(const SiteSnapshot& snapshot, const Decision& decision) = 0;
+};
+
 }  // namespace hemd

@@ -76,12 +76,22 @@ struct SiteLimits {
   double voltage_v = 230.0;
 };
 
+// The household's price for one interval (a quarter-hour since 2025-10-01), as it really pays it.
+struct PricePoint {
+  TimeMs start = 0;
+  TimeMs end = 0;
+  double import_dkk_per_kwh = 0;  // spot + mark-up + tariffs + tax, VAT included
+  double export_dkk_per_kwh = 0;  // what exporting a kWh earns
+};
+
 struct SiteSnapshot {
   TimeMs now = 0;
   SiteLimits limits;
   GridState grid;
   Reading pv_power_w;  // production, positive
   std::vector<ChargerState> chargers;
+  // Known prices from the current interval on, in time order; empty when no prices are known (plan on PV).
+  std::vector<PricePoint> prices;
 
   const ChargerState* charger(const std::string& id) const {
     for (const auto& c : chargers)
