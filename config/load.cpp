@@ -1,10 +1,12 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "config/reader.h"
 
@@ -230,6 +232,10 @@ LoadResult load_string(const std::string& text, const std::string& file) {
   }
   for (auto& ch : c.chargers)
     if (!ch.safe_current_a) ch.safe_current_a = c.site.safe_current_a;
+  // In file order, as an editor would walk them.
+  std::stable_sort(result.errors.begin(), result.errors.end(), [](const Error& a, const Error& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
   if (result.errors.empty()) result.config = std::move(c);
   return result;
 }

@@ -88,6 +88,7 @@ MapReader::MapReader(Reader& r, YAML::Node node, std::string path, YAML::Mark pa
   mark_ = node_.Mark();
   if (!node_.IsMap()) {
     r_.error(mark_, path_, fmt::format("found {}, expected a mapping of keys", show(node_)));
+    broken_ = true;
     return;
   }
   valid_ = true;
@@ -141,7 +142,7 @@ void MapReader::number(const std::string& key, double& out, double min, double m
   const YAML::Node n = get(key);
   const std::string expected = fmt::format("a number in {} from {} to {}", unit, min, max);
   if (!n.IsDefined() || n.IsNull()) {
-    if (required) r_.error(mark_, path(key), "missing, expected " + expected);
+    if (required && !broken_) r_.error(mark_, path(key), "missing, expected " + expected);
     return;
   }
   if (!scalar(key, n, expected)) return;
@@ -165,7 +166,7 @@ void MapReader::integer(const std::string& key, int& out, int min, int max, bool
   const YAML::Node n = get(key);
   const std::string expected = fmt::format("a whole number from {} to {}", min, max);
   if (!n.IsDefined() || n.IsNull()) {
-    if (required) r_.error(mark_, path(key), "missing, expected " + expected);
+    if (required && !broken_) r_.error(mark_, path(key), "missing, expected " + expected);
     return;
   }
   if (!scalar(key, n, expected)) return;
@@ -188,7 +189,7 @@ void MapReader::integer(const std::string& key, int& out, int min, int max, bool
 void MapReader::text(const std::string& key, std::string& out, bool required) {
   const YAML::Node n = get(key);
   if (!n.IsDefined() || n.IsNull()) {
-    if (required) r_.error(mark_, path(key), "missing, expected a text value");
+    if (required && !broken_) r_.error(mark_, path(key), "missing, expected a text value");
     return;
   }
   if (!scalar(key, n, "a text value")) return;

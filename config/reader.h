@@ -56,6 +56,7 @@ class MapReader {
   YAML::Mark mark_;
   std::vector<std::string> known_;
   bool valid_ = false;
+  bool broken_ = false;  // present but not a mapping: already reported, so no "missing" errors inside
 };
 
 // Closest of `candidates` to `word`, or "" when nothing is close enough to be a likely typo.

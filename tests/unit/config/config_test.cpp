@@ -1,0 +1,177 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+#include "config/config.h"
+#include "config/reader.h"
+
+namespace hemd::config {
+namespace {
+
+std::string errors_of(const LoadResult& r) {
+  std::string all;
+  for (const auto& e : r.errors) all += e.to_string() + "\n";
+  return all;
+}
+
+struct Case {
+  const char* name;
+  const char* yaml;
+  const char* expected;  // a substring of the single expected message, file:line:col included
+};
+
+// One case per class of error: each must give exactly one message naming the place and what is expected.
+const Case cases[] = {
+    {"missing_site", "log_level: info\n", "t.yaml:1:1: site: missing, expected the site section"},
+    {"fuse_too_high", "site:\n  main_fuse_a: 400\n",
+     "t.yaml:2:16: site.main_fuse_a: found 400, expected a number in A per phase from 6 to 250"},
+    {"fuse_not_a_number", "site:\n  main_fuse_a: lots\n",
+     "t.yaml:2:16: site.main_fuse_a: found 'lots', expected a number"},
+    {"misspelt_key", "site:\n  main_fuse_a: 25\n  voltge_v: 230\n",
+     "t.yaml:3:3: site.voltge_v: unknown key 'voltge_v', did you mean 'voltage_v'?"},
+    {"unknown_top_level", "site: {main_fuse_a: 25}\nmqqt: {}\n",
+     "t.yaml:2:1: mqqt: unknown key 'mqqt', did you mean 'mqtt'?"},
+    {"two_phases", "site: {main_fuse_a: 25, phases: 2}\n", "site.phases: found 2, expected 1 or 3"},
+    {"min_current_below_6", "site: {main_fuse_a: 25}\nchargers:\n  - {id: a, min_current_a: 5}\n",
+     "t.yaml:3:28: chargers[0].min_current_a: found 5, expected a number in A from 6 to 32"},
+    {"min_above_max",
+     "site: {main_fuse_a: 25}\nchargers:\n  - {id: a, min_current_a: 12, max_current_a: 10}\n",
+     "chargers[0].min_current_a: found 12 A above max_current_a 10 A"},
+    {"bad_choice", "site: {main_fuse_a: 25}\nchargers:\n  - {id: a, mode: solar}\n",
+     "chargers[0].mode: found 'solar', expected one of: off, now, minpv, pv, smart"},
+    {"choice_typo", "site: {main_fuse_a: 25}\nprices: {provider: energidataservise}\n",
+     "did you mean 'energidataservice'?"},
+    {"duplicate_charger", "site: {main_fuse_a: 25}\nchargers:\n  - {id: a}\n  - {id: a}\n",
+     "chargers[1].id: found 'a' twice"},
+    {"unknown_charger_in_circuit",
+     "site: {main_fuse_a: 25}\nchargers:\n  - {id: garage}\ncircuits:\n  - {name: c, fuse_a: 16, chargers: "
+     "[garaj]}\n",
+     "circuits[0].chargers[0]: found 'garaj', expected the id of a charger in chargers (did you mean "
+     "'garage'?)"},
+    {"circuit_above_main", "site: {main_fuse_a: 25}\ncircuits:\n  - {name: c, fuse_a: 35}\n",
+     "circuits[0].fuse_a: found 35 A, expected at most site.main_fuse_a (25 A)"},
+    {"tcp_without_host", "site: {main_fuse_a: 25}\nmeters:\n  - {name: g, role: grid, device: sunspec}\n",
+     "meters[0].host: missing, expected the device's host name"},
+    {"rtu_without_device",
+     "site: {main_fuse_a: 25}\nmeters:\n  - {name: g, role: grid, device: x, transport: rtu}\n",
+     "meters[0].serial.device: missing"},
+    {"two_grid_meters",
+     "site: {main_fuse_a: 25}\nmeters:\n  - {name: a, role: grid, device: x, host: h}\n  - {name: b, role: "
+     "grid, device: x, "
+     "host: h}\n",
+     "meters: found 2 grid meters, expected at most one"},
+    {"missing_env", "site: {main_fuse_a: 25}\nmqtt: {password: '${HEMD_TEST_SURELY_UNSET}'}\n",
+     "mqtt.password: environment variable HEMD_TEST_SURELY_UNSET is not set"},
+    {"section_not_a_map", "site: 25\n", "t.yaml:1:7: site: found '25', expected a mapping of keys"},
+    {"list_expected", "site: {main_fuse_a: 25}\nchargers: {id: a}\n",
+     "chargers: found a mapping, expected a list"},
+    {"bad_yaml", "site:\n  main_fuse_a: [25\n", "t.yaml:3:1: (top level): not valid YAML"},
+    {"port_range", "site: {main_fuse_a: 25}\nocpp: {port: 70000}\n",
+     "ocpp.port: found 70000, expected a whole number from 1 to 65535"},
+    {"ocpp_path", "site: {main_fuse_a: 25}\nocpp: {path: ocpp}\n",
+     "ocpp.path: found 'ocpp', expected a path starting with /"},
+    {"id_tags_needed", "site: {main_fuse_a: 25}\nocpp: {authorize: list}\n",
+     "ocpp.id_tags: missing, expected at least one idTag"},
+    {"tls_pair", "site: {main_fuse_a: 25}\nmqtt: {tls: {ca_file: ca.pem, cert_file: c.pem}}\n",
+     "mqtt.tls.key_file: expected cert_file and key_file together"},
+    {"bool", "site: {main_fuse_a: 25}\nmqtt: {enabled: maybe}\n",
+     "mqtt.enabled: found 'maybe', expected true or false"},
+    {"empty_file", "", "the file is empty"},
+    {"charger_phases_above_site", "site: {main_fuse_a: 25, phases: 1}\nchargers:\n  - {id: a, phases: 3}\n",
+     "chargers[0].phases: found 3, expected at most site.phases (1)"},
+};
+
+class ConfigErrors : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ConfigErrors, NamesFileLineKeyAndExpectation) {
+  const Case& c = GetParam();
+  auto r = load_string(c.yaml, "t.yaml");
+  EXPECT_FALSE(r.config.has_value());
+  ASSERT_EQ(r.errors.size(), 1u) << errors_of(r);
+  EXPECT_NE(r.errors[0].to_string().find(c.expected), std::string::npos)
+      << "got:      " << r.errors[0].to_string() << "\nexpected: " << c.expected;
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ConfigErrors, ::testing::ValuesIn(cases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Config, ReportsEveryErrorAtOnce) {
+  auto r = load_string(
+      "site:\n  main_fuse_a: 300\n  phasse: 3\nchargers:\n  - {id: a, max_current_a: 100}\nlog_level: loud\n",
+      "t.yaml");
+  ASSERT_EQ(r.errors.size(), 4u) << errors_of(r);
+  // In file order, whatever order the checks ran in.
+  EXPECT_EQ(r.errors[0].key, "site.main_fuse_a");
+  EXPECT_EQ(r.errors[1].key, "site.phasse");
+  EXPECT_EQ(r.errors[2].key, "chargers[0].max_current_a");
+  EXPECT_EQ(r.errors[3].key, "log_level");
+  EXPECT_EQ(r.errors[3].line, 6);
+}
+
+TEST(Config, MinimalFileGetsDefaults) {
+  auto r = load_string("site:\n  main_fuse_a: 35\n", "t.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  EXPECT_EQ(r.config->site.main_fuse_a, 35);
+  EXPECT_EQ(r.config->site.phases, 3);
+  EXPECT_EQ(r.config->ocpp.port, 8887);
+  EXPECT_EQ(r.config->storage.path, "/var/lib/hemd/hemd.db");
+  EXPECT_EQ(r.config->control.interval_ms, 1000);
+}
+
+TEST(Config, SecretsComeFromTheEnvironmentAndAreMasked) {
+  setenv("HEMD_TEST_MQTT_PASSWORD", "hunter2", 1);
+  auto r = load_string(
+      "site: {main_fuse_a: 25}\nmqtt: {password: '${HEMD_TEST_MQTT_PASSWORD}', username: "
+      "'u-${HEMD_TEST_NOPE:-x}'}\n",
+      "t.yaml");
+  unsetenv("HEMD_TEST_MQTT_PASSWORD");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  EXPECT_EQ(r.config->mqtt.password, "hunter2");
+  EXPECT_EQ(r.config->mqtt.username, "u-x");
+  const std::string dump = to_yaml(*r.config);
+  EXPECT_EQ(dump.find("hunter2"), std::string::npos);
+  EXPECT_NE(dump.find("password: \"********\""), std::string::npos) << dump;
+}
+
+TEST(Config, DumpReadsBackToTheSameConfig) {
+  setenv("HEMD_CARPORT_PASSWORD", "a", 1);
+  setenv("HEMD_MQTT_PASSWORD", "b", 1);
+  auto first = load_file(std::string(HEMD_SOURCE_DIR) + "/config/examples/house-pv.yaml");
+  ASSERT_TRUE(first.config) << errors_of(first);
+  // Secrets come back masked, so compare the two dumps rather than the secrets.
+  auto second = load_string(to_yaml(*first.config), "dump.yaml");
+  ASSERT_TRUE(second.config) << errors_of(second);
+  EXPECT_EQ(to_yaml(*first.config), to_yaml(*second.config));
+}
+
+TEST(Config, DidYouMeanOnlyForNearMisses) {
+  EXPECT_EQ(did_you_mean("main_fuse", {"main_fuse_a", "phases"}), "main_fuse_a");
+  EXPECT_EQ(did_you_mean("colour", {"main_fuse_a", "phases"}), "");
+}
+
+TEST(Config, EveryExampleIsValid) {
+  setenv("HEMD_CARPORT_PASSWORD", "a", 1);
+  setenv("HEMD_MQTT_PASSWORD", "b", 1);
+  setenv("HEMD_CP_PASSWORD", "c", 1);
+  int seen = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(HEMD_SOURCE_DIR) + "/config/examples")) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++seen;
+    auto r = load_file(entry.path().string());
+    EXPECT_TRUE(r.config) << entry.path() << ":\n" << errors_of(r);
+  }
+  EXPECT_GE(seen, 3);
+}
+
+TEST(Config, MissingFileIsAClearError) {
+  auto r = load_file("/nonexistent/hemd.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].to_string().find("/nonexistent/hemd.yaml"), std::string::npos);
+  EXPECT_NE(r.errors[0].message.find("cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hemd::config
