@@ -41,10 +41,9 @@ void ControlLoop::run() {
       stats_.skipped += skipped;
     }
     if (stop_) break;
-    if (nudged_.exchange(false)) {
-      next = clock_.now();  // restart the cadence from the nudged tick
-      continue;
-    }
+    // A nudge restarts the cadence from now. The wait still runs: it returns at once and consumes the
+    // clock's wake-up, which would otherwise cut the following period short too.
+    if (nudged_.exchange(false)) next = clock_.now();
     clock_.wait_until(next);
     if (nudged_.exchange(false)) next = clock_.now();
   }

@@ -1,0 +1,91 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "daemon/app.h"
+#include "daemon/simulated_site.h"
+
+namespace hemd {
+namespace {
+
+config::Config site_config(const std::string& db) {
+  auto r = config::load_string(
+      "site: {main_fuse_a: 25, phases: 3, safe_current_a: 8}\n"
+      "chargers:\n  - {id: garage, max_current_a: 16, mode: now}\n"
+      "storage: {measurement_interval_s: 1}\n",
+      "t.yaml");
+  EXPECT_TRUE(r.config);
+  r.config->storage.path = db;
+  return *r.config;
+}
+
+struct TempDb {
+  TempDb() {
+    char tmpl[] = "/tmp/hemd-app-XXXXXX";
+    dir = mkdtemp(tmpl);
+  }
+  ~TempDb() { std::filesystem::remove_all(dir); }
+  std::string path() const { return dir + "/hemd.db"; }
+  std::string dir;
+};
+
+class RecordingOutput final : public ChargerOutput {
+ public:
+  void apply(const Decision& d) override { last = d; }
+  Decision last;
+};
+
+TEST(App, WithoutMeasurementsEveryChargerGetsItsSafeCurrent) {
+  TempDb db;
+  App app(site_config(db.path()));
+  RecordingOutput out;
+  app.add_output(out);
+  app.cycle(1'700'000'000'000);
+  ASSERT_NE(out.last.for_charger("garage"), nullptr);
+  EXPECT_EQ(out.last.for_charger("garage")->limit_a, 8);
+}
+
+TEST(App, ShutdownLeavesChargersAtTheirSafeCurrentAndStoresHistory) {
+  TempDb db;
+  {
+    App app(site_config(db.path()));
+    SimulatedSite sim(SimulatedSiteOptions{});
+    RecordingOutput out;
+    app.add_input(sim);
+    app.add_output(out);
+    // Noon, full sun, mode now: the car charges at its maximum.
+    // Today, so that the history is within its retention period.
+    const TimeMs today = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    const TimeMs noon = today - today % 86400000 + 11 * 3600000;
+    for (int i = 0; i < 5; ++i) {
+      sim.advance(noon + i * 1000);
+      app.cycle(noon + i * 1000);
+    }
+    EXPECT_EQ(out.last.for_charger("garage")->limit_a, 16);
+    app.shutdown();
+    EXPECT_EQ(out.last.for_charger("garage")->limit_a, 8);
+    EXPECT_EQ(out.last.for_charger("garage")->reason, "hemd stopped: safe current");
+  }
+  auto check = storage::Database::open(db.path());
+  EXPECT_NE(*check.query({"SELECT count(*) FROM site_measurements", {}})[0][0], "0");
+  EXPECT_NE(*check.query({"SELECT count(*) FROM events", {}})[0][0], "0");
+}
+
+TEST(App, StagedConfigTakesEffectAtTheNextCycle) {
+  TempDb db;
+  App app(site_config(db.path()));
+  auto next = site_config(db.path());
+  next.chargers[0].safe_current_a = 10;
+  app.stage(next);
+  EXPECT_EQ(*app.config().chargers[0].safe_current_a, 8);
+  app.cycle(1'700'000'000'000);
+  EXPECT_EQ(*app.config().chargers[0].safe_current_a, 10);
+  EXPECT_EQ(app.decision().for_charger("garage")->limit_a, 10);
+}
+
+}  // namespace
+}  // namespace hemd
