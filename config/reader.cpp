@@ -113,7 +113,7 @@ std::string MapReader::path(const std::string& key) const {
 }
 
 YAML::Node MapReader::get(const std::string& key) {
-  known_.push_back(key);
+  if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.push_back(key);
   if (!valid_) return YAML::Node(YAML::NodeType::Undefined);
   return node_[key];
 }

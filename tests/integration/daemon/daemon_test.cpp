@@ -1,0 +1,186 @@
+// The real hemd binary, started as systemd would: a config file, a NOTIFY_SOCKET, signals.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "drivers/storage/database.h"
+#include "tests/support/process.h"
+
+namespace hemd::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string config_text(const std::string& db, int interval_ms, const std::string& extra = "") {
+  return "site: {name: test, main_fuse_a: 25}\n"
+         "chargers:\n  - {id: garage, max_current_a: 16}\n"
+         "ocpp: {enabled: false}\nprices: {enabled: false}\n"
+         "storage: {path: " +
+         db +
+         "}\n"
+         "control: {interval_ms: " +
+         std::to_string(interval_ms) + "}\n" + extra;
+}
+
+// A stand-in for systemd's notify socket: collects every datagram hemd sends.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) std::abort();
+    timeval tv{0, 100000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    reader_ = std::thread([this] {
+      char buf[4096];
+      while (!stop_) {
+        const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+        if (n <= 0) continue;
+        std::lock_guard lock(m_);
+        messages_ += std::string(buf, n) + "\n";
+      }
+    });
+  }
+  ~NotifySocket() {
+    stop_ = true;
+    reader_.join();
+    close(fd_);
+  }
+  std::string messages() {
+    std::lock_guard lock(m_);
+    return messages_;
+  }
+  bool wait_for(const std::string& text) {
+    return Process::wait_until([&] { return messages().find(text) != std::string::npos; }, 30s);
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+  std::atomic<bool> stop_{false};
+  std::thread reader_;
+  std::mutex m_;
+  std::string messages_;
+};
+
+TEST(Daemon, NotifiesReadyReloadsOnSighupAndStopsCleanlyOnSigterm) {
+  TempDir dir;
+  const std::string cfg = dir.write("hemd.yaml", config_text(dir.file("hemd.db"), 200));
+  NotifySocket notify(dir.file("notify.sock"));
+  Process hemd({HEMD_BINARY, "--config", cfg}, dir.file("out"), dir.file("err"),
+               {"NOTIFY_SOCKET=" + dir.file("notify.sock"), "WATCHDOG_USEC=2000000"});
+  ASSERT_TRUE(notify.wait_for("READY=1")) << hemd.err();
+  EXPECT_TRUE(hemd.wait_for_err("<5>hemd 0.1.0 started: site 'test'")) << hemd.err();
+
+  // A broken config on SIGHUP: reported with its line, the old one stays in force, hemd keeps running.
+  dir.write("hemd.yaml", config_text(dir.file("hemd.db"), 200, "chargers_typo: 1\n"));
+  kill(hemd.pid(), SIGHUP);
+  ASSERT_TRUE(hemd.wait_for_err("keeping the previous configuration")) << hemd.err();
+  EXPECT_NE(hemd.err().find("<3>config: " + cfg + ":8:1: chargers_typo: unknown key"), std::string::npos)
+      << hemd.err();
+  EXPECT_TRUE(hemd.running());
+
+  // A good one is taken at the next cycle.
+  dir.write("hemd.yaml", config_text(dir.file("hemd.db"), 300));
+  kill(hemd.pid(), SIGHUP);
+  ASSERT_TRUE(hemd.wait_for_err("<5>config: reloaded " + cfg)) << hemd.err();
+  EXPECT_TRUE(notify.wait_for("RELOADING=1"));
+
+  kill(hemd.pid(), SIGTERM);
+  EXPECT_EQ(hemd.wait_exit(), 0) << hemd.err();
+  EXPECT_NE(hemd.err().find("chargers left at their safe current"), std::string::npos) << hemd.err();
+  EXPECT_TRUE(notify.wait_for("STOPPING=1"));
+  EXPECT_NE(notify.messages().find("WATCHDOG=1"), std::string::npos);
+  EXPECT_NE(notify.messages().find("STATUS="), std::string::npos);
+  // The last decision was recorded before exit.
+  auto db = storage::Database::open(dir.file("hemd.db"));
+  EXPECT_NE(*db.query({"SELECT count(*) FROM events", {}})[0][0], "0");
+}
+
+TEST(Daemon, SigintStopsTooAndTheLogHasJournaldPrefixes) {
+  TempDir dir;
+  const std::string cfg = dir.write("hemd.yaml", config_text(dir.file("hemd.db"), 100));
+  Process hemd({HEMD_BINARY, "--config", cfg}, dir.file("out"), dir.file("err"));
+  ASSERT_TRUE(hemd.wait_for_err("started"));
+  kill(hemd.pid(), SIGINT);
+  EXPECT_EQ(hemd.wait_exit(), 0);
+  std::istringstream lines(hemd.err());
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    ASSERT_GE(line.size(), 3u);
+    EXPECT_TRUE(line[0] == '<' && line[1] >= '3' && line[1] <= '7' && line[2] == '>') << line;
+  }
+  EXPECT_GE(n, 2);
+}
+
+TEST(Daemon, InvalidConfigAtStartExitsOneWithEveryError) {
+  TempDir dir;
+  const std::string cfg =
+      dir.write("hemd.yaml", "site:\n  main_fuse_a: 500\nchargers:\n  - {id: a, min_current_a: 3}\n");
+  Process hemd({HEMD_BINARY, "--config", cfg}, dir.file("out"), dir.file("err"));
+  EXPECT_EQ(hemd.wait_exit(), 1);
+  EXPECT_NE(hemd.err().find(cfg + ":2:16: site.main_fuse_a"), std::string::npos) << hemd.err();
+  EXPECT_NE(hemd.err().find(cfg + ":4:28: chargers[0].min_current_a"), std::string::npos) << hemd.err();
+}
+
+TEST(Daemon, CheckConfigPrintsTheResolvedConfigWithSecretsMasked) {
+  TempDir dir;
+  const std::string cfg = dir.write(
+      "hemd.yaml", config_text(dir.file("hemd.db"), 1000, "mqtt: {password: '${HEMD_TEST_SECRET}'}\n"));
+  Process ok({HEMD_BINARY, "--check-config", "--config", cfg}, dir.file("out"), dir.file("err"),
+             {"HEMD_TEST_SECRET=correct-horse"});
+  EXPECT_EQ(ok.wait_exit(), 0) << ok.err();
+  EXPECT_NE(ok.out().find("valid"), std::string::npos);
+  EXPECT_NE(ok.out().find("main_fuse_a: 25"), std::string::npos);
+  EXPECT_EQ(ok.out().find("correct-horse"), std::string::npos) << ok.out();
+
+  Process bad({HEMD_BINARY, "--check-config", "--config", cfg}, dir.file("out2"), dir.file("err2"));
+  EXPECT_EQ(bad.wait_exit(), 1);
+  EXPECT_NE(bad.err().find("environment variable HEMD_TEST_SECRET is not set"), std::string::npos)
+      << bad.err();
+}
+
+TEST(Daemon, CorruptDatabaseIsNamedAndHemdExitsOne) {
+  TempDir dir;
+  std::ofstream(dir.file("hemd.db")) << std::string(10000, 'z');
+  const std::string cfg = dir.write("hemd.yaml", config_text(dir.file("hemd.db"), 1000));
+  Process hemd({HEMD_BINARY, "--config", cfg}, dir.file("out"), dir.file("err"));
+  EXPECT_EQ(hemd.wait_exit(), 1);
+  EXPECT_NE(hemd.err().find("<3>storage: the database " + dir.file("hemd.db")), std::string::npos)
+      << hemd.err();
+}
+
+TEST(Daemon, VersionAndHelp) {
+  TempDir dir;
+  Process v({HEMD_BINARY, "--version"}, dir.file("out"), dir.file("err"));
+  EXPECT_EQ(v.wait_exit(), 0);
+  EXPECT_NE(v.out().find("hemd 0.1.0"), std::string::npos) << v.out();
+  Process h({HEMD_BINARY, "--help"}, dir.file("out2"), dir.file("err2"));
+  EXPECT_EQ(h.wait_exit(), 0);
+  for (const char* flag : {"--config", "--check-config", "--demo", "--speed", "--log-level"})
+    EXPECT_NE(h.out().find(flag), std::string::npos) << flag;
+}
+
+TEST(Daemon, DemoPrintsAStatusLinePerCycleUntilInterrupted) {
+  TempDir dir;
+  Process demo({HEMD_BINARY, "--demo", "--speed", "600"}, dir.file("out"), dir.file("err"));
+  ASSERT_TRUE(demo.wait_for_out("07:20:00")) << demo.out() << demo.err();
+  const std::string out = demo.out();
+  EXPECT_NE(out.find("PV "), std::string::npos);
+  EXPECT_NE(out.find("grid"), std::string::npos);
+  EXPECT_NE(out.find("garage"), std::string::npos);
+  EXPECT_NE(out.find("mode pv"), std::string::npos);
+  kill(demo.pid(), SIGINT);
+  EXPECT_EQ(demo.wait_exit(), 0) << demo.err();
+}
+
+}  // namespace
+}  // namespace hemd::test

@@ -1,0 +1,112 @@
+#pragma once
+// Test helpers: run a program as a child with its output in files, wait for lines, stop it. Waits have
+// generous deadlines that only catch a hang; they never measure speed.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace hemd::test {
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/hemd-test-XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(file(name)) << text;
+    return file(name);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class Process {
+ public:
+  Process(std::vector<std::string> argv, const std::string& out_file, const std::string& err_file,
+          std::vector<std::string> env = {})
+      : out_(out_file), err_(err_file) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      freopen(out_file.c_str(), "w", stdout);
+      freopen(err_file.c_str(), "w", stderr);
+      for (auto& e : env) putenv(e.data());
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+  }
+  ~Process() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  std::string err() const { return read_file(err_); }
+  std::string out() const { return read_file(out_); }
+
+  // True when `text` appears in stderr (or stdout) before the deadline.
+  bool wait_for_err(const std::string& text, std::chrono::seconds deadline = std::chrono::seconds(30)) const {
+    return wait_until([&] { return err().find(text) != std::string::npos; }, deadline);
+  }
+  bool wait_for_out(const std::string& text, std::chrono::seconds deadline = std::chrono::seconds(30)) const {
+    return wait_until([&] { return out().find(text) != std::string::npos; }, deadline);
+  }
+  // Exit code, or -signal; waits at most `deadline`, then returns -1000.
+  int wait_exit(std::chrono::seconds deadline = std::chrono::seconds(30)) {
+    int status = 0;
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < end) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1000;
+  }
+  bool running() {
+    int status = 0;
+    return !exited_ && waitpid(pid_, &status, WNOHANG) == 0;
+  }
+
+  template <typename F>
+  static bool wait_until(F&& done, std::chrono::seconds deadline) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < end) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::string out_, err_;
+};
+
+}  // namespace hemd::test
