@@ -1,0 +1,78 @@
+// Figures, not a test: the real hemd binary's memory and CPU at idle with the default 1 s loop, read from
+// /proc. Goal from issue 2: RSS <= 12 MB, CPU <= 1 % of a core.
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace {
+
+struct Sample {
+  double rss_kb = 0, hwm_kb = 0, cpu_s = 0;
+};
+
+Sample sample(pid_t pid) {
+  Sample s;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = std::stod(line.substr(6));
+    if (line.rfind("VmHWM:", 0) == 0) s.hwm_kb = std::stod(line.substr(6));
+  }
+  // CPU time of every thread, in ns (schedstat), summed: clock ticks are too coarse for an idle daemon.
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream schedstat(task.path() / "schedstat");
+    double ns = 0;
+    if (schedstat >> ns) s.cpu_s += ns / 1e9;
+  }
+  return s;
+}
+
+void run(const char* label, const std::string& config, bool demo, int seconds) {
+  char dir_tmpl[] = "/tmp/hemd-bench-XXXXXX";
+  const std::string dir = mkdtemp(dir_tmpl);
+  const std::string cfg = dir + "/hemd.yaml";
+  std::ofstream(cfg) << config << "storage: {path: " << dir << "/hemd.db}\n";
+  std::fflush(stdout);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    if (demo)
+      execl(HEMD_BINARY, HEMD_BINARY, "--demo", "--config", cfg.c_str(), nullptr);
+    else
+      execl(HEMD_BINARY, HEMD_BINARY, "--config", cfg.c_str(), nullptr);
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // start-up is not idle
+  const Sample a = sample(pid);
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  const Sample b = sample(pid);
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  std::system(("rm -rf " + dir).c_str());
+  const double cpu = b.cpu_s - a.cpu_s;
+  fmt::print("{:<34} RSS {:6.1f} MB (peak {:5.1f} MB)  CPU {:5.2f} % of a core  {:6.3f} ms CPU per loop\n",
+             label, b.rss_kb / 1024, b.hwm_kb / 1024, 100 * cpu / seconds, 1000 * cpu / seconds);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int seconds = argc > 1 ? std::atoi(argv[1]) : 20;
+  fmt::print("hemd idle, 1 s loop, measured over {} s (goal: RSS <= 12 MB, CPU <= 1 %)\n", seconds);
+  const std::string site =
+      "site: {main_fuse_a: 25}\nchargers:\n  - {id: garage}\nocpp: {enabled: false}\nprices: {enabled: "
+      "false}\n";
+  run("no devices configured", site, false, seconds);
+  run("demo site (simulated, 1 charger)", site, true, seconds);
+  return 0;
+}
