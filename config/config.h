@@ -142,6 +142,7 @@ struct Error {
 struct LoadResult {
   std::optional<Config> config;  // set only when there are no errors
   std::vector<Error> errors;
+  std::vector<std::string> keys;  // every key the schema knows that was reachable in this file
 };
 
 // Reads and validates a config file; every error is reported, not only the first.

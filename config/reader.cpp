@@ -15,6 +15,17 @@ void Reader::error(const YAML::Mark& mark, const std::string& key, const std::st
   errors_.push_back(Error{file_, mark.line + 1, mark.column + 1, key, message});
 }
 
+void Reader::asked(const std::string& path) {
+  std::string plain;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '[')
+      i = path.find(']', i);
+    else
+      plain += path[i];
+  }
+  if (std::find(keys_.begin(), keys_.end(), plain) == keys_.end()) keys_.push_back(plain);
+}
+
 namespace {
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
@@ -114,6 +125,7 @@ std::string MapReader::path(const std::string& key) const {
 
 YAML::Node MapReader::get(const std::string& key) {
   if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.push_back(key);
+  r_.asked(path(key));
   if (!valid_) return YAML::Node(YAML::NodeType::Undefined);
   return node_[key];
 }

@@ -17,10 +17,14 @@ class Reader {
   Reader(std::string file, std::vector<Error>& errors) : file_(std::move(file)), errors_(errors) {}
   void error(const YAML::Mark& mark, const std::string& key, const std::string& message);
   const std::string& file() const { return file_; }
+  // Every key path the schema asked for, list indices dropped ("chargers.max_current_a").
+  void asked(const std::string& path);
+  const std::vector<std::string>& keys() const { return keys_; }
 
  private:
   std::string file_;
   std::vector<Error>& errors_;
+  std::vector<std::string> keys_;
 };
 
 class MapReader {

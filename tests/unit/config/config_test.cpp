@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "config/config.h"
@@ -164,6 +165,38 @@ TEST(Config, EveryExampleIsValid) {
     EXPECT_TRUE(r.config) << entry.path() << ":\n" << errors_of(r);
   }
   EXPECT_GE(seen, 3);
+}
+
+// The README's configuration reference documents every key the schema knows, under its section.
+TEST(Config, ReadmeDocumentsEveryKey) {
+  // Every section present, so that every key of every section is reachable.
+  auto r = load_string(
+      "site: {main_fuse_a: 25}\n"
+      "meters:\n  - {name: m, role: grid, device: sunspec, host: h, serial: {device: /dev/x}}\n"
+      "chargers:\n  - {id: a, safe_current_a: 6}\n"
+      "circuits:\n  - {name: c, fuse_a: 16, chargers: [a]}\n"
+      "prices: {area: DK1}\nmqtt: {tls: {ca_file: x}}\nocpp: {port: 1}\nstorage: {path: x}\n"
+      "control: {interval_ms: 1000}\n",
+      "all.yaml");
+  ASSERT_TRUE(r.config) << errors_of(r);
+  std::ifstream in(std::string(HEMD_SOURCE_DIR) + "/README.md");
+  const std::string readme((std::istreambuf_iterator<char>(in)), {});
+  const auto reference = readme.find("## Configuration reference");
+  ASSERT_NE(reference, std::string::npos);
+  EXPECT_GT(r.keys.size(), 60u);
+  for (const auto& key : r.keys) {
+    const auto dot = key.find('.');
+    const std::string section = key.substr(0, dot);
+    const std::string leaf = dot == std::string::npos ? key : key.substr(dot + 1);
+    const auto at = readme.find("### `" + section + "`", reference);
+    ASSERT_NE(at, std::string::npos) << "README has no section for " << section;
+    const auto end = readme.find("\n### ", at + 1);
+    const std::string text = readme.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    // "tls.ca_file" may be documented as `tls.ca_file`; "host" inside "`host` / `port`".
+    const bool documented = text.find("`" + leaf + "`") != std::string::npos ||
+                            text.find("`" + leaf + ".") != std::string::npos;  // a sub-section: `serial.baud`
+    EXPECT_TRUE(documented) << "README does not document " << key;
+  }
 }
 
 TEST(Config, MissingFileIsAClearError) {
