@@ -153,5 +153,6 @@ LoadResult load_string(const std::string& text, const std::string& file);
 // The resolved config as YAML, with every secret masked.
 std::string to_yaml(const Config& c);
 const char* to_string(LogLevel l);
+std::optional<LogLevel> log_level_from_string(const std::string& s);
 
 }  // namespace hemd::config

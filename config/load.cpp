@@ -226,8 +226,7 @@ LoadResult load_string(const std::string& text, const std::string& file) {
     top.map("control", [&](MapReader& m) { read_control(m, c.control); });
     std::string level = to_string(c.log_level);
     top.choice("log_level", level, log_levels);
-    for (std::size_t i = 0; i < log_levels.size(); ++i)
-      if (level == log_levels[i]) c.log_level = static_cast<LogLevel>(i + 3);
+    c.log_level = log_level_from_string(level).value_or(c.log_level);
     check_references(r, top, c);
   }
   for (auto& ch : c.chargers)
@@ -256,6 +255,12 @@ LoadResult load_file(const std::string& path) {
 
 const char* to_string(LogLevel l) {
   return log_levels[static_cast<int>(l) - 3].c_str();
+}
+
+std::optional<LogLevel> log_level_from_string(const std::string& s) {
+  for (std::size_t i = 0; i < log_levels.size(); ++i)
+    if (s == log_levels[i]) return static_cast<LogLevel>(i + 3);
+  return std::nullopt;
 }
 
 }  // namespace hemd::config

@@ -59,12 +59,8 @@ int run_daemon(const RunOptions& o) {
     if (char* dir = mkdtemp(tmpl)) demo_db = std::string(dir) + "/hemd.db";
     cfg->storage.path = demo_db;
   }
+  if (auto forced = config::log_level_from_string(o.log_level)) cfg->log_level = *forced;
   log::set_level(static_cast<log::Level>(cfg->log_level));
-  if (!o.log_level.empty()) {
-    auto forced =
-        config::load_string(fmt::format("site: {{main_fuse_a: 25}}\nlog_level: {}", o.log_level), "");
-    if (forced.config) log::set_level(static_cast<log::Level>(forced.config->log_level));
-  }
 
   SteadyLoopClock clock;
   std::unique_ptr<ControlLoop> loop;
