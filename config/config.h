@@ -118,6 +118,8 @@ struct Control {
 
 struct Config {
   std::string file;  // where it was read from
+  // Line and column of every key present in the file ("chargers[0].profile"), for checks made after loading.
+  std::map<std::string, std::pair<int, int>> positions;
   Site site;
   std::vector<Meter> meters;
   std::vector<Charger> chargers;

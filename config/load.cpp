@@ -232,6 +232,7 @@ LoadResult load_string(const std::string& text, const std::string& file) {
   for (auto& ch : c.chargers)
     if (!ch.safe_current_a) ch.safe_current_a = c.site.safe_current_a;
   result.keys = r.keys();
+  c.positions = r.positions();
   // In file order, as an editor would walk them.
   std::stable_sort(result.errors.begin(), result.errors.end(), [](const Error& a, const Error& b) {
     return std::tie(a.line, a.column) < std::tie(b.line, b.column);

@@ -127,7 +127,9 @@ YAML::Node MapReader::get(const std::string& key) {
   if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.push_back(key);
   r_.asked(path(key));
   if (!valid_) return YAML::Node(YAML::NodeType::Undefined);
-  return node_[key];
+  YAML::Node n = node_[key];
+  if (n.IsDefined()) r_.found(path(key), n.Mark());
+  return n;
 }
 
 bool MapReader::has(const std::string& key) {

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,11 +21,16 @@ class Reader {
   // Every key path the schema asked for, list indices dropped ("chargers.max_current_a").
   void asked(const std::string& path);
   const std::vector<std::string>& keys() const { return keys_; }
+  void found(const std::string& path, const YAML::Mark& mark) {
+    positions_[path] = {mark.line + 1, mark.column + 1};
+  }
+  const std::map<std::string, std::pair<int, int>>& positions() const { return positions_; }
 
  private:
   std::string file_;
   std::vector<Error>& errors_;
   std::vector<std::string> keys_;
+  std::map<std::string, std::pair<int, int>> positions_;
 };
 
 class MapReader {

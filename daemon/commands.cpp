@@ -6,6 +6,7 @@
 #include <iostream>
 #include <vector>
 
+#include "config/charger_profile.h"
 #include "config/config.h"
 
 namespace hemd {
@@ -23,7 +24,10 @@ std::vector<Subcommand>& registry() {
 
 int check_config(const std::string& path) {
   auto result = config::load_file(path);
-  if (!result.config) {
+  if (result.config)
+    result.errors = config::check_profile_references(
+        *result.config, config::load_charger_profiles(config::charger_profile_dir()));
+  if (!result.errors.empty()) {
     for (const auto& e : result.errors) std::cerr << e.to_string() << "\n";
     std::cerr << fmt::format("{}: {} error{}; hemd would not start with this file\n", path,
                              result.errors.size(), result.errors.size() == 1 ? "" : "s");

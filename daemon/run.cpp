@@ -8,6 +8,7 @@
 #include <ctime>
 #include <memory>
 
+#include "config/charger_profile.h"
 #include "config/config.h"
 #include "daemon/app.h"
 #include "daemon/demo_config.h"
@@ -30,7 +31,13 @@ TimeMs wall_ms() {
 
 std::optional<config::Config> load(const std::string& path, const std::string& text) {
   auto result = text.empty() ? config::load_file(path) : config::load_string(text, path);
+  if (result.config) {
+    const auto profiles = config::load_charger_profiles(config::charger_profile_dir());
+    for (const auto& e : profiles.errors) log::warning("charger profiles: {}", e.to_string());
+    result.errors = config::check_profile_references(*result.config, profiles);
+  }
   for (const auto& e : result.errors) log::error("config: {}", e.to_string());
+  if (!result.errors.empty()) return std::nullopt;
   return result.config;
 }
 
