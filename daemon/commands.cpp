@@ -8,6 +8,7 @@
 
 #include "config/charger_profile.h"
 #include "config/config.h"
+#include "daemon/cert_command.h"
 
 namespace hemd {
 
@@ -42,12 +43,13 @@ void add_command(CLI::App* sub, std::function<int()> run) {
   registry().push_back({sub, std::move(run)});
 }
 
+// One line per tool; each module's add_*_command registers its options and its run function.
 void add_subcommands(CLI::App& cli) {
   cli.require_subcommand(0, 1);
+  add_cert_command(cli);
 }
 
-std::optional<int> run_subcommand(CLI::App& cli) {
-  (void)cli;
+std::optional<int> run_subcommand(CLI::App&) {
   for (auto& s : registry())
     if (s.app->parsed()) return s.run();
   return std::nullopt;
