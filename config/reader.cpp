@@ -151,61 +151,51 @@ bool MapReader::scalar(const std::string& key, const YAML::Node& n, const std::s
   return false;
 }
 
+// Whole-token parse: "16A" or "1e" is an error, not 16.
+std::optional<double> MapReader::parse_number(const std::string& key, const YAML::Node& n, bool whole,
+                                              double min, double max, const std::string& expected) {
+  if (!scalar(key, n, expected)) return std::nullopt;
+  double v = 0;
+  try {
+    std::size_t used = 0;
+    v = whole ? static_cast<double>(std::stol(n.Scalar(), &used, 0)) : std::stod(n.Scalar(), &used);
+    if (used != n.Scalar().size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    r_.error(n.Mark(), path(key), fmt::format("found {}, expected {}", show(n), expected));
+    return std::nullopt;
+  }
+  if (v < min || v > max) {
+    r_.error(n.Mark(), path(key), fmt::format("found {}, expected {}", n.Scalar(), expected));
+    return std::nullopt;
+  }
+  return v;
+}
+
+bool MapReader::present(const std::string& key, const YAML::Node& n, bool required,
+                        const std::string& expected) {
+  if (n.IsDefined() && !n.IsNull()) return true;
+  if (required && !broken_) r_.error(mark_, path(key), "missing, expected " + expected);
+  return false;
+}
+
 void MapReader::number(const std::string& key, double& out, double min, double max, const char* unit,
                        bool required) {
   const YAML::Node n = get(key);
   const std::string expected = fmt::format("a number in {} from {} to {}", unit, min, max);
-  if (!n.IsDefined() || n.IsNull()) {
-    if (required && !broken_) r_.error(mark_, path(key), "missing, expected " + expected);
-    return;
-  }
-  if (!scalar(key, n, expected)) return;
-  double v = 0;
-  try {
-    std::size_t used = 0;
-    v = std::stod(n.Scalar(), &used);
-    if (used != n.Scalar().size()) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    r_.error(n.Mark(), path(key), fmt::format("found {}, expected {}", show(n), expected));
-    return;
-  }
-  if (v < min || v > max) {
-    r_.error(n.Mark(), path(key), fmt::format("found {}, expected {}", n.Scalar(), expected));
-    return;
-  }
-  out = v;
+  if (!present(key, n, required, expected)) return;
+  if (auto v = parse_number(key, n, false, min, max, expected)) out = *v;
 }
 
 void MapReader::integer(const std::string& key, int& out, int min, int max, bool required) {
   const YAML::Node n = get(key);
   const std::string expected = fmt::format("a whole number from {} to {}", min, max);
-  if (!n.IsDefined() || n.IsNull()) {
-    if (required && !broken_) r_.error(mark_, path(key), "missing, expected " + expected);
-    return;
-  }
-  if (!scalar(key, n, expected)) return;
-  long v = 0;
-  try {
-    std::size_t used = 0;
-    v = std::stol(n.Scalar(), &used, 0);
-    if (used != n.Scalar().size()) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    r_.error(n.Mark(), path(key), fmt::format("found {}, expected {}", show(n), expected));
-    return;
-  }
-  if (v < min || v > max) {
-    r_.error(n.Mark(), path(key), fmt::format("found {}, expected {}", n.Scalar(), expected));
-    return;
-  }
-  out = static_cast<int>(v);
+  if (!present(key, n, required, expected)) return;
+  if (auto v = parse_number(key, n, true, min, max, expected)) out = static_cast<int>(*v);
 }
 
 void MapReader::text(const std::string& key, std::string& out, bool required) {
   const YAML::Node n = get(key);
-  if (!n.IsDefined() || n.IsNull()) {
-    if (required && !broken_) r_.error(mark_, path(key), "missing, expected a text value");
-    return;
-  }
+  if (!present(key, n, required, "a text value")) return;
   if (!scalar(key, n, "a text value")) return;
   std::string missing;
   std::string v = expand_env(n.Scalar(), missing);

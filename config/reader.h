@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,9 @@ class MapReader {
  private:
   YAML::Node get(const std::string& key);
   bool scalar(const std::string& key, const YAML::Node& n, const std::string& expected);
+  bool present(const std::string& key, const YAML::Node& n, bool required, const std::string& expected);
+  std::optional<double> parse_number(const std::string& key, const YAML::Node& n, bool whole, double min,
+                                     double max, const std::string& expected);
 
   Reader& r_;
   YAML::Node node_;
