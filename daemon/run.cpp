@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -69,21 +70,54 @@ int run_daemon(const RunOptions& o) {
   if (auto forced = config::log_level_from_string(o.log_level)) cfg->log_level = *forced;
   log::set_level(static_cast<log::Level>(cfg->log_level));
 
-  SteadyLoopClock clock;
-  std::unique_ptr<ControlLoop> loop;
+  // The demo starts at 07:00 today, at its first cycle, and runs `speed` times faster than the wall clock.
+  TimeMs first_cycle_wall = 0;
+  auto now = [&] {
+    const TimeMs w = wall_ms();
+    if (!o.demo) return w;
+    if (first_cycle_wall == 0) first_cycle_wall = w;
+    const TimeMs demo_start = first_cycle_wall - first_cycle_wall % 86400000 + 7 * 3600000;
+    return demo_start + static_cast<TimeMs>((w - first_cycle_wall) * o.speed);
+  };
+  const auto watchdog = notify::watchdog_interval();
+  auto last_status = std::chrono::steady_clock::time_point{};
+
   std::unique_ptr<App> app;
-  // Blocks the signals before any thread (the recorder's, drivers') starts.
+  std::unique_ptr<SimulatedSite> sim;
+  SteadyLoopClock clock;
+  // The loop exists before any signal can arrive, so a SIGTERM during start-up is never lost: run() then
+  // returns at once and hemd still leaves the chargers at their safe current.
+  ControlLoop loop(clock, std::chrono::milliseconds(cfg->control.interval_ms), [&](std::uint64_t) {
+    const TimeMs t = now();
+    if (sim) sim->advance(t);
+    app->cycle(t);
+    loop.set_period(std::chrono::milliseconds(app->config().control.interval_ms));
+    if (o.demo) {
+      std::printf("%s  %s\n", clock_text(t).c_str(), app->status_line().c_str());
+      std::fflush(stdout);
+    }
+    if (watchdog.count() > 0) notify::watchdog();
+    const auto wall = std::chrono::steady_clock::now();
+    if (wall - last_status >= std::chrono::seconds(5)) {
+      notify::status(app->status_line());
+      last_status = wall;
+    }
+  });
+
+  // The signal thread sees the app only once it is fully built.
+  std::atomic<App*> running_app{nullptr};
+  // Blocks the signals before any other thread (the recorder's, the drivers') starts.
   SignalWatcher signals(
       [&] {
         log::notice("hemd: stopping");
-        if (loop) loop->stop();
+        loop.stop();
       },
       [&, path = o.config_path] {
         if (demo_builtin) return log::notice("config: the built-in demo config cannot be reloaded");
         notify::reloading();
         log::notice("config: reloading {}", path);
         if (auto next = load(path, "")) {
-          if (app) app->stage(std::move(*next));
+          if (App* a = running_app.load()) a->stage(std::move(*next));
         } else {
           log::error("config: reload of {} failed; keeping the previous configuration", path);
         }
@@ -97,7 +131,6 @@ int run_daemon(const RunOptions& o) {
     return 1;
   }
 
-  std::unique_ptr<SimulatedSite> sim;
   if (o.demo) {
     SimulatedSiteOptions so;
     if (!cfg->chargers.empty()) so.charger_id = cfg->chargers.front().id;
@@ -107,46 +140,19 @@ int run_daemon(const RunOptions& o) {
   }
   if (cfg->meters.empty() && !o.demo)
     log::warning("site: no meters configured; chargers stay at their safe current");
-
-  // The demo starts at 08:00 local time today and runs `speed` times faster than the wall clock.
-  const TimeMs start_wall = wall_ms();
-  const TimeMs demo_start = start_wall - start_wall % 86400000 + 7 * 3600000;
-  auto now = [&] {
-    const TimeMs w = wall_ms();
-    return o.demo ? demo_start + static_cast<TimeMs>((w - start_wall) * o.speed) : w;
-  };
-  const auto watchdog = notify::watchdog_interval();
-  auto last_status = std::chrono::steady_clock::time_point{};
-
-  loop = std::make_unique<ControlLoop>(
-      clock, std::chrono::milliseconds(cfg->control.interval_ms), [&](std::uint64_t) {
-        const TimeMs t = now();
-        if (sim) sim->advance(t);
-        app->cycle(t);
-        loop->set_period(std::chrono::milliseconds(app->config().control.interval_ms));
-        if (o.demo) {
-          std::printf("%s  %s\n", clock_text(t).c_str(), app->status_line().c_str());
-          std::fflush(stdout);
-        }
-        if (watchdog.count() > 0) notify::watchdog();
-        const auto wall = std::chrono::steady_clock::now();
-        if (wall - last_status >= std::chrono::seconds(5)) {
-          notify::status(app->status_line());
-          last_status = wall;
-        }
-      });
+  running_app = app.get();
 
   log::notice(
       "hemd {} started: site '{}', fuse {} A x {} phases, {} meter(s), {} charger(s), loop every {} ms{}",
       "0.1.0", cfg->site.name, cfg->site.main_fuse_a, cfg->site.phases, cfg->meters.size(),
       cfg->chargers.size(), cfg->control.interval_ms, o.demo ? fmt::format(", demo x{}", o.speed) : "");
   notify::ready();
-  loop->run();
+  loop.run();
 
   notify::stopping();
   app->shutdown();
   const auto stats = app->recorder().stats();
-  const auto ls = loop->stats();
+  const auto ls = loop.stats();
   log::notice(
       "hemd: stopped after {} cycles ({} overran); chargers left at their safe current; {} rows stored",
       ls.ticks, ls.overruns, stats.committed);

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -172,7 +173,16 @@ TEST(Daemon, VersionAndHelp) {
 TEST(Daemon, DemoPrintsAStatusLinePerCycleUntilInterrupted) {
   TempDir dir;
   Process demo({HEMD_BINARY, "--demo", "--speed", "600"}, dir.file("out"), dir.file("err"));
-  ASSERT_TRUE(demo.wait_for_out("07:20:00")) << demo.out() << demo.err();
+  // Three cycles at x600: 07:00, 07:10, 07:20 of simulated time.
+  ASSERT_TRUE(Process::wait_until(
+      [&] {
+        const std::string out = demo.out();
+        return std::count(out.begin(), out.end(), '\n') >= 3;
+      },
+      30s))
+      << demo.out() << demo.err();
+  EXPECT_EQ(demo.out().rfind("07:00:00  PV", 0), 0u) << demo.out();
+  EXPECT_NE(demo.out().find("\n07:10:00  PV"), std::string::npos) << demo.out();
   const std::string out = demo.out();
   EXPECT_NE(out.find("PV "), std::string::npos);
   EXPECT_NE(out.find("grid"), std::string::npos);
