@@ -90,7 +90,7 @@ void Recorder::commit(std::deque<Statement>& batch) {
           "storage: cannot write to {}: {} ({}); hemd keeps controlling, history is lost until it "
           "is fixed",
           db_.path(), error, rc == SQLITE_FULL ? "disk full" : sqlite3_errstr(rc));
-    stats_.last_error = error;
+    stats_.last_error = stats_.last_failure = error;
   };
   int rc = db_.run({"BEGIN", {}}, error);
   if (rc != SQLITE_DONE) return fail(rc);

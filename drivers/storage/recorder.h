@@ -24,7 +24,8 @@ struct RecorderStats {
   std::uint64_t committed = 0;  // statements
   std::uint64_t dropped = 0;    // lost to a full queue or a failed batch
   std::uint64_t failed_batches = 0;
-  std::string last_error;
+  std::string last_error;    // empty once writing works again
+  std::string last_failure;  // the most recent failure, kept for status reports
 };
 
 class Recorder {

@@ -152,7 +152,7 @@ TEST(Recorder, FullDiskIsCountedAndWritingResumesWhenThereIsRoomAgain) {
   const auto s = rec.stats();
   EXPECT_GT(s.failed_batches, 0u);
   EXPECT_GT(s.dropped, 0u);
-  EXPECT_NE(s.last_error.find("full"), std::string::npos) << s.last_error;
+  EXPECT_NE(s.last_failure.find("full"), std::string::npos) << s.last_failure;
   // hemd goes on: more submissions are accepted, nothing throws, and small rows fit again after pruning.
   rec.submit({"DELETE FROM events", {}});
   rec.submit({"INSERT INTO events VALUES (?,6,'t','small')", {t0}});
