@@ -114,6 +114,7 @@ struct Control {
   double disable_delay_s = 180;
   double stop_import_w = 300;
   double fuse_margin_a = 0.5;
+  double ramp_up_s = 10;
 };
 
 struct Config {

@@ -140,6 +140,7 @@ std::string to_yaml(const Config& c) {
   kv(e, "disable_delay_s", c.control.disable_delay_s);
   kv(e, "stop_import_w", c.control.stop_import_w);
   kv(e, "fuse_margin_a", c.control.fuse_margin_a);
+  kv(e, "ramp_up_s", c.control.ramp_up_s);
   e << YAML::EndMap;
 
   kv(e, "log_level", std::string(to_string(c.log_level)));

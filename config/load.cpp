@@ -147,6 +147,7 @@ void read_control(MapReader& m, Control& c) {
   m.number("disable_delay_s", c.disable_delay_s, 0, 3600, "s");
   m.number("stop_import_w", c.stop_import_w, 0, 50000, "W");
   m.number("fuse_margin_a", c.fuse_margin_a, 0, 20, "A");
+  m.number("ramp_up_s", c.ramp_up_s, 0, 600, "s");
 }
 
 void check_references(Reader& r, MapReader& top, Config& c) {
@@ -189,6 +190,45 @@ void check_references(Reader& r, MapReader& top, Config& c) {
   }
 }
 
+// When the grid meter is stale every charger falls back to its safe current, with no measurement to share by:
+// those safe currents together must fit every fuse on every phase, or the fallback itself could trip it.
+void check_safe_currents(Reader& r, MapReader& top, const Config& c) {
+  auto safe = [&](const Charger& ch) {
+    const double s = std::min(ch.safe_current_a.value_or(c.site.safe_current_a), ch.max_current_a);
+    return s >= ch.min_current_a ? s : 0.0;
+  };
+  auto check = [&](const std::string& what, double fuse, const std::vector<const Charger*>& members,
+                   const std::string& key) {
+    // One message per fuse, for its most loaded phase.
+    double worst = 0;
+    int worst_phase = 0;
+    for (int ph = 0; ph < c.site.phases; ++ph) {
+      double sum = 0;
+      for (const Charger* ch : members)
+        for (int k = 0; k < ch->phases; ++k)
+          if ((ch->phase_offset + k) % c.site.phases == ph) sum += safe(*ch);
+      if (sum > worst) worst = sum, worst_phase = ph;
+    }
+    if (worst > fuse)
+      r.error(
+          top.mark(key), key,
+          fmt::format("the chargers' safe currents add up to {} A on L{}, expected at most {} ({} A): lower "
+                      "safe_current_a",
+                      worst, worst_phase + 1, what, fuse));
+  };
+  std::vector<const Charger*> all;
+  for (const auto& ch : c.chargers) all.push_back(&ch);
+  check("site.main_fuse_a", c.site.main_fuse_a, all, "chargers");
+  for (std::size_t i = 0; i < c.circuits.size(); ++i) {
+    std::vector<const Charger*> members;
+    for (const auto& ch : c.chargers)
+      if (std::find(c.circuits[i].chargers.begin(), c.circuits[i].chargers.end(), ch.id) !=
+          c.circuits[i].chargers.end())
+        members.push_back(&ch);
+    check(fmt::format("circuits[{}].fuse_a", i), c.circuits[i].fuse_a, members, "circuits");
+  }
+}
+
 }  // namespace
 
 LoadResult load_string(const std::string& text, const std::string& file) {
@@ -228,6 +268,7 @@ LoadResult load_string(const std::string& text, const std::string& file) {
     top.choice("log_level", level, log_levels);
     c.log_level = log_level_from_string(level).value_or(c.log_level);
     check_references(r, top, c);
+    check_safe_currents(r, top, c);
   }
   for (auto& ch : c.chargers)
     if (!ch.safe_current_a) ch.safe_current_a = c.site.safe_current_a;

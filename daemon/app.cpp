@@ -12,6 +12,10 @@ ControlParams control_params(const config::Config& cfg) {
   p.disable_delay_s = cfg.control.disable_delay_s;
   p.stop_import_w = cfg.control.stop_import_w;
   p.fuse_margin_a = cfg.control.fuse_margin_a;
+  p.ramp_up_s = cfg.control.ramp_up_s;
+  p.sharing = cfg.site.sharing == "priority"    ? SharingPolicy::priority
+              : cfg.site.sharing == "departure" ? SharingPolicy::departure
+                                                : SharingPolicy::fair;
   return p;
 }
 
@@ -24,7 +28,8 @@ App::App(config::Config cfg) : cfg_(std::move(cfg)) {
 SiteSnapshot App::build_snapshot(TimeMs now) const {
   SiteSnapshot s;
   s.now = now;
-  s.limits = {cfg_.site.main_fuse_a, cfg_.site.phases, cfg_.site.voltage_v};
+  s.limits = {cfg_.site.main_fuse_a, cfg_.site.phases, cfg_.site.voltage_v, {}};
+  for (const auto& c : cfg_.circuits) s.limits.circuits.push_back({c.name, c.fuse_a, c.chargers});
   for (const auto& c : cfg_.chargers) {
     ChargerState st;
     st.id = c.id;

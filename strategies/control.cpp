@@ -3,112 +3,153 @@
 #include <algorithm>
 #include <cmath>
 
+#include "strategies/surplus.h"
+
 namespace hemd {
 
 namespace {
 
 bool grid_trusted(const SiteSnapshot& site, const ControlParams& p) {
   const double max_age_ms = p.stale_after_s * 1000.0;
-  for (int ph = 0; ph < site.limits.phases; ++ph) {
-    const Reading& r = site.grid.current_a[ph];
-    if (!r.ok() || site.now - r.at > max_age_ms) return false;
-  }
-  return site.grid.power_w.ok() && site.now - site.grid.power_w.at <= max_age_ms;
+  auto fresh = [&](const Reading& r) { return r.ok() && site.now - r.at <= max_age_ms; };
+  for (int ph = 0; ph < site.limits.phases; ++ph)
+    if (!fresh(site.grid.current_a[ph])) return false;
+  return fresh(site.grid.power_w);
 }
 
-// The current each charger could add on its phases before the fuse trips, from the measured grid currents.
-// The cars' own measured draw is part of the grid current, so it is given back to them.
-double fuse_room_a(const SiteSnapshot& site, const ChargerState& c, const ControlParams& p) {
-  double room = c.max_current_a;
-  for (int k = 0; k < c.active_phases; ++k) {
-    const int ph = (c.phase_offset + k) % site.limits.phases;
-    double others = site.grid.current_a[ph].value;
-    for (const auto& other : site.chargers) {
-      for (int j = 0; j < other.active_phases; ++j)
-        if ((other.phase_offset + j) % site.limits.phases == ph) others -= other.current_a[j];
-    }
-    room = std::min(room, site.limits.main_fuse_a - p.fuse_margin_a - std::max(0.0, others));
-  }
-  return room;
+std::string phase_name(int ph) {
+  return "L" + std::to_string(ph + 1);
 }
 
-double watts_per_amp(const SiteSnapshot& site, const ChargerState& c) {
-  return site.limits.voltage_v * c.active_phases;
+Claim claim_for(const ChargerState& c) {
+  Claim k;
+  k.id = c.id;
+  k.min_a = c.min_current_a;
+  k.priority = c.priority;
+  k.departure = c.departure;
+  k.delivered_wh = c.session_energy_wh;
+  k.step_a = c.current_step_a;
+  k.steps_a = c.current_steps_a;
+  return k;
+}
+
+double safe_limit(const ChargerState& c) {
+  const double safe = std::min(c.safe_current_a, c.max_current_a);
+  return safe >= c.min_current_a ? safe : 0.0;
 }
 
 }  // namespace
 
+bool loads_phase(const SiteSnapshot& site, const ChargerState& c, int ph) {
+  for (int k = 0; k < c.active_phases; ++k)
+    if ((c.phase_offset + k) % site.limits.phases == ph) return true;
+  return false;
+}
+
 Decision decide(const SiteSnapshot& site, const ControlParams& p, ControlState& state) {
   Decision d;
-  const bool trusted = grid_trusted(site, p);
-  const double export_w = trusted ? -site.grid.power_w.value : 0.0;
-  // Chargers on one fuse share the measured room equally among those that want power; the strategies issue
-  // replaces this with priority, departure and fair-by-need sharing.
-  int wanting = 0;
-  for (const auto& c : site.chargers)
-    if (c.online && c.car_connected && c.mode != ChargeMode::off) ++wanting;
-
-  for (const auto& c : site.chargers) {
-    auto& timers = state.chargers[c.id];
-    ChargerCommand cmd{c.id, 0.0, c.active_phases, ""};
-    if (!trusted || !c.online) {
-      cmd.limit_a = std::min(c.safe_current_a, c.max_current_a);
-      cmd.reason = trusted ? "charger offline: safe current" : "grid meter stale: safe current";
-      d.commands.push_back(cmd);
-      continue;
-    }
-    if (!c.car_connected || c.mode == ChargeMode::off) {
-      timers = {};
-      cmd.reason = c.mode == ChargeMode::off ? "mode off" : "no car";
-      d.commands.push_back(cmd);
-      continue;
-    }
-    const double room = fuse_room_a(site, c, p) / std::max(1, wanting) * 1.0;
-    // Surplus counts what this car draws now: it would be exported if the car stopped.
-    const double surplus_w = export_w + c.power_w;
-    const double surplus_a = std::floor(surplus_w / watts_per_amp(site, c));
-    double want = 0;
-    switch (c.mode) {
-      case ChargeMode::now:
-      case ChargeMode::smart:
-        want = c.max_current_a;
-        cmd.reason = c.mode == ChargeMode::now ? "now" : "smart: no plan yet, charging";
-        break;
-      case ChargeMode::minpv:
-        want = std::max(c.min_current_a, surplus_a);
-        cmd.reason = surplus_a > c.min_current_a ? "min+pv: surplus" : "min+pv: minimum";
-        break;
-      case ChargeMode::pv: {
-        if (surplus_a >= c.min_current_a) {
-          timers.import_since = -1;
-          if (timers.surplus_since < 0) timers.surplus_since = site.now;
-          if (site.now - timers.surplus_since >= p.enable_delay_s * 1000) timers.running = true;
-        } else {
-          timers.surplus_since = -1;
-          const bool importing = -export_w > p.stop_import_w;
-          if (importing && timers.import_since < 0) timers.import_since = site.now;
-          if (!importing) timers.import_since = -1;
-          if (timers.import_since >= 0 && site.now - timers.import_since >= p.disable_delay_s * 1000)
-            timers.running = false;
-        }
-        want = timers.running ? std::max(c.min_current_a, surplus_a) : 0.0;
-        cmd.reason = timers.running ? "pv: surplus" : "pv: waiting for surplus";
-        break;
-      }
-      case ChargeMode::off:
-        break;
-    }
-    double limit = std::min({want, c.max_current_a, std::floor(room)});
-    if (limit < c.min_current_a) {
-      if (want > 0 && room < c.min_current_a) cmd.reason = "fuse: paused";
-      limit = 0;
-    } else if (room < want) {
-      cmd.reason = "fuse: limited";
-    }
-    cmd.limit_a = limit;
-    d.commands.push_back(cmd);
+  if (!grid_trusted(site, p)) {
+    // Without a trusted grid meter nothing can be shared safely: every charger gets its safe current, which
+    // the config check keeps within the fuse for all chargers together.
+    for (const auto& c : site.chargers)
+      d.commands.push_back({c.id, safe_limit(c), c.active_phases, "grid meter stale: safe current"});
+    d.summary = "grid meter stale: safe current";
+    return d;
   }
+  const SurplusView surplus = track_surplus(site, p, state);
+
+  std::vector<Claim> claims;
+  std::vector<std::string> reasons;
+  for (const auto& c : site.chargers) {
+    Claim k = claim_for(c);
+    std::string reason;
+    auto& timers = state.chargers[c.id];
+    if (!c.online) {
+      // Its last limit stays in force at the charger; it is reserved, never counted as zero.
+      k.fixed_a = std::max(c.offered_limit_a, safe_limit(c));
+      reason = "charger offline: safe current";
+    } else if (!c.car_connected || c.mode == ChargeMode::off) {
+      timers = {};
+      reason = c.mode == ChargeMode::off ? "mode off" : "no car";
+    } else if (c.mode == ChargeMode::pv && !update_pv_timers(site, p, surplus, c, timers)) {
+      reason = "pv: waiting for surplus";
+    } else {
+      k.want_a = c.max_current_a;
+      reason = c.mode == ChargeMode::now ? "now" : c.mode == ChargeMode::smart ? "smart" : to_string(c.mode);
+    }
+    claims.push_back(std::move(k));
+    reasons.push_back(std::move(reason));
+  }
+
+  std::vector<Constraint> constraints;
+  // Main fuse, per phase: room = fuse - margin - what the house draws without the cars. PV is not counted on
+  // (a cloud takes it away faster than a cycle), so the base load never goes below zero.
+  for (int ph = 0; ph < site.limits.phases; ++ph) {
+    Constraint k{"fuse " + phase_name(ph), {}, 0};
+    double base = site.grid.current_a[ph].value;
+    for (std::size_t i = 0; i < site.chargers.size(); ++i) {
+      const auto& c = site.chargers[i];
+      if (!loads_phase(site, c, ph)) continue;
+      k.terms.emplace_back(static_cast<int>(i), 1.0);
+      for (int j = 0; j < c.active_phases; ++j)
+        if ((c.phase_offset + j) % site.limits.phases == ph && c.online) base -= c.current_a[j];
+    }
+    k.capacity = site.limits.main_fuse_a - p.fuse_margin_a - std::max(0.0, base);
+    constraints.push_back(std::move(k));
+  }
+  for (const auto& circuit : site.limits.circuits) {
+    for (int ph = 0; ph < site.limits.phases; ++ph) {
+      Constraint k{circuit.name + " " + phase_name(ph), {}, circuit.fuse_a - p.fuse_margin_a};
+      for (std::size_t i = 0; i < site.chargers.size(); ++i) {
+        const auto& c = site.chargers[i];
+        if (std::find(circuit.charger_ids.begin(), circuit.charger_ids.end(), c.id) !=
+                circuit.charger_ids.end() &&
+            loads_phase(site, c, ph))
+          k.terms.emplace_back(static_cast<int>(i), 1.0);
+      }
+      constraints.push_back(std::move(k));
+    }
+  }
+  constraints.push_back(surplus_constraint(site, surplus, claims));
+
+  const Allocation a = allocate(claims, constraints, p.sharing);
+  for (std::size_t i = 0; i < site.chargers.size(); ++i) {
+    const auto& c = site.chargers[i];
+    std::string reason = reasons[i];
+    if (!a.limited_by[i].empty() && claims[i].want_a > 0) reason += ", " + a.limited_by[i];
+    d.commands.push_back({c.id, a.amps[i], c.active_phases, reason});
+  }
+  fuse_guard(site, p, d);
+  d.summary = surplus.summary;
   return d;
+}
+
+void fuse_guard(const SiteSnapshot& site, const ControlParams& p, Decision& d) {
+  for (int ph = 0; ph < site.limits.phases; ++ph) {
+    const Reading& r = site.grid.current_a[ph];
+    double over = r.value - (site.limits.main_fuse_a - p.fuse_margin_a);
+    if (!r.ok() || over <= 0) continue;
+    // Cut below what the cars draw now, starting with the lowest priority, until the phase is back in range.
+    std::vector<const ChargerState*> on_phase;
+    for (const auto& c : site.chargers)
+      if (c.online && loads_phase(site, c, ph)) on_phase.push_back(&c);
+    std::stable_sort(on_phase.begin(), on_phase.end(),
+                     [](const ChargerState* a, const ChargerState* b) { return a->priority < b->priority; });
+    for (const ChargerState* c : on_phase) {
+      if (over <= 0) break;
+      for (auto& cmd : d.commands) {
+        if (cmd.charger_id != c->id) continue;
+        const double drawing = *std::max_element(c->current_a.begin(), c->current_a.end());
+        Claim k = claim_for(*c);
+        const double cut = round_to_steps(std::min(cmd.limit_a, drawing - over), k);
+        if (cut < cmd.limit_a || cut < drawing) {
+          over -= drawing - cut;
+          cmd.limit_a = cut;
+          cmd.reason = "fuse guard: " + phase_name(ph) + " over the fuse";
+        }
+      }
+    }
+  }
 }
 
 }  // namespace hemd

@@ -1,31 +1,45 @@
 #pragma once
 // One control cycle: snapshot in, per-charger limits out. Pure: no I/O, no clock.
+#include <deque>
 #include <map>
 #include <string>
+#include <utility>
 
+#include "strategies/allocation.h"
 #include "strategies/decision.h"
 #include "strategies/site.h"
 
 namespace hemd {
 
 struct ControlParams {
-  double enable_delay_s = 60;    // surplus must last this long before a paused car starts
+  double enable_delay_s = 60;    // surplus must last this long before a paused PV car starts
   double disable_delay_s = 180;  // import must last this long before a PV-only car stops
   double stop_import_w = 300;    // tolerated import before the disable timer runs
   double fuse_margin_a = 0.5;    // kept free on every phase for meter lag
   double stale_after_s = 10;     // older grid readings are not trusted
+  // Surplus that rises is followed once it has lasted this long; surplus that falls is followed at once.
+  // Passing clouds then move the limit down and back up once instead of every few seconds.
+  double ramp_up_s = 10;
+  SharingPolicy sharing = SharingPolicy::fair;
 };
 
-// What survives from one cycle to the next (timers). Owned by the caller, changed only by decide().
+// What survives from one cycle to the next. Owned by the caller, changed only by decide().
 struct ControlState {
   struct PerCharger {
     TimeMs surplus_since = -1;
     TimeMs import_since = -1;
-    bool running = false;
+    bool running = false;  // a PV-mode car that has been started
   };
   std::map<std::string, PerCharger> chargers;
+  std::deque<std::pair<TimeMs, double>> surplus_w;  // recent surplus samples, for ramp_up_s
 };
 
 Decision decide(const SiteSnapshot& site, const ControlParams& params, ControlState& state);
+
+// Independent of modes and plans: cuts chargers on any phase whose measured current is above the fuse.
+void fuse_guard(const SiteSnapshot& site, const ControlParams& params, Decision& decision);
+
+// Current a charger's car loads on grid phase `ph` per ampere of limit (0 or 1).
+bool loads_phase(const SiteSnapshot& site, const ChargerState& c, int ph);
 
 }  // namespace hemd

@@ -53,6 +53,8 @@ struct ChargerState {
   int phase_offset = 0;       // which grid phase is this charger's L1 (rotation in the installation)
   int priority = 0;           // higher wins under "priority" sharing
   double safe_current_a = 6;  // what it gets when hemd cannot trust its data
+  double current_step_a = 1;  // the charger honours limits in these steps (most round down to whole amps)
+  std::vector<double> current_steps_a;  // or only these limits (quirk profile); empty = use current_step_a
   // Live state from the charger.
   double offered_limit_a = 0.0;  // the limit the charger last accepted
   PhaseAmps current_a{};         // measured per-phase current
@@ -70,10 +72,18 @@ struct GridState {
   std::array<Reading, 3> current_a;  // import positive
 };
 
+// A sub-fuse shared by some chargers only (a carport circuit). Nothing else is on it.
+struct Circuit {
+  std::string name;
+  double fuse_a = 16.0;  // per phase
+  std::vector<std::string> charger_ids;
+};
+
 struct SiteLimits {
   double main_fuse_a = 25.0;  // per phase
   int phases = 3;
   double voltage_v = 230.0;
+  std::vector<Circuit> circuits;
 };
 
 // The household's price for one interval (a quarter-hour since 2025-10-01), as it really pays it.
