@@ -80,6 +80,17 @@ const Case cases[] = {
     {"bool", "site: {main_fuse_a: 25}\nmqtt: {enabled: maybe}\n",
      "mqtt.enabled: found 'maybe', expected true or false"},
     {"empty_file", "", "the file is empty"},
+    {"safe_currents_above_the_fuse",
+     "site: {main_fuse_a: 16, safe_current_a: 6}\nchargers:\n  - {id: a}\n  - {id: b}\n  - {id: c, phases: "
+     "1}\n",
+     "t.yaml:3:3: chargers: the chargers' safe currents add up to 18 A on L1, expected at most "
+     "site.main_fuse_a (16 A)"},
+    {"safe_currents_above_a_circuit",
+     "site: {main_fuse_a: 63}\nchargers:\n  - {id: a}\n  - {id: b}\ncircuits:\n  - {name: c, fuse_a: 10, "
+     "chargers: "
+     "[a, b]}\n",
+     "circuits: the chargers' safe currents add up to 12 A on L1, expected at most circuits[0].fuse_a (10 "
+     "A)"},
     {"charger_phases_above_site", "site: {main_fuse_a: 25, phases: 1}\nchargers:\n  - {id: a, phases: 3}\n",
      "chargers[0].phases: found 3, expected at most site.phases (1)"},
 };
