@@ -9,6 +9,8 @@
 #include "config/charger_profile.h"
 #include "config/config.h"
 #include "daemon/cert_command.h"
+#include "daemon/modbus_commands.h"
+#include "daemon/modbus_input.h"
 
 namespace hemd {
 
@@ -25,9 +27,11 @@ std::vector<Subcommand>& registry() {
 
 int check_config(const std::string& path) {
   auto result = config::load_file(path);
-  if (result.config)
+  if (result.config) {
     result.errors = config::check_profile_references(
         *result.config, config::load_charger_profiles(config::charger_profile_dir()));
+    for (auto& e : check_meter_devices(*result.config)) result.errors.push_back(std::move(e));
+  }
   if (!result.errors.empty()) {
     for (const auto& e : result.errors) std::cerr << e.to_string() << "\n";
     std::cerr << fmt::format("{}: {} error{}; hemd would not start with this file\n", path,
@@ -47,6 +51,7 @@ void add_command(CLI::App* sub, std::function<int()> run) {
 void add_subcommands(CLI::App& cli) {
   cli.require_subcommand(0, 1);
   add_cert_command(cli);
+  add_modbus_commands(cli);
 }
 
 std::optional<int> run_subcommand(CLI::App&) {

@@ -14,6 +14,7 @@
 #include "daemon/app.h"
 #include "daemon/demo_config.h"
 #include "daemon/loop.h"
+#include "daemon/modbus_input.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
 #include "daemon/simulated_site.h"
@@ -36,6 +37,7 @@ std::optional<config::Config> load(const std::string& path, const std::string& t
     const auto profiles = config::load_charger_profiles(config::charger_profile_dir());
     for (const auto& e : profiles.errors) log::warning("charger profiles: {}", e.to_string());
     result.errors = config::check_profile_references(*result.config, profiles);
+    for (auto& e : check_meter_devices(*result.config)) result.errors.push_back(std::move(e));
   }
   for (const auto& e : result.errors) log::error("config: {}", e.to_string());
   if (!result.errors.empty()) return std::nullopt;
@@ -137,6 +139,12 @@ int run_daemon(const RunOptions& o) {
     sim = std::make_unique<SimulatedSite>(so);
     app->add_input(*sim);
     app->add_output(*sim);
+  }
+  std::unique_ptr<ModbusInput> meters;
+  if (!o.demo && !cfg->meters.empty()) {
+    meters = std::make_unique<ModbusInput>(*cfg);
+    meters->start();
+    app->add_input(*meters);
   }
   if (cfg->meters.empty() && !o.demo)
     log::warning("site: no meters configured; chargers stay at their safe current");

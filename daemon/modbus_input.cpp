@@ -1,0 +1,106 @@
+#include "daemon/modbus_input.h"
+
+#include <map>
+#include <stdexcept>
+
+namespace hemd {
+
+modbus::Endpoint endpoint_of(const config::Meter& m) {
+  modbus::Endpoint e;
+  if (m.transport == "tcp") {
+    e.host = m.host;
+    e.port = m.port;
+  } else {
+    e.serial_device = m.serial.device;
+    e.baud = m.serial.baud;
+    e.parity = m.serial.parity;
+    e.data_bits = m.serial.data_bits;
+    e.stop_bits = m.serial.stop_bits;
+  }
+  return e;
+}
+
+modbus::DeviceSpec device_spec(const config::Config& cfg, const config::Meter& m,
+                               std::vector<config::Error>& errors) {
+  modbus::DeviceSpec d;
+  d.name = m.name;
+  d.unit = m.unit;
+  d.device = m.device;
+  d.meter = m.role == "grid";
+  d.timeout = std::chrono::milliseconds(m.timeout_ms);
+  // Ten times what the main fuse can carry: a reading beyond that is a wrong register or a broken device.
+  d.max_abs_power_w = 10 * cfg.site.main_fuse_a * cfg.site.voltage_v * cfg.site.phases;
+  if (m.device != "sunspec") {
+    std::vector<config::Error> map_errors;
+    d.map = modbus::load_register_map(m.device, modbus::device_map_dir(), map_errors);
+    for (auto& e : map_errors) {
+      if (e.line == 0) {  // the map is missing: point at the config line that names it
+        e.file = cfg.file;
+        e.line = m.line;
+        e.key = "meters." + m.name + ".device";
+      }
+      errors.push_back(e);
+    }
+  }
+  return d;
+}
+
+std::vector<config::Error> check_meter_devices(const config::Config& cfg) {
+  std::vector<config::Error> errors;
+  for (const auto& m : cfg.meters) device_spec(cfg, m, errors);
+  return errors;
+}
+
+ModbusInput::ModbusInput(const config::Config& cfg) {
+  // Meters behind one TCP gateway or on one RS-485 bus share its connection and its poller.
+  std::map<std::string, std::vector<modbus::DeviceSpec>> by_endpoint;
+  std::map<std::string, modbus::Endpoint> endpoints;
+  std::vector<config::Error> errors;
+  for (const auto& m : cfg.meters) {
+    const auto e = endpoint_of(m);
+    by_endpoint[e.describe()].push_back(device_spec(cfg, m, errors));
+    endpoints[e.describe()] = e;
+  }
+  if (!errors.empty()) {
+    std::string all;
+    for (const auto& e : errors) all += "\n  " + e.to_string();
+    throw std::runtime_error("meters:" + all);
+  }
+  for (auto& [key, devices] : by_endpoint)
+    pollers_.push_back(std::make_unique<modbus::Poller>(endpoints[key], std::move(devices),
+                                                        std::chrono::milliseconds(cfg.control.interval_ms)));
+  for (const auto& m : cfg.meters)
+    for (const auto& p : pollers_)
+      if (p->endpoint().describe() == endpoint_of(m).describe()) meters_.push_back(Meter{m, p.get()});
+}
+
+void ModbusInput::start() {
+  for (auto& p : pollers_) p->start();
+}
+
+void ModbusInput::fill(SiteSnapshot& s) {
+  double pv = 0;
+  bool pv_seen = false;
+  Reading pv_reading{0, Quality::failed, 0};
+  for (const auto& m : meters_) {
+    const auto state = m.poller->state(m.cfg.name);
+    if (!state || state->at_ms == 0) continue;
+    const bool fresh = s.now - state->at_ms <= static_cast<std::int64_t>(m.cfg.stale_after_s * 1000);
+    const Quality q = fresh ? Quality::ok : Quality::stale;
+    const auto& v = state->values;
+    if (m.cfg.role == "grid") {
+      if (v.power_w) s.grid.power_w = Reading{*v.power_w, q, state->at_ms};
+      for (int ph = 0; ph < 3; ++ph)
+        if (v.current_a[ph]) s.grid.current_a[ph] = Reading{*v.current_a[ph], q, state->at_ms};
+    } else if (v.power_w) {
+      // Several inverters add up; the sum is only as good as the worst of them.
+      pv += std::max(0.0, *v.power_w);
+      pv_reading.at = pv_seen ? std::min(pv_reading.at, state->at_ms) : state->at_ms;
+      pv_reading.quality = pv_seen && pv_reading.quality != Quality::ok ? pv_reading.quality : q;
+      pv_seen = true;
+    }
+  }
+  if (pv_seen) s.pv_power_w = Reading{pv, pv_reading.quality, pv_reading.at};
+}
+
+}  // namespace hemd

@@ -1,0 +1,37 @@
+#pragma once
+// The configured meters, polled over Modbus, as snapshot readings: PV production, grid power and per-phase
+// grid currents, each with its time and quality.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "daemon/ports.h"
+#include "drivers/modbus/poller.h"
+
+namespace hemd {
+
+class ModbusInput final : public SiteInput {
+ public:
+  // Loads the register maps the meters name; throws std::runtime_error listing every problem.
+  explicit ModbusInput(const config::Config& cfg);
+  void start();
+  void fill(SiteSnapshot& snapshot) override;
+
+ private:
+  struct Meter {
+    config::Meter cfg;
+    modbus::Poller* poller;
+  };
+  std::vector<std::unique_ptr<modbus::Poller>> pollers_;
+  std::vector<Meter> meters_;
+};
+
+// Every meter's device must be "sunspec" or a readable, valid register map.
+std::vector<config::Error> check_meter_devices(const config::Config& cfg);
+// The poller's view of one configured meter, for `hemd read` and the adapter.
+modbus::DeviceSpec device_spec(const config::Config& cfg, const config::Meter& m,
+                               std::vector<config::Error>& errors);
+modbus::Endpoint endpoint_of(const config::Meter& m);
+
+}  // namespace hemd

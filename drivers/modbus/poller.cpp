@@ -1,0 +1,141 @@
+#include "drivers/modbus/poller.h"
+
+#include <cmath>
+
+#include "drivers/log/log.h"
+
+namespace hemd::modbus {
+
+namespace {
+std::int64_t system_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Poller::Poller(Endpoint endpoint, std::vector<DeviceSpec> devices, std::chrono::milliseconds interval,
+               WallClock clock)
+    : connection_(std::move(endpoint), std::chrono::milliseconds(500)),
+      interval_(interval),
+      clock_(clock ? std::move(clock) : WallClock(system_ms)) {
+  for (auto& spec : devices) {
+    Device d{std::move(spec), std::nullopt, {}};
+    if (d.spec.map && d.spec.map->sunspec) d.spec.map.reset();  // a SunSpec profile: discovered, not mapped
+    if (d.spec.map) d.blocks = plan_blocks(*d.spec.map);
+    states_[d.spec.name] = DeviceState{};
+    devices_.push_back(std::move(d));
+  }
+}
+
+Poller::~Poller() {
+  stop_ = true;
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Poller::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Poller::run() {
+  while (!stop_) {
+    const auto next = std::chrono::steady_clock::now() + interval_;
+    poll_once();
+    std::unique_lock lock(wait_mutex_);
+    wake_.wait_until(lock, next, [&] { return stop_.load(); });
+  }
+}
+
+std::optional<DeviceState> Poller::state(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(name);
+  if (it == states_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Values> Poller::read(Device& d, std::string& error) {
+  connection_.set_timeout(d.spec.timeout);
+  const int unit = d.spec.unit;
+  if (d.spec.map) {
+    std::vector<std::vector<std::uint16_t>> regs;
+    for (const auto& b : d.blocks) {
+      auto r = connection_.read(unit, b.input, b.address, b.count, error);
+      if (!r) return std::nullopt;
+      regs.push_back(std::move(*r));
+    }
+    return decode_map(*d.spec.map, d.blocks, regs);
+  }
+  if (!d.layout) {
+    d.layout = sunspec::discover(
+        [&](int address, int count) { return connection_.read(unit, false, address, count, error); });
+    if (!d.layout) {
+      if (error.empty()) error = "no SunSpec marker at 40000, 0 or 50000";
+      return std::nullopt;
+    }
+    if (!d.layout->measurement_model(d.spec.meter)) {
+      error = "SunSpec device without an inverter or meter model";
+      d.layout.reset();
+      return std::nullopt;
+    }
+  }
+  const auto m = *d.layout->measurement_model(d.spec.meter);
+  auto block = connection_.read(unit, false, m.address, m.length, error);
+  if (!block) {
+    d.layout.reset();  // a replaced or rebooted device may have moved its models
+    return std::nullopt;
+  }
+  return sunspec::parse(m.id, *block);
+}
+
+bool Poller::plausible(const Device& d, const Values& v, const DeviceState& last, std::string& why) const {
+  if (v.power_w && std::abs(*v.power_w) > d.spec.max_abs_power_w) {
+    why = fmt::format("power {:.0f} W is beyond what this site can carry ({:.0f} W)", *v.power_w,
+                      d.spec.max_abs_power_w);
+    return false;
+  }
+  auto backwards = [&](const std::optional<double>& now, const std::optional<double>& before,
+                       const char* what) {
+    if (now && before && *now < *before - 1.0) {
+      why = fmt::format("{} went backwards from {:.0f} Wh to {:.0f} Wh", what, *before, *now);
+      return true;
+    }
+    return false;
+  };
+  if (last.at_ms > 0 && (backwards(v.energy_import_wh, last.values.energy_import_wh, "energy imported") ||
+                         backwards(v.energy_export_wh, last.values.energy_export_wh, "energy exported")))
+    return false;
+  return true;
+}
+
+void Poller::poll_once() {
+  for (auto& d : devices_) {
+    std::string error;
+    auto values = read(d, error);
+    DeviceState last = *state(d.spec.name);
+    std::string why;
+    if (values && !plausible(d, *values, last, why)) {
+      error = "rejected: " + why;
+      values.reset();
+    }
+    std::lock_guard lock(mutex_);
+    DeviceState& s = states_[d.spec.name];
+    if (values) {
+      if (s.failures > 0) log::notice("modbus: {} answers again", d.spec.name);
+      s.values = *values;
+      s.at_ms = clock_();
+      s.error.clear();
+      s.failures = 0;
+      s.identity = d.spec.map
+                       ? d.spec.map->description
+                       : fmt::format("{} {} (SunSpec {})", d.layout->manufacturer, d.layout->model_name,
+                                     sunspec::model_name(d.layout->measurement_model(d.spec.meter)->id));
+    } else {
+      if (s.failures == 0 || error != s.error) log::warning("modbus: {}: {}", d.spec.name, error);
+      s.error = error;
+      ++s.failures;
+    }
+  }
+}
+
+}  // namespace hemd::modbus

@@ -1,0 +1,76 @@
+#pragma once
+// Polls the devices on one connection in turn, on a thread of its own, and keeps each device's latest
+// values. The control loop only copies them out: a slow or dead device never stalls it.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "drivers/modbus/connection.h"
+#include "drivers/modbus/register_map.h"
+#include "drivers/modbus/sunspec.h"
+
+namespace hemd::modbus {
+
+struct DeviceSpec {
+  std::string name;
+  int unit = 1;
+  std::string device = "sunspec";  // "sunspec", or the name or path of a register map
+  std::optional<RegisterMap> map;  // loaded from `device` unless it is sunspec
+  std::chrono::milliseconds timeout{500};
+  double max_abs_power_w = 1e6;  // anything beyond is physically impossible on this site
+  bool meter = false;            // a grid meter: in a SunSpec chain, take the meter model
+};
+
+struct DeviceState {
+  Values values;
+  std::int64_t at_ms = 0;  // wall time of the last good read; 0 = never
+  std::string error;       // the last failure, empty while the device answers
+  std::string identity;    // what it said it is (SunSpec common model) or its map
+  int failures = 0;        // consecutive
+};
+
+class Poller {
+ public:
+  using WallClock = std::function<std::int64_t()>;
+  Poller(Endpoint endpoint, std::vector<DeviceSpec> devices, std::chrono::milliseconds interval,
+         WallClock clock = nullptr);
+  ~Poller();
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+
+  void start();  // polling thread
+  void poll_once();
+  std::optional<DeviceState> state(const std::string& name) const;
+  const Endpoint& endpoint() const { return connection_.endpoint(); }
+
+ private:
+  struct Device {
+    DeviceSpec spec;
+    std::optional<sunspec::Layout> layout;
+    std::vector<Block> blocks;
+  };
+  std::optional<Values> read(Device& d, std::string& error);
+  bool plausible(const Device& d, const Values& v, const DeviceState& last, std::string& why) const;
+  void run();
+
+  Connection connection_;
+  std::vector<Device> devices_;
+  std::chrono::milliseconds interval_;
+  WallClock clock_;
+  mutable std::mutex mutex_;
+  std::map<std::string, DeviceState> states_;
+  std::atomic<bool> stop_{false};
+  std::mutex wait_mutex_;
+  std::condition_variable wake_;
+  std::thread thread_;
+};
+
+}  // namespace hemd::modbus

@@ -1,0 +1,40 @@
+#pragma once
+// SunSpec: find the "SunS" marker, walk the model chain, read inverters (101-103, 111-113) and meters
+// (201-204, 211-214) in one request per model, so values and scale factors always belong together.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "drivers/modbus/measurement.h"
+
+namespace hemd::modbus::sunspec {
+
+inline constexpr int base_addresses[] = {40000, 0, 50000};
+
+struct Model {
+  int id = 0;
+  int address = 0;  // first data register (after ID and L)
+  int length = 0;
+};
+
+struct Layout {
+  int base = 0;
+  std::vector<Model> models;
+  std::string manufacturer, model_name, serial;
+  // The model hemd reads values from (the first inverter or meter model), if any.
+  std::optional<Model> measurement_model(bool prefer_meter = false) const;
+  bool is_meter() const;
+};
+
+// Reads `count` holding registers at `address`, or nullopt.
+using ReadHolding = std::function<std::optional<std::vector<std::uint16_t>>(int address, int count)>;
+
+std::optional<Layout> discover(const ReadHolding& read);
+// Values of a known inverter or meter model from its data block; empty Values for other models.
+Values parse(int model_id, const std::vector<std::uint16_t>& block);
+bool known_measurement_model(int id);
+std::string model_name(int id);
+
+}  // namespace hemd::modbus::sunspec

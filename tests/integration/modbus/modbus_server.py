@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""A Modbus TCP or RTU server (Debian's pymodbus) laid out like real devices, for hemd's integration tests.
+
+Each layout writes the registers where the vendor's documentation puts them; hemd must find the values
+through its own maps and SunSpec code. Values are the same for every layout so the test can check them:
+power 3456 W (or -3456 with --export), currents 5.5/6.5/7.5 A, voltages 230.1/231.2/232.3 V, energy
+import 123456 Wh, export 654321 Wh.
+
+usage: modbus_server.py (--tcp | --rtu DEVICE) --device UNIT:LAYOUT[:BASE] [--device ...] [--power W]
+Prints "READY <port>" when it serves.
+"""
+import argparse
+import socket
+import struct
+import sys
+
+from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
+from pymodbus.server import StartSerialServer, StartTcpServer
+from pymodbus.transaction import ModbusRtuFramer
+
+V = [230.1, 231.2, 232.3]
+A = [5.5, 6.5, 7.5]
+E_IMP, E_EXP = 123456.0, 654321.0
+
+
+def f32(x, low_first=False):
+    hi, lo = struct.unpack(">HH", struct.pack(">f", x))
+    return [lo, hi] if low_first else [hi, lo]
+
+
+def i32(x, low_first=False):
+    hi, lo = struct.unpack(">HH", struct.pack(">i", int(round(x))))
+    return [lo, hi] if low_first else [hi, lo]
+
+
+def u32(x):
+    return list(struct.unpack(">HH", struct.pack(">I", int(round(x)))))
+
+
+def i16(x):
+    return struct.unpack(">H", struct.pack(">h", int(round(x))))[0]
+
+
+def text(s, n):
+    b = s.encode().ljust(2 * n, b"\0")
+    return [b[i] << 8 | b[i + 1] for i in range(0, 2 * n, 2)]
+
+
+class Regs:
+    def __init__(self):
+        self.holding = {}
+        self.input = {}
+
+    def put(self, table, address, words):
+        for i, w in enumerate(words):
+            table[address + i] = w & 0xFFFF
+
+
+def sunspec(r, base, model, power):
+    """Common model 1, then one inverter or meter model, then the end marker."""
+    regs = [0x5375, 0x6E53, 1, 66] + text("hemd-test", 16) + text("Sim %d" % model, 16) + [0] * 8 + text("1.0", 8)
+    regs += text("SN-%d" % model, 16) + [1, 0]
+    if model in (101, 102, 103):
+        body = [0] * 50
+        body[0:5] = [int(sum(A) * 10), int(A[0] * 10), int(A[1] * 10), int(A[2] * 10), i16(-1)]  # A, SF -1
+        body[8:12] = [int(V[0] * 10), int(V[1] * 10), int(V[2] * 10), i16(-1)]
+        body[12:14] = [i16(power / 10), i16(1)]  # W with SF +1
+        body[22:25] = u32(E_EXP / 10) + [i16(1)]  # WH acc32, SF +1
+    elif model in (111, 112, 113):
+        body = [0] * 60
+        body[0:2] = f32(sum(A))
+        for ph in range(3):
+            body[2 + 2 * ph:4 + 2 * ph] = f32(A[ph])
+            body[14 + 2 * ph:16 + 2 * ph] = f32(V[ph])
+        body[20:22] = f32(power)
+        body[30:32] = f32(E_EXP)
+    elif model in (201, 202, 203, 204):
+        body = [0] * 105
+        body[0:5] = [i16(sum(A) * 100), i16(A[0] * 100), i16(A[1] * 100), i16(A[2] * 100), i16(-2)]
+        body[5:14] = [i16(V[0] * 10), i16(V[0] * 10), i16(V[1] * 10), i16(V[2] * 10), 0, 0, 0, 0, i16(-1)]
+        body[16:21] = [i16(power), 0, 0, 0, i16(0)]
+        body[36:38] = u32(E_EXP / 1000)
+        body[44:46] = u32(E_IMP / 1000)
+        body[52] = i16(3)  # TotWh_SF: kWh registers
+    elif model in (211, 212, 213, 214):
+        body = [0] * 124
+        body[0:2] = f32(sum(A))
+        for ph in range(3):
+            body[2 + 2 * ph:4 + 2 * ph] = f32(A[ph])
+            body[10 + 2 * ph:12 + 2 * ph] = f32(V[ph])
+        body[26:28] = f32(power)
+        body[58:60] = f32(E_EXP)
+        body[66:68] = f32(E_IMP)
+    else:
+        raise SystemExit("unknown SunSpec model %d" % model)
+    regs += [model, len(body)] + body + [0xFFFF, 0]
+    r.put(r.holding, base, regs)
+
+
+def sdm(r, power):  # Eastron SDM630 and SDM72: input registers, float, high word first
+    for ph in range(3):
+        r.put(r.input, 2 * ph, f32(V[ph]))
+        r.put(r.input, 6 + 2 * ph, f32(A[ph]))
+    r.put(r.input, 0x34, f32(power))
+    r.put(r.input, 0x48, f32(E_IMP / 1000))
+    r.put(r.input, 0x4A, f32(E_EXP / 1000))
+
+
+def em24(r, power):  # Carlo Gavazzi EM24/EM340: INT32 low word first, fixed scales
+    for ph in range(3):
+        r.put(r.input, 2 * ph, i32(V[ph] * 10, True))
+        r.put(r.input, 0x0C + 2 * ph, i32(A[ph] * 1000, True))
+    r.put(r.input, 0x28, i32(power * 10, True))
+    r.put(r.input, 0x34, i32(E_IMP / 100, True))
+    r.put(r.input, 0x4E, i32(E_EXP / 100, True))
+
+
+def huawei(r, power):
+    for ph in range(3):
+        r.put(r.holding, 32069 + ph, [int(V[ph] * 10)])
+        r.put(r.holding, 32072 + 2 * ph, i32(A[ph] * 1000))
+    r.put(r.holding, 32080, i32(power))
+    r.put(r.holding, 32106, u32(E_EXP / 10))
+
+
+def huawei_meter(r, power):  # Huawei counts export positive
+    for ph in range(3):
+        r.put(r.holding, 37101 + 2 * ph, i32(V[ph] * 10))
+        r.put(r.holding, 37107 + 2 * ph, i32(-A[ph] * 100))
+    r.put(r.holding, 37113, i32(-power))
+    r.put(r.holding, 37119, i32(E_EXP / 10))
+    r.put(r.holding, 37121, i32(E_IMP / 10))
+
+
+def kostal(r, power):  # float, low word first (CDAB)
+    for ph in range(3):
+        r.put(r.holding, 154 + 6 * ph, f32(A[ph], True))
+        r.put(r.holding, 158 + 6 * ph, f32(V[ph], True))
+    r.put(r.holding, 172, f32(power, True))
+    r.put(r.holding, 320, f32(E_EXP, True))
+
+
+def goodwe(r, power):
+    for ph in range(3):
+        r.put(r.holding, 35121 + 5 * ph, [int(round(V[ph] * 10)), int(round(A[ph] * 10))])
+    r.put(r.holding, 35138, [i16(power)])
+    r.put(r.holding, 35191, u32(E_EXP / 100))
+
+
+VENDORS = {"sdm630": sdm, "sdm72": sdm, "em24": em24, "em340": em24, "huawei": huawei,
+           "huawei_meter": huawei_meter, "kostal": kostal, "goodwe": goodwe}
+
+
+def block(table):
+    size = (max(table) + 2) if table else 2
+    data = [0] * size
+    for a, w in table.items():
+        data[a] = w
+    return ModbusSequentialDataBlock(0, data)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tcp", action="store_true")
+    ap.add_argument("--rtu")
+    ap.add_argument("--device", action="append", required=True)
+    ap.add_argument("--power", type=float, default=3456)
+    args = ap.parse_args()
+    slaves = {}
+    for spec in args.device:
+        parts = spec.split(":")
+        unit, layout = int(parts[0]), parts[1]
+        r = Regs()
+        if layout.startswith("sunspec"):
+            sunspec(r, int(parts[2]) if len(parts) > 2 else 40000, int(layout[len("sunspec"):]), args.power)
+        else:
+            VENDORS[layout](r, args.power)
+        slaves[unit] = ModbusSlaveContext(hr=block(r.holding), ir=block(r.input), zero_mode=True)
+    context = ModbusServerContext(slaves=slaves, single=False)
+    if args.rtu:
+        print("READY 0", flush=True)
+        StartSerialServer(context=context, port=args.rtu, framer=ModbusRtuFramer, baudrate=9600)
+        return
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    print("READY %d" % port, flush=True)
+    StartTcpServer(context=context, address=("127.0.0.1", port))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
