@@ -100,6 +100,7 @@ struct Ocpp {
   std::vector<std::string> id_tags;
   std::string tls_cert_file;
   std::string tls_key_file;
+  int profile_duration_s = 300;
 };
 
 struct Storage {

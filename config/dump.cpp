@@ -126,6 +126,7 @@ std::string to_yaml(const Config& c) {
   e << YAML::Key << "id_tags" << YAML::Value << YAML::Flow << c.ocpp.id_tags;
   kv(e, "tls_cert_file", c.ocpp.tls_cert_file);
   kv(e, "tls_key_file", c.ocpp.tls_key_file);
+  kv(e, "profile_duration_s", c.ocpp.profile_duration_s);
   e << YAML::EndMap;
 
   e << YAML::Key << "storage" << YAML::Value << YAML::BeginMap;

@@ -16,6 +16,7 @@
 #include "daemon/loop.h"
 #include "daemon/modbus_input.h"
 #include "daemon/notify.h"
+#include "daemon/ocpp_io.h"
 #include "daemon/signals.h"
 #include "daemon/simulated_site.h"
 #include "drivers/log/log.h"
@@ -145,6 +146,17 @@ int run_daemon(const RunOptions& o) {
     meters = std::make_unique<ModbusInput>(*cfg);
     meters->start();
     app->add_input(*meters);
+  }
+  std::unique_ptr<OcppIo> chargers;
+  if (!o.demo && cfg->ocpp.enabled && !cfg->chargers.empty()) {
+    try {
+      chargers = std::make_unique<OcppIo>(*cfg, app->recorder());
+    } catch (const std::exception& e) {
+      log::error("ocpp: {}", e.what());
+      return 1;
+    }
+    app->add_input(*chargers);
+    app->add_output(*chargers);
   }
   if (cfg->meters.empty() && !o.demo)
     log::warning("site: no meters configured; chargers stay at their safe current");

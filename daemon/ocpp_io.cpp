@@ -1,0 +1,84 @@
+#include "daemon/ocpp_io.h"
+
+#include "config/charger_profile.h"
+
+namespace hemd {
+
+namespace {
+
+ChargerStatus status_of(const std::string& s) {
+  static const std::pair<const char*, ChargerStatus> names[] = {
+      {"Available", ChargerStatus::available},
+      {"Preparing", ChargerStatus::preparing},
+      {"Charging", ChargerStatus::charging},
+      {"SuspendedEV", ChargerStatus::suspended_ev},
+      {"SuspendedEVSE", ChargerStatus::suspended_evse},
+      {"Finishing", ChargerStatus::finishing},
+      {"Reserved", ChargerStatus::reserved},
+      {"Unavailable", ChargerStatus::unavailable},
+      {"Faulted", ChargerStatus::faulted}};
+  for (const auto& [name, status] : names)
+    if (s == name) return status;
+  return ChargerStatus::unknown;
+}
+
+}  // namespace
+
+OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history) {
+  ocpp::CsmsOptions o;
+  o.address = cfg.ocpp.listen_address;
+  o.port = cfg.ocpp.port;
+  o.path = cfg.ocpp.path;
+  o.free_charging = cfg.ocpp.authorize == "free";
+  o.id_tags = cfg.ocpp.id_tags;
+  o.profile_duration_s = cfg.ocpp.profile_duration_s;
+  auto profiles = config::load_charger_profiles(config::charger_profile_dir());
+  std::vector<ocpp::ChargerSetup> chargers;
+  for (const auto& c : cfg.chargers) {
+    ocpp::ChargerSetup s{
+        c.id,     c.password,  c.min_current_a, c.safe_current_a.value_or(cfg.site.safe_current_a),
+        c.phases, std::nullopt};
+    if (!c.profile.empty())
+      if (const auto* p = profiles.find(c.profile)) s.profile = *p;
+    chargers.push_back(std::move(s));
+  }
+  csms_ = std::make_unique<ocpp::Csms>(
+      o, std::move(chargers), std::move(profiles), [&history](const ocpp::SessionEvent& e) {
+        if (!e.stopped)
+          history.submit(
+              {"INSERT INTO sessions (charger_id, transaction_id, id_tag, "
+               "started_ms, meter_start_wh) VALUES (?,?,?,?,?)",
+               {e.charger_id, std::to_string(e.transaction_id), e.id_tag, e.at_ms, e.meter_wh}});
+        else
+          history.submit(
+              {"UPDATE sessions SET stopped_ms = ?, meter_stop_wh = ?, "
+               "energy_wh = ? - meter_start_wh, stop_reason = ? WHERE "
+               "charger_id = ? AND transaction_id = ?",
+               {e.at_ms, e.meter_wh, e.meter_wh, e.reason, e.charger_id, std::to_string(e.transaction_id)}});
+      });
+  csms_->start();
+}
+
+void OcppIo::fill(SiteSnapshot& s) {
+  const auto views = csms_->views();
+  for (auto& c : s.chargers) {
+    auto it = views.find(c.id);
+    if (it == views.end()) continue;
+    const auto& v = it->second;
+    // A charger that refuses hemd's profiles cannot be steered: it counts as offline, at its last limit.
+    c.online = v.connected && v.booted && !v.profile_rejected;
+    c.status = status_of(v.status);
+    c.car_connected = v.car_connected;
+    c.offered_limit_a = v.offered_a;
+    for (int k = 0; k < 3; ++k) c.current_a[k] = k < c.active_phases ? v.current_a[k] : 0.0;
+    c.power_w = v.power_w;
+    c.session_energy_wh = v.session_wh;
+    c.soc_pct = v.soc_pct;
+  }
+}
+
+void OcppIo::apply(const Decision& d) {
+  for (const auto& cmd : d.commands) csms_->set_limit(cmd.charger_id, cmd.limit_a);
+}
+
+}  // namespace hemd

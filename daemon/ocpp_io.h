@@ -1,0 +1,24 @@
+#pragma once
+// The chargers as the control loop sees them (snapshot), and the limits it decides (OCPP profiles).
+#include <memory>
+
+#include "config/config.h"
+#include "daemon/ports.h"
+#include "drivers/ocpp/csms.h"
+#include "drivers/storage/recorder.h"
+
+namespace hemd {
+
+class OcppIo final : public SiteInput, public ChargerOutput {
+ public:
+  // Charging sessions go to `history`; throws std::runtime_error when the listener cannot be opened.
+  OcppIo(const config::Config& cfg, storage::Recorder& history);
+  void fill(SiteSnapshot& snapshot) override;
+  void apply(const Decision& decision) override;
+  int port() const { return csms_->port(); }
+
+ private:
+  std::unique_ptr<ocpp::Csms> csms_;
+};
+
+}  // namespace hemd

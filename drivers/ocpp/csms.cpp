@@ -1,0 +1,606 @@
+#include "drivers/ocpp/csms.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <websocketpp/base64/base64.hpp>
+#include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/server.hpp>
+
+#include "drivers/log/log.h"
+#include "drivers/ocpp/frame.h"
+#include "drivers/ocpp/schema.h"
+
+namespace hemd::ocpp {
+
+namespace {
+
+using json = nlohmann::json;
+using Server = websocketpp::server<websocketpp::config::asio>;
+using Hdl = websocketpp::connection_hdl;
+
+std::int64_t system_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string iso_time(std::int64_t ms) {
+  const std::time_t s = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03}Z", buf, ms % 1000);
+}
+
+bool car_present(const std::string& status) {
+  return status == "Preparing" || status == "Charging" || status == "SuspendedEV" ||
+         status == "SuspendedEVSE" || status == "Finishing";
+}
+
+// A sampled value in SI units (W, Wh, A, V, %), whatever unit prefix the charger used.
+double sampled_si(const json& sv) {
+  double v = std::stod(sv.at("value").get<std::string>());
+  const std::string unit = sv.value("unit", "");
+  if (unit == "kWh" || unit == "kW" || unit == "kvarh" || unit == "kVA") v *= 1000;
+  return v;
+}
+
+}  // namespace
+
+struct Csms::Impl {
+  struct Pending {
+    std::string id, action;
+    json payload;
+    std::function<void(const json&)> on_result;
+    std::int64_t sent_ms = 0;
+  };
+  struct Session {
+    Hdl hdl;
+    bool open = false;
+    std::deque<Pending> queue;
+    std::optional<Pending> outstanding;
+    int next_id = 1;
+    bool configured = false;
+    int stack_level = 1;  // the dynamic limit's; the safe floor sits one below
+    std::string unit = "A";
+    const config::ChargerProfile* profile = nullptr;
+    std::optional<double> sent_a;
+    std::int64_t sent_ms = 0;
+    double meter_start_wh = 0;
+  };
+
+  CsmsOptions options;
+  std::map<std::string, ChargerSetup> setups;
+  config::ProfileSet profiles;
+  SessionSink sink;
+  WallClock clock;
+  Schemas schemas;
+  Server server;
+  std::thread thread;
+  std::unique_ptr<Server::timer_ptr::element_type, void (*)(void*)> dummy{nullptr, [](void*) {}};
+  Server::timer_ptr tick;
+  std::map<Hdl, std::string, std::owner_less<Hdl>> ids;
+  std::map<std::string, Session> sessions;  // the server thread's own
+  mutable std::mutex mutex;                 // guards views and desired
+  std::map<std::string, ChargerView> views;
+  std::map<std::string, double> desired;
+  int next_transaction = 0;
+  int bound_port = 0;
+
+  std::int64_t now() const { return clock(); }
+
+  ChargerView& view(const std::string& id) { return views[id]; }  // call with mutex held
+
+  void send(Session& s, const std::string& text) {
+    websocketpp::lib::error_code ec;
+    server.send(s.hdl, text, websocketpp::frame::opcode::text, ec);
+    if (ec) log::warning("ocpp: sending failed: {}", ec.message());
+  }
+
+  // Queues a CALL; one is in flight per charger and the answer is handled as a message, never waited for.
+  void call(const std::string& id, const std::string& action, json payload,
+            std::function<void(const json&)> on_result = nullptr) {
+    Session& s = sessions[id];
+    s.queue.push_back(Pending{"", action, std::move(payload), std::move(on_result), 0});
+    pump(id);
+  }
+
+  void pump(const std::string& id) {
+    Session& s = sessions[id];
+    if (!s.open || s.outstanding || s.queue.empty()) return;
+    Pending p = std::move(s.queue.front());
+    s.queue.pop_front();
+    p.id = fmt::format("hemd-{}", s.next_id++);
+    p.sent_ms = now();
+    send(s, call_frame(p.id, p.action, p.payload));
+    s.outstanding = std::move(p);
+  }
+
+  void on_message(Hdl h, Server::message_ptr msg) {
+    auto it = ids.find(h);
+    if (it == ids.end()) return;
+    const std::string id = it->second;
+    Session& s = sessions[id];
+    {
+      std::lock_guard lock(mutex);
+      view(id).last_seen_ms = now();
+    }
+    const Frame f = parse_frame(msg->get_payload());
+    if (const auto* bad = std::get_if<BadFrame>(&f)) {
+      log::warning("ocpp: {}: malformed frame ({}): {}", id, bad->code, bad->description);
+      send(s, error_frame(bad->id, bad->code, bad->description));
+      return;
+    }
+    if (const auto* c = std::get_if<Call>(&f)) return handle_call(id, s, *c);
+    if (const auto* r = std::get_if<CallResult>(&f)) {
+      if (!s.outstanding || s.outstanding->id != r->id) {
+        log::info("ocpp: {}: answer to unknown message {} ignored", id, r->id);
+        return;
+      }
+      Pending p = std::move(*s.outstanding);
+      s.outstanding.reset();
+      if (auto v = schemas.check(p.action, true, r->payload))
+        log::warning("ocpp: {}: {} answer does not follow the schema: {}", id, p.action, v->description);
+      else if (p.on_result)
+        p.on_result(r->payload);
+      pump(id);
+      return;
+    }
+    const auto& e = std::get<CallError>(f);
+    if (s.outstanding && s.outstanding->id == e.id) {
+      log::warning("ocpp: {}: {} failed: {} {}", id, s.outstanding->action, e.code, e.description);
+      std::lock_guard lock(mutex);
+      view(id).last_error = fmt::format("{}: {} {}", s.outstanding->action, e.code, e.description);
+    }
+    s.outstanding.reset();
+    pump(id);
+  }
+
+  void handle_call(const std::string& id, Session& s, const Call& c) {
+    if (!schemas.knows(c.action)) {
+      send(s, error_frame(c.id, "NotImplemented", "hemd does not know the action " + c.action));
+      return;
+    }
+    if (auto v = schemas.check(c.action, false, c.payload)) {
+      log::warning("ocpp: {}: {} refused ({}): {}", id, c.action, v->code, v->description);
+      send(s, error_frame(c.id, v->code, v->description));
+      return;
+    }
+    json reply = json::object();
+    const std::int64_t t = now();
+    std::unique_lock lock(mutex);
+    ChargerView& v = view(id);
+    if (c.action == "BootNotification") {
+      v.booted = true;
+      v.vendor = c.payload.value("chargePointVendor", "");
+      v.model = c.payload.value("chargePointModel", "");
+      const auto& setup = setups.at(id);
+      s.profile = setup.profile ? &*setup.profile : profiles.match(v.vendor, v.model);
+      v.profile = s.profile ? s.profile->name : "generic";
+      reply = {{"status", "Accepted"}, {"currentTime", iso_time(t)}, {"interval", options.heartbeat_s}};
+      lock.unlock();
+      log::notice("ocpp: {} booted: {} {} (profile {})", id, v.vendor, v.model, v.profile);
+      send(s, result_frame(c.id, reply));
+      configure(id);
+      return;
+    } else if (c.action == "Heartbeat") {
+      reply = {{"currentTime", iso_time(t)}};
+    } else if (c.action == "StatusNotification") {
+      if (c.payload.value("connectorId", 0) > 0 || v.status == "Unknown") {
+        v.status = c.payload.value("status", "Unknown");
+        v.car_connected = car_present(v.status);
+      }
+    } else if (c.action == "Authorize") {
+      reply = {{"idTagInfo", {{"status", accepts(c.payload.value("idTag", "")) ? "Accepted" : "Invalid"}}}};
+    } else if (c.action == "StartTransaction") {
+      const int tx = ++next_transaction;
+      const std::string tag = c.payload.value("idTag", "");
+      const bool ok = accepts(tag);
+      reply = {{"transactionId", tx}, {"idTagInfo", {{"status", ok ? "Accepted" : "Invalid"}}}};
+      if (ok) {
+        v.transaction_id = tx;
+        s.meter_start_wh = c.payload.value("meterStart", 0);
+        v.session_wh = 0;
+        if (sink) sink({id, tx, tag, false, t, s.meter_start_wh, ""});
+      }
+    } else if (c.action == "StopTransaction") {
+      const double meter = c.payload.value("meterStop", 0);
+      if (sink)
+        sink({id, c.payload.value("transactionId", 0), c.payload.value("idTag", ""), true, t, meter,
+              c.payload.value("reason", "Local")});
+      v.session_wh = meter - s.meter_start_wh;
+      v.transaction_id.reset();
+      reply = {{"idTagInfo", {{"status", "Accepted"}}}};
+    } else if (c.action == "MeterValues") {
+      read_meter_values(v, s, c.payload);
+    } else if (c.action == "DataTransfer") {
+      reply = {{"status", "UnknownVendorId"}};
+    }
+    lock.unlock();
+    send(s, result_frame(c.id, reply));
+  }
+
+  bool accepts(const std::string& tag) const {
+    return options.free_charging ||
+           std::find(options.id_tags.begin(), options.id_tags.end(), tag) != options.id_tags.end();
+  }
+
+  void read_meter_values(ChargerView& v, const Session& s, const json& payload) {
+    for (const auto& mv : payload.at("meterValue")) {
+      for (const auto& sv : mv.at("sampledValue")) {
+        double value = 0;
+        try {
+          value = sampled_si(sv);
+        } catch (const std::exception&) {
+          continue;  // a value that is not a number; the schema lets it through as a string
+        }
+        const std::string measurand = sv.value("measurand", "Energy.Active.Import.Register");
+        const std::string phase = sv.value("phase", "");
+        const int ph = phase.rfind("L1", 0) == 0   ? 0
+                       : phase.rfind("L2", 0) == 0 ? 1
+                       : phase.rfind("L3", 0) == 0 ? 2
+                                                   : -1;
+        if (measurand == "Energy.Active.Import.Register" && ph < 0) {
+          v.energy_wh = value;
+          if (v.transaction_id) v.session_wh = value - s.meter_start_wh;
+        } else if (measurand == "Power.Active.Import" && ph < 0) {
+          v.power_w = value;
+        } else if (measurand == "Current.Import") {
+          if (ph >= 0)
+            v.current_a[ph] = value;
+          else
+            v.current_a = {value, value, value};
+        } else if (measurand == "Voltage" && ph >= 0) {
+          v.voltage_v[ph] = value;
+        } else if (measurand == "SoC") {
+          v.soc_pct = value;
+        }
+      }
+    }
+  }
+
+  // After boot: learn what the charger supports, ask for the meter values hemd needs, lay the safe floor.
+  void configure(const std::string& id) {
+    call(id, "GetConfiguration", json::object(), [this, id](const json& r) {
+      Session& s = sessions[id];
+      std::string unit = "A";
+      for (const auto& kv : r.value("configurationKey", json::array())) {
+        const std::string key = kv.value("key", ""), value = kv.value("value", "");
+        if (key == "ChargeProfileMaxStackLevel") s.stack_level = std::max(0, std::atoi(value.c_str()));
+        if (key == "ChargingScheduleAllowedChargingRateUnit" && value.find("Current") == std::string::npos &&
+            value.find('A') == std::string::npos &&
+            (value.find("Power") != std::string::npos || value.find('W') != std::string::npos))
+          unit = "W";
+      }
+      s.stack_level = std::min(s.stack_level, 1);  // floor at 0, dynamic at 1: that is all hemd needs
+      if (s.profile && s.profile->stack_level) s.stack_level = *s.profile->stack_level;
+      if (s.profile && s.profile->rate_unit != "auto") unit = s.profile->rate_unit;
+      s.unit = unit;
+      {
+        std::lock_guard lock(mutex);
+        view(id).rate_unit = unit;
+      }
+      if (s.profile && !s.profile->measurands.empty())
+        call(id, "ChangeConfiguration",
+             {{"key", "MeterValuesSampledData"},
+              {"value", fmt::format("{}", fmt::join(s.profile->measurands, ","))}});
+      call(id, "ChangeConfiguration",
+           {{"key", "MeterValueSampleInterval"},
+            {"value", std::to_string(s.profile ? s.profile->meter_interval_s : 10)}});
+      if (s.stack_level > 0)
+        set_profile(id, 1, s.stack_level - 1, setups.at(id).safe_current_a, std::nullopt);
+      s.configured = true;
+      s.sent_a.reset();
+      update(id);
+    });
+  }
+
+  double limit_in_unit(const Session& s, const std::string& id, double amps) const {
+    return s.unit == "W" ? std::round(amps * 230.0 * setups.at(id).phases) : amps;
+  }
+
+  // A TxDefaultProfile on connector 0. With `lapse_after_s` the limit holds that long and then the charger
+  // is back at its safe current by itself: hemd renews it while it runs, a crashed hemd does not.
+  void set_profile(const std::string& id, int profile_id, int stack_level, double amps,
+                   std::optional<int> lapse_after_s, std::function<void(bool)> done = nullptr) {
+    Session& s = sessions[id];
+    const auto& setup = setups.at(id);
+    const double limit = amps >= setup.min_current_a ? amps : 0.0;
+    const double safe = setup.safe_current_a >= setup.min_current_a ? setup.safe_current_a : 0.0;
+    auto period = [&](int start, double a) {
+      json p = {{"startPeriod", start}, {"limit", limit_in_unit(s, id, a)}};
+      if (s.unit == "A" && (!s.profile || s.profile->number_phases)) p["numberPhases"] = setup.phases;
+      return p;
+    };
+    const bool relative = s.profile && s.profile->profile_kind == "Relative";
+    // Clocks in chargers run slow as often as fast: a minute's head start keeps the schedule in force.
+    const std::int64_t start_ms = now() - 60'000;
+    json schedule = {{"chargingRateUnit", s.unit},
+                     {"chargingSchedulePeriod", json::array({period(0, limit)})}};
+    if (!relative) schedule["startSchedule"] = iso_time(start_ms);
+    if (lapse_after_s) {
+      if (stack_level == 0) {
+        // No level below for a floor (a charger that takes stack level 0 only): the fall-back is a second
+        // period.
+        schedule["chargingSchedulePeriod"].push_back(period(*lapse_after_s + 60, safe));
+      } else {
+        schedule["duration"] = *lapse_after_s + 60;
+      }
+    }
+    json profile = {{"chargingProfileId", profile_id},
+                    {"stackLevel", stack_level},
+                    {"chargingProfilePurpose", "TxDefaultProfile"},
+                    {"chargingProfileKind", relative ? "Relative" : "Absolute"},
+                    {"chargingSchedule", schedule}};
+    call(id, "SetChargingProfile", {{"connectorId", 0}, {"csChargingProfiles", profile}},
+         [this, id, limit, done](const json& r) {
+           const bool ok = r.value("status", "") == "Accepted";
+           std::lock_guard lock(mutex);
+           ChargerView& v = view(id);
+           if (ok && limit >= 0) v.offered_a = limit;
+           if (!ok) {
+             v.profile_rejected = true;
+             v.last_error = "SetChargingProfile " + r.value("status", "");
+             log::warning("ocpp: {}: the charger answered {} to a charging profile; it gets its safe current",
+                          id, r.value("status", ""));
+           } else {
+             v.profile_rejected = false;
+           }
+           if (done) done(ok);
+         });
+  }
+
+  // Sends the wanted limit when it matters: a decrease at once (the fuse), an increase at most every
+  // min_resend_s, no change smaller than the deadband, and a renewal before the dynamic profile lapses.
+  void update(const std::string& id) {
+    Session& s = sessions[id];
+    if (!s.open || !s.configured) return;
+    const auto& setup = setups.at(id);
+    double want;
+    {
+      std::lock_guard lock(mutex);
+      auto it = desired.find(id);
+      want = it == desired.end() ? setup.safe_current_a : it->second;
+    }
+    if (want < setup.min_current_a) want = 0;  // never 5 A: pause
+    const std::int64_t t = now();
+    bool send_now = !s.sent_a;
+    if (s.sent_a) {
+      const double change = want - *s.sent_a;
+      const bool renew = t - s.sent_ms >= options.profile_duration_s * 1000 / 3;
+      if (change <= -options.deadband_a || (want == 0 && *s.sent_a > 0))
+        send_now = true;
+      else if (change >= options.deadband_a && t - s.sent_ms >= options.min_resend_s * 1000)
+        send_now = true;
+      else if (renew)
+        send_now = true;
+    }
+    if (!send_now) return;
+    s.sent_a = want;
+    s.sent_ms = t;
+    set_profile(id, 2, s.stack_level, want, options.profile_duration_s);
+  }
+
+  void on_tick() {
+    const std::int64_t t = now();
+    for (auto& [id, s] : sessions) {
+      if (!s.open) continue;
+      if (s.outstanding && t - s.outstanding->sent_ms > options.call_timeout_s * 1000) {
+        log::warning("ocpp: {}: no answer to {} within {} s; going on", id, s.outstanding->action,
+                     options.call_timeout_s);
+        s.outstanding.reset();
+        pump(id);
+      }
+      std::int64_t seen;
+      {
+        std::lock_guard lock(mutex);
+        seen = view(id).last_seen_ms;
+      }
+      if (t - seen > (2 * options.heartbeat_s + 30) * 1000LL) {
+        log::warning("ocpp: {} has been silent for {} s: offline", id, (t - seen) / 1000);
+        websocketpp::lib::error_code ec;
+        server.close(s.hdl, websocketpp::close::status::going_away, "silent", ec);
+        mark_closed(id);
+        continue;
+      }
+      update(id);
+    }
+    tick = server.set_timer(1000, [this](const websocketpp::lib::error_code& ec) {
+      if (!ec) on_tick();
+    });
+  }
+
+  void mark_closed(const std::string& id) {
+    Session& s = sessions[id];
+    s.open = false;
+    s.configured = false;
+    s.outstanding.reset();
+    s.queue.clear();
+    std::lock_guard lock(mutex);
+    view(id).connected = false;
+  }
+
+  bool validate(Hdl h) {
+    auto con = server.get_con_from_hdl(h);
+    std::string resource = con->get_resource();
+    resource = resource.substr(0, resource.find('?'));
+    const std::string prefix = options.path + "/";
+    const std::string id = resource.rfind(prefix, 0) == 0 ? resource.substr(prefix.size()) : "";
+    auto refuse = [&](websocketpp::http::status_code::value code, const std::string& why) {
+      log::warning("ocpp: connection from {} to {} refused: {}", con->get_remote_endpoint(), resource, why);
+      con->set_status(code);
+      con->set_body(why + "\n");
+      return false;
+    };
+    auto setup = setups.find(id);
+    if (id.empty() || setup == setups.end())
+      return refuse(websocketpp::http::status_code::not_found,
+                    "unknown charge point '" + id + "': add it to chargers in hemd.yaml");
+    const auto& protocols = con->get_requested_subprotocols();
+    if (std::find(protocols.begin(), protocols.end(), "ocpp1.6") == protocols.end())
+      return refuse(websocketpp::http::status_code::bad_request,
+                    "the WebSocket subprotocol must be ocpp1.6 (Sec-WebSocket-Protocol)");
+    if (!setup->second.password.empty()) {
+      const std::string auth = con->get_request_header("Authorization");
+      const std::string expected = websocketpp::base64_encode(id + ":" + setup->second.password);
+      if (auth.rfind("Basic ", 0) != 0) {
+        con->append_header("WWW-Authenticate", "Basic realm=\"hemd\"");
+        return refuse(websocketpp::http::status_code::unauthorized,
+                      "charge point " + id + " sent no password");
+      }
+      if (auth.substr(6) != expected) {
+        con->append_header("WWW-Authenticate", "Basic realm=\"hemd\"");
+        return refuse(websocketpp::http::status_code::unauthorized, "wrong password for charge point " + id);
+      }
+    }
+    con->select_subprotocol("ocpp1.6");
+    ids[h] = id;
+    return true;
+  }
+
+  void on_open(Hdl h) {
+    const std::string id = ids.at(h);
+    Session& s = sessions[id];
+    if (s.open) {
+      // The charger reconnected before hemd noticed the old connection die: the new one wins.
+      websocketpp::lib::error_code ec;
+      server.close(s.hdl, websocketpp::close::status::going_away, "replaced", ec);
+    }
+    s.hdl = h;
+    s.open = true;
+    s.configured = false;
+    s.sent_a.reset();
+    {
+      std::lock_guard lock(mutex);
+      ChargerView& v = view(id);
+      v.connected = true;
+      v.last_seen_ms = now();
+    }
+    log::notice("ocpp: {} connected", id);
+    // A charger that reconnects without booting is configured again all the same; the limit is re-sent.
+    server.set_timer(10'000, [this, id, h](const websocketpp::lib::error_code& ec) {
+      Session& s = sessions[id];
+      if (ec || !s.open || s.configured || s.hdl.owner_before(h) || h.owner_before(s.hdl)) return;
+      bool booted;
+      {
+        std::lock_guard lock(mutex);
+        booted = view(id).booted;
+      }
+      if (!booted) call(id, "TriggerMessage", {{"requestedMessage", "BootNotification"}});
+      configure(id);
+    });
+  }
+
+  void on_close(Hdl h) {
+    auto it = ids.find(h);
+    if (it == ids.end()) return;
+    const std::string id = it->second;
+    ids.erase(it);
+    Session& s = sessions[id];
+    if (s.hdl.owner_before(h) || h.owner_before(s.hdl)) return;  // an older, replaced connection
+    mark_closed(id);
+    log::warning("ocpp: {} disconnected; its last limit stays counted until it is back", id);
+  }
+};
+
+Csms::Csms(CsmsOptions options, std::vector<ChargerSetup> chargers, config::ProfileSet profiles,
+           SessionSink sink, WallClock clock)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  for (auto& c : chargers) {
+    impl_->views[c.id] = ChargerView{};
+    impl_->setups.emplace(c.id, std::move(c));
+  }
+  impl_->profiles = std::move(profiles);
+  impl_->sink = std::move(sink);
+  impl_->clock = clock ? std::move(clock) : WallClock(system_ms);
+  impl_->next_transaction = static_cast<int>((impl_->clock() / 1000) % 1'000'000'000);
+  auto& srv = impl_->server;
+  srv.clear_access_channels(websocketpp::log::alevel::all);
+  srv.clear_error_channels(websocketpp::log::elevel::all);
+  srv.init_asio();
+  srv.set_reuse_addr(true);
+  srv.set_max_message_size(impl_->options.max_frame_bytes);
+  srv.set_validate_handler([this](Hdl h) { return impl_->validate(h); });
+  srv.set_open_handler([this](Hdl h) { impl_->on_open(h); });
+  srv.set_close_handler([this](Hdl h) { impl_->on_close(h); });
+  srv.set_fail_handler([this](Hdl h) { impl_->ids.erase(h); });
+  srv.set_message_handler([this](Hdl h, Server::message_ptr m) { impl_->on_message(h, m); });
+  srv.set_pong_handler([this](Hdl h, std::string) {
+    auto it = impl_->ids.find(h);
+    if (it == impl_->ids.end()) return true;
+    std::lock_guard lock(impl_->mutex);
+    impl_->views[it->second].last_seen_ms = impl_->now();
+    return true;
+  });
+}
+
+Csms::~Csms() {
+  stop();
+}
+
+void Csms::start() {
+  auto& srv = impl_->server;
+  websocketpp::lib::asio::error_code asio_ec;
+  const auto address = websocketpp::lib::asio::ip::make_address(impl_->options.address, asio_ec);
+  if (asio_ec)
+    throw std::runtime_error("ocpp.listen_address " + impl_->options.address + ": " + asio_ec.message());
+  websocketpp::lib::error_code ec;
+  srv.listen(
+      websocketpp::lib::asio::ip::tcp::endpoint(address, static_cast<unsigned short>(impl_->options.port)),
+      ec);
+  if (ec)
+    throw std::runtime_error(
+        fmt::format("cannot listen on {}:{}: {}", impl_->options.address, impl_->options.port, ec.message()));
+  impl_->bound_port = srv.get_local_endpoint(asio_ec).port();
+  srv.start_accept();
+  impl_->on_tick();
+  impl_->thread = std::thread([this] { impl_->server.run(); });
+  log::notice("ocpp: listening on ws://{}:{}{}/<charge point id>", impl_->options.address, impl_->bound_port,
+              impl_->options.path);
+}
+
+int Csms::port() const {
+  return impl_->bound_port;
+}
+
+std::map<std::string, ChargerView> Csms::views() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->views;
+}
+
+void Csms::set_limit(const std::string& id, double amps) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->desired.find(id);
+    if (it != impl_->desired.end() && it->second == amps) return;
+    impl_->desired[id] = amps;
+  }
+  // Handled on the server's thread at once, so a cut reaches the charger within the same cycle.
+  websocketpp::lib::asio::post(impl_->server.get_io_service(), [this, id] { impl_->update(id); });
+}
+
+void Csms::stop() {
+  if (!impl_->thread.joinable()) return;
+  websocketpp::lib::asio::post(impl_->server.get_io_service(), [this] {
+    websocketpp::lib::error_code ec;
+    impl_->server.stop_listening(ec);
+    if (impl_->tick) impl_->tick->cancel();
+    for (auto& [id, s] : impl_->sessions)
+      if (s.open) impl_->server.close(s.hdl, websocketpp::close::status::going_away, "hemd stopping", ec);
+  });
+  // Closing handshakes get a moment; then the loop is stopped whatever remains.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  impl_->server.stop();
+  impl_->thread.join();
+}
+
+}  // namespace hemd::ocpp

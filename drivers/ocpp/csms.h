@@ -1,0 +1,93 @@
+#pragma once
+// The local central system: chargers connect to hemd over OCPP 1.6J (WebSocket). The server runs on a
+// thread of its own; the control loop only reads each charger's view and sets limits, both thread-safe.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/charger_profile.h"
+
+namespace hemd::ocpp {
+
+struct ChargerSetup {
+  std::string id;
+  std::string password;  // empty: no Basic authentication (security profile 0, for a charger without it)
+  double min_current_a = 6;
+  double safe_current_a = 6;
+  int phases = 3;
+  std::optional<config::ChargerProfile> profile;  // from the config; otherwise matched at BootNotification
+};
+
+struct CsmsOptions {
+  std::string address = "0.0.0.0";
+  int port = 8887;  // 0: any free port (tests)
+  std::string path = "/ocpp";
+  bool free_charging = true;
+  std::vector<std::string> id_tags;
+  int heartbeat_s = 60;
+  int call_timeout_s = 30;
+  int profile_duration_s = 300;  // a dynamic limit lapses to the safe floor unless hemd renews it
+  int min_resend_s = 10;         // an increase is sent at most this often; a decrease at once
+  double deadband_a = 0.5;       // smaller changes are not sent
+  std::size_t max_frame_bytes = 64 * 1024;
+};
+
+// What hemd knows of one charger, copied out for the control loop.
+struct ChargerView {
+  bool connected = false;
+  bool booted = false;
+  std::string status = "Unknown";  // connector status as the charger reported it
+  bool car_connected = false;
+  double offered_a = 0;  // the limit the charger accepted last
+  std::array<double, 3> current_a{};
+  std::array<double, 3> voltage_v{};
+  double power_w = 0;
+  double energy_wh = 0;  // the energy register
+  double session_wh = 0;
+  std::optional<double> soc_pct;
+  std::optional<int> transaction_id;
+  std::string vendor, model, profile;
+  std::string rate_unit = "A";
+  bool profile_rejected = false;
+  std::string last_error;
+  std::int64_t last_seen_ms = 0;
+};
+
+struct SessionEvent {
+  std::string charger_id;
+  int transaction_id = 0;
+  std::string id_tag;
+  bool stopped = false;
+  std::int64_t at_ms = 0;
+  double meter_wh = 0;
+  std::string reason;
+};
+
+class Csms {
+ public:
+  using WallClock = std::function<std::int64_t()>;
+  using SessionSink = std::function<void(const SessionEvent&)>;
+  Csms(CsmsOptions options, std::vector<ChargerSetup> chargers, config::ProfileSet profiles,
+       SessionSink sink = nullptr, WallClock clock = nullptr);
+  ~Csms();
+  Csms(const Csms&) = delete;
+  Csms& operator=(const Csms&) = delete;
+
+  void start();  // listens; throws std::runtime_error when the port cannot be opened
+  int port() const;
+  std::map<std::string, ChargerView> views() const;
+  // The limit hemd wants for a charger: 0 pauses, otherwise at least its minimum. Sent when it matters.
+  void set_limit(const std::string& id, double amps);
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hemd::ocpp

@@ -1,0 +1,39 @@
+#pragma once
+// OCPP-J frames: [2, id, action, payload] CALL, [3, id, payload] CALLRESULT, [4, id, code, text, details].
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace hemd::ocpp {
+
+struct Call {
+  std::string id;
+  std::string action;
+  nlohmann::json payload;
+};
+struct CallResult {
+  std::string id;
+  nlohmann::json payload;
+};
+struct CallError {
+  std::string id;
+  std::string code;
+  std::string description;
+};
+// A frame that could not be read, and the CALLERROR it deserves (id "-1" when even the id is unreadable).
+struct BadFrame {
+  std::string id;
+  std::string code;
+  std::string description;
+};
+
+using Frame = std::variant<Call, CallResult, CallError, BadFrame>;
+
+Frame parse_frame(const std::string& text);
+std::string call_frame(const std::string& id, const std::string& action, const nlohmann::json& payload);
+std::string result_frame(const std::string& id, const nlohmann::json& payload);
+std::string error_frame(const std::string& id, const std::string& code, const std::string& description);
+
+}  // namespace hemd::ocpp

@@ -1,0 +1,67 @@
+#include "drivers/ocpp/schema.h"
+
+#include <map>
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include "drivers/ocpp/ocpp16_schemas.h"
+
+namespace hemd::ocpp {
+
+struct Schemas::Impl {
+  std::map<std::string, std::unique_ptr<valijson::Schema>> by_id;  // "BootNotification.req"
+};
+
+Schemas::Schemas() : impl_(std::make_unique<Impl>()) {
+  const auto all = nlohmann::json::parse(ocpp16_schemas_json);
+  valijson::SchemaParser parser;
+  for (const auto& doc : all) {
+    std::string id = doc.at("$id").get<std::string>();
+    if (id.rfind("urn:", 0) == 0) id = id.substr(4);
+    auto schema = std::make_unique<valijson::Schema>();
+    valijson::adapters::NlohmannJsonAdapter adapter(doc);
+    parser.populateSchema(adapter, *schema);
+    impl_->by_id.emplace(id, std::move(schema));
+  }
+}
+
+Schemas::~Schemas() = default;
+
+bool Schemas::knows(const std::string& action) const {
+  return impl_->by_id.count(action + ".req") > 0;
+}
+
+std::optional<Violation> Schemas::check(const std::string& action, bool conf,
+                                        const nlohmann::json& payload) const {
+  auto it = impl_->by_id.find(action + (conf ? ".conf" : ".req"));
+  if (it == impl_->by_id.end()) return Violation{"NotImplemented", "unknown action " + action};
+  if (!payload.is_object()) return Violation{"FormationViolation", "the payload is not a JSON object"};
+  valijson::Validator validator;
+  valijson::ValidationResults results;
+  valijson::adapters::NlohmannJsonAdapter adapter(payload);
+  if (validator.validate(*it->second, adapter, &results)) return std::nullopt;
+  // The most specific error, named the way OCPP-J names its error codes.
+  valijson::ValidationResults::Error e;
+  std::string code = "FormationViolation", where, what;
+  while (results.popError(e)) {
+    where.clear();
+    for (const auto& c : e.context) where += c;
+    what = e.description;
+    if (what.find("type") != std::string::npos)
+      code = "TypeConstraintViolation";
+    else if (what.find("required") != std::string::npos || what.find("Missing") != std::string::npos)
+      code = "ProtocolError";  // OCPP 1.6: "Payload for Action is incomplete"
+    else if (what.find("additional") != std::string::npos ||
+             what.find("could not be validated") != std::string::npos)
+      code = "FormationViolation";
+    else
+      code = "PropertyConstraintViolation";
+    break;
+  }
+  return Violation{code, action + (conf ? ".conf " : ".req ") + where + ": " + what};
+}
+
+}  // namespace hemd::ocpp
