@@ -101,6 +101,7 @@ struct Ocpp {
   std::string tls_cert_file;
   std::string tls_key_file;
   int profile_duration_s = 300;
+  int call_timeout_s = 30;
 };
 
 struct Storage {

@@ -127,6 +127,7 @@ std::string to_yaml(const Config& c) {
   kv(e, "tls_cert_file", c.ocpp.tls_cert_file);
   kv(e, "tls_key_file", c.ocpp.tls_key_file);
   kv(e, "profile_duration_s", c.ocpp.profile_duration_s);
+  kv(e, "call_timeout_s", c.ocpp.call_timeout_s);
   e << YAML::EndMap;
 
   e << YAML::Key << "storage" << YAML::Value << YAML::BeginMap;

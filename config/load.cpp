@@ -132,6 +132,7 @@ void read_ocpp(MapReader& m, Ocpp& o) {
   m.text("tls_cert_file", o.tls_cert_file);
   m.text("tls_key_file", o.tls_key_file);
   m.integer("profile_duration_s", o.profile_duration_s, 30, 86400);
+  m.integer("call_timeout_s", o.call_timeout_s, 5, 300);
   if (o.authorize == "list" && o.id_tags.empty())
     m.reader().error(m.mark(), m.path("id_tags"), "missing, expected at least one idTag (authorize: list)");
 }

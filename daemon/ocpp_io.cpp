@@ -32,6 +32,7 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history) {
   o.free_charging = cfg.ocpp.authorize == "free";
   o.id_tags = cfg.ocpp.id_tags;
   o.profile_duration_s = cfg.ocpp.profile_duration_s;
+  o.call_timeout_s = cfg.ocpp.call_timeout_s;
   auto profiles = config::load_charger_profiles(config::charger_profile_dir());
   std::vector<ocpp::ChargerSetup> chargers;
   for (const auto& c : cfg.chargers) {

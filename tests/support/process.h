@@ -46,8 +46,13 @@ class Process {
   Process(std::vector<std::string> argv, const std::string& out_file, const std::string& err_file,
           std::vector<std::string> env = {})
       : out_(out_file), err_(err_file) {
+    int in[2];
+    if (pipe(in) != 0) return;
     pid_ = fork();
     if (pid_ == 0) {
+      dup2(in[0], 0);
+      close(in[0]);
+      close(in[1]);
       freopen(out_file.c_str(), "w", stdout);
       freopen(err_file.c_str(), "w", stderr);
       for (auto& e : env) putenv(e.data());
@@ -57,8 +62,16 @@ class Process {
       execv(args[0], args.data());
       _exit(127);
     }
+    close(in[0]);
+    stdin_ = in[1];
+  }
+  // A line on the child's standard input.
+  void send(const std::string& line) {
+    const std::string text = line + "\n";
+    if (write(stdin_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) return;
   }
   ~Process() {
+    if (stdin_ >= 0) close(stdin_);
     if (pid_ > 0 && !exited_) {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
@@ -105,6 +118,7 @@ class Process {
 
  private:
   pid_t pid_ = -1;
+  int stdin_ = -1;
   bool exited_ = false;
   std::string out_, err_;
 };

@@ -95,6 +95,7 @@ async function connect() {
 
 async function command(line) {
   const [cmd, arg] = line.trim().split(/\s+/);
+  emit({ event: 'command', line });
   if (cmd === 'plug') await client.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Preparing' });
   if (cmd === 'start') {
     const r = await client.call('StartTransaction', { connectorId: 1, idTag: arg || 'TAG1', meterStart: energyWh, timestamp: new Date().toISOString() });

@@ -1,0 +1,324 @@
+// hemd as the central system for real OCPP 1.6J charge points: ocpp-rpc in strict mode validates every
+// message hemd sends against the official schemas. hemd runs as its own process, with a pymodbus grid meter.
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "drivers/storage/database.h"
+#include "tests/support/process.h"
+
+namespace hemd::test {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::vector<json> events(const std::string& out) {
+  std::vector<json> all;
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line))
+    if (!line.empty() && line[0] == '{') all.push_back(json::parse(line));
+  return all;
+}
+
+// The charge point's events matching `pred`, from event number `since` on, waiting until there are `n`.
+std::vector<json> wait_events(Process& cp, const std::function<bool(const json&)>& pred, std::size_t n = 1,
+                              std::chrono::seconds deadline = 30s, std::size_t since = 0) {
+  std::vector<json> found;
+  Process::wait_until(
+      [&] {
+        found.clear();
+        const auto all = events(cp.out());
+        for (std::size_t i = since; i < all.size(); ++i)
+          if (pred(all[i])) found.push_back(all[i]);
+        return found.size() >= n;
+      },
+      deadline);
+  return found;
+}
+
+// A mark in the charge point's event stream: what happens after an action, not before it.
+std::size_t mark(Process& cp) {
+  return events(cp.out()).size();
+}
+
+auto limit_is(double amps) {
+  return [amps](const json& e) { return e.value("event", "") == "limit" && e["amps"] == amps; };
+}
+
+auto is(const std::string& name) {
+  return [name](const json& e) { return e.value("event", "") == name; };
+}
+
+struct Site {
+  TempDir dir;
+  int port = free_port();
+  std::unique_ptr<Process> meter, hemd;
+  std::string config;
+
+  // A site with a grid meter (pymodbus, an SDM630 reading 5.5/6.5/7.5 A) unless `with_meter` is false.
+  void start(const std::string& chargers, bool with_meter = true, const std::string& extra = "",
+             double fuse = 25) {
+    std::string meters;
+    if (with_meter) {
+      meter = std::make_unique<Process>(
+          std::vector<std::string>{"/usr/bin/python3", MODBUS_SERVER, "--tcp", "--device", "1:sdm630"},
+          dir.file("meter.out"), dir.file("meter.err"));
+      EXPECT_TRUE(meter->wait_for_out("READY")) << meter->err();
+      std::smatch m;
+      const std::string out = meter->out();
+      std::regex_search(out, m, std::regex("READY (\\d+)"));
+      meters = fmt::format(
+          "meters:\n  - {{name: grid, role: grid, device: eastron_sdm630, host: 127.0.0.1, port: {}, "
+          "unit: 1}}\n",
+          m[1].str());
+    }
+    config = fmt::format(
+        "site: {{main_fuse_a: {}}}\n{}chargers:\n{}ocpp: {{listen_address: 127.0.0.1, port: {}{}}}\n"
+        "prices: {{enabled: false}}\nstorage: {{path: {}}}\n",
+        fuse, meters, chargers, port, extra, dir.file("hemd.db"));
+    dir.write("hemd.yaml", config);
+    hemd = std::make_unique<Process>(std::vector<std::string>{HEMD_BINARY, "--config", dir.file("hemd.yaml")},
+                                     dir.file("hemd.out"), dir.file("hemd.err"));
+    ASSERT_TRUE(hemd->wait_for_err("ocpp: listening")) << hemd->err();
+  }
+
+  std::unique_ptr<Process> charge_point(const std::string& id, std::vector<std::string> args = {},
+                                        const std::string& password = "pw-1234") {
+    std::vector<std::string> argv = {"/usr/bin/node", std::string(OCPP_PEERS) + "/chargepoint.js",
+                                     "--url",         fmt::format("ws://127.0.0.1:{}/ocpp", port),
+                                     "--id",          id};
+    if (!password.empty()) argv.insert(argv.end(), {"--password", password});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return std::make_unique<Process>(argv, dir.file(id + ".out"), dir.file(id + ".err"));
+  }
+
+  std::vector<json> raw(const std::string& path, const std::string& protocol, const std::string& password,
+                        std::vector<std::string> frames) {
+    std::vector<std::string> argv = {"/usr/bin/node", std::string(OCPP_PEERS) + "/raw_client.js",
+                                     fmt::format("ws://127.0.0.1:{}{}", port, path), protocol, password};
+    argv.insert(argv.end(), frames.begin(), frames.end());
+    Process p(argv, dir.file("raw.out"), dir.file("raw.err"));
+    EXPECT_EQ(p.wait_exit(), 0) << p.err();
+    return events(p.out());
+  }
+};
+
+const std::string one_charger = "  - {id: cp1, password: pw-1234, max_current_a: 16, mode: now}\n";
+
+TEST(Ocpp, BootConfiguresAndLaysTheSafeFloorUnderALapsingLimit) {
+  Site site;
+  site.start(one_charger);
+  auto cp = site.charge_point("cp1");
+  auto boot = wait_events(*cp, is("boot"));
+  ASSERT_EQ(boot.size(), 1u) << cp->out() << cp->err() << site.hemd->err();
+  EXPECT_EQ(boot[0]["status"], "Accepted");
+  auto config = wait_events(*cp, is("config"), 2);
+  ASSERT_EQ(config.size(), 2u) << cp->out();
+  EXPECT_EQ(config[0]["key"], "MeterValuesSampledData");
+  auto profiles = wait_events(*cp, is("profile"), 2);
+  ASSERT_GE(profiles.size(), 2u) << cp->out() << site.hemd->err();
+  EXPECT_EQ(profiles[0]["stackLevel"], 0);  // the floor: the safe current, forever
+  EXPECT_EQ(profiles[0]["limit"], 6);
+  EXPECT_TRUE(profiles[0]["duration"].is_null());
+  EXPECT_EQ(profiles[1]["stackLevel"], 1);  // the limit hemd wants, lapsing unless renewed
+  EXPECT_EQ(profiles[1]["purpose"], "TxDefaultProfile");
+  EXPECT_EQ(profiles[1]["duration"], 360);
+  // No car yet: hemd pauses the charger (0 A). A car plugs in: mode "now" takes what the fuse allows.
+  EXPECT_FALSE(wait_events(*cp, limit_is(0)).empty()) << cp->out();
+  cp->send("plug");
+  EXPECT_TRUE(wait_events(*cp, limit_is(16)).size()) << cp->out() << site.hemd->err();
+  EXPECT_TRUE(wait_events(*cp, is("bad"), 1, 1s).empty())
+      << "strict mode refused a message from hemd: " << cp->out();
+}
+
+TEST(Ocpp, FullTransactionWithAFuseThatShrinks) {
+  Site site;
+  site.start(one_charger);
+  auto cp = site.charge_point("cp1");
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty()) << cp->out();
+  cp->send("plug");
+  ASSERT_FALSE(wait_events(*cp, limit_is(16)).empty()) << cp->out() << site.hemd->err();
+  cp->send("start TAG7");
+  auto started = wait_events(*cp, is("started"));
+  ASSERT_EQ(started.size(), 1u) << cp->out();
+  EXPECT_EQ(started[0]["status"], "Accepted");
+  cp->send("meter 16");
+  ASSERT_FALSE(wait_events(*cp, is("metered")).empty());
+  // The installer corrects the main fuse to 12 A: the cut reaches the charger at once.
+  site.dir.write("hemd.yaml",
+                 std::regex_replace(site.config, std::regex("main_fuse_a: 25"), "main_fuse_a: 12"));
+  const auto before_cut = mark(*cp);
+  kill(site.hemd->pid(), SIGHUP);
+  ASSERT_FALSE(wait_events(*cp, limit_is(11), 1, 30s, before_cut).empty()) << cp->out() << site.hemd->err();
+  cp->send("stop");
+  ASSERT_FALSE(wait_events(*cp, is("stopped")).empty());
+  kill(site.hemd->pid(), SIGTERM);
+  ASSERT_EQ(site.hemd->wait_exit(), 0) << site.hemd->err();
+  auto db = storage::Database::open(site.dir.file("hemd.db"));
+  auto rows = db.query({"SELECT charger_id, id_tag, energy_wh, stop_reason FROM sessions", {}});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(*rows[0][0], "cp1");
+  EXPECT_EQ(*rows[0][1], "TAG7");
+  EXPECT_EQ(std::stod(*rows[0][2]), 500);
+  EXPECT_EQ(*rows[0][3], "EVDisconnected");
+}
+
+TEST(Ocpp, LimitsInWattsForAChargerThatOnlyTakesPower) {
+  Site site;
+  site.start(one_charger, false);
+  auto cp = site.charge_point("cp1", {"--unit", "Power"});
+  auto profiles = wait_events(*cp, is("profile"), 2);
+  ASSERT_GE(profiles.size(), 2u) << cp->out() << site.hemd->err();
+  EXPECT_EQ(profiles[1]["unit"], "W");
+  EXPECT_EQ(profiles[1]["limit"], 6 * 230 * 3);  // no grid meter: the safe current, in watts
+}
+
+TEST(Ocpp, ReconnectSendsTheLimitAgain) {
+  Site site;
+  site.start(one_charger);
+  auto cp = site.charge_point("cp1");
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty()) << cp->out();
+  cp->send("plug");
+  ASSERT_FALSE(wait_events(*cp, limit_is(16)).empty()) << cp->out() << site.hemd->err();
+  const auto before = mark(*cp);
+  cp->send("reconnect");  // the charger forgets its profiles, as one that rebooted may
+  // The floor and the limit in force arrive again on the new connection.
+  auto again = wait_events(*cp, is("profile"), 2, 30s, before);
+  ASSERT_EQ(again.size(), 2u) << cp->out() << site.hemd->err();
+  EXPECT_EQ(again[0]["stackLevel"], 0);
+  EXPECT_EQ(again[0]["limit"], 6);
+  EXPECT_EQ(again[1]["stackLevel"], 1);
+  EXPECT_EQ(again[1]["limit"], 16);
+}
+
+TEST(Ocpp, WrongPasswordUnknownIdAndMissingSubprotocolAreRefused) {
+  Site site;
+  site.start(one_charger, false);
+  auto wrong = site.raw("/ocpp/cp1", "ocpp1.6", "not-the-password", {});
+  ASSERT_FALSE(wrong.empty());
+  EXPECT_EQ(wrong[0]["status"], 401);
+  auto unknown = site.raw("/ocpp/intruder", "ocpp1.6", "pw-1234", {});
+  EXPECT_EQ(unknown[0]["status"], 404);
+  auto no_protocol = site.raw("/ocpp/cp1", "-", "pw-1234", {});
+  EXPECT_EQ(no_protocol[0]["status"], 400);
+  const std::string log = site.hemd->err();
+  EXPECT_NE(log.find("wrong password for charge point cp1"), std::string::npos) << log;
+  EXPECT_NE(log.find("unknown charge point 'intruder'"), std::string::npos) << log;
+  EXPECT_EQ(log.find("not-the-password"), std::string::npos) << "a password was logged";
+}
+
+TEST(Ocpp, MalformedFramesGetTheRightCallErrorAndTheConnectionLives) {
+  Site site;
+  site.start(one_charger, false);
+  auto got = site.raw(
+      "/ocpp/cp1", "ocpp1.6", "pw-1234",
+      {"this is not json", R"([2, 17, "Heartbeat", {}])", R"([2, "a", "Heartbeat"])",
+       R"([2, "b", "BootNotification", {"chargePointVendor": 5, "chargePointModel": "x"}])",
+       R"([2, "c", "BootNotification", {"chargePointModel": "x"}])", R"([2, "d", "FlyToTheMoon", {}])",
+       R"([3, "nobody-asked", {}])", R"([2, "e", "Heartbeat", {}])"});
+  std::map<std::string, std::string> errors;
+  bool heartbeat_answered = false, still_open = false;
+  for (const auto& e : got) {
+    if (e["event"] == "frame" && e["frame"][0] == 4) errors[e["frame"][1]] = e["frame"][2];
+    if (e["event"] == "frame" && e["frame"][0] == 3 && e["frame"][1] == "e") heartbeat_answered = true;
+    if (e["event"] == "still-open") still_open = e["open"];
+  }
+  EXPECT_EQ(errors["-1"], "FormationViolation");  // not JSON, or an id that is not a string
+  EXPECT_EQ(errors["a"], "FormationViolation");   // a CALL without payload
+  EXPECT_EQ(errors["b"], "TypeConstraintViolation");
+  EXPECT_EQ(errors["c"], "ProtocolError");  // a required field is missing
+  EXPECT_EQ(errors["d"], "NotImplemented");
+  EXPECT_EQ(errors.count("nobody-asked"), 0u);
+  EXPECT_TRUE(heartbeat_answered) << site.hemd->err();
+  EXPECT_TRUE(still_open);
+  EXPECT_NE(site.hemd->err().find("answer to unknown message nobody-asked ignored"), std::string::npos);
+}
+
+TEST(Ocpp, OversizedFrameIsRefused) {
+  Site site;
+  site.start(one_charger, false);
+  auto got = site.raw(
+      "/ocpp/cp1", "ocpp1.6", "pw-1234",
+      {R"([2, "big", "DataTransfer", {"vendorId": "x", "data": ")" + std::string(100000, 'x') + "\"}]"});
+  bool closed_too_big = false;
+  for (const auto& e : got)
+    if (e["event"] == "closed") closed_too_big = e["code"] == 1009;
+  EXPECT_TRUE(closed_too_big) << got.size();
+}
+
+TEST(Ocpp, ARejectedProfileIsReported) {
+  Site site;
+  site.start(one_charger, false);
+  auto cp = site.charge_point("cp1", {"--reject-profiles"});
+  ASSERT_FALSE(wait_events(*cp, is("profile")).empty()) << cp->out();
+  EXPECT_TRUE(site.hemd->wait_for_err("answered Rejected to a charging profile")) << site.hemd->err();
+}
+
+TEST(Ocpp, AChargerThatNeverAnswersIsLoggedAndDoesNotBlockTheOthers) {
+  Site site;
+  site.start("  - {id: mute, password: pw-1234, mode: now}\n  - {id: cp2, password: pw-1234, mode: now}\n",
+             false, ", call_timeout_s: 5");
+  auto mute = site.charge_point("mute", {"--silent"});
+  auto cp2 = site.charge_point("cp2");
+  ASSERT_GE(wait_events(*cp2, is("profile"), 2).size(), 2u) << cp2->out() << site.hemd->err();
+  EXPECT_TRUE(site.hemd->wait_for_err("mute: no answer to GetConfiguration within 5 s")) << site.hemd->err();
+}
+
+TEST(Ocpp, TwoChargersShareTheFuse) {
+  Site site;
+  site.start("  - {id: cp1, password: pw-1234, mode: now}\n  - {id: cp2, password: pw-1234, mode: now}\n",
+             true, "", 20);
+  auto a = site.charge_point("cp1");
+  auto b = site.charge_point("cp2");
+  ASSERT_FALSE(wait_events(*a, is("boot")).empty());
+  ASSERT_FALSE(wait_events(*b, is("boot")).empty());
+  a->send("plug");
+  // One car alone: 20 A fuse - 0.5 margin - 7.5 A of house on L3 = 12 A.
+  ASSERT_FALSE(wait_events(*a, limit_is(12)).empty()) << a->out() << site.hemd->err();
+  // A second car arrives: the 12 A are shared, 6 A each, and the first car's cut is sent at once.
+  const auto a_mark = mark(*a), b_mark = mark(*b);
+  b->send("plug");
+  EXPECT_FALSE(wait_events(*a, limit_is(6), 1, 30s, a_mark).empty()) << a->out() << site.hemd->err();
+  EXPECT_FALSE(wait_events(*b, limit_is(6), 1, 30s, b_mark).empty()) << b->out();
+}
+
+TEST(Ocpp, KilledHemdLeavesTheChargerAtItsSafeCurrentWithinTheProfileDuration) {
+  Site site;
+  site.start(one_charger, true, ", profile_duration_s: 30");
+  auto cp = site.charge_point("cp1");
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty()) << cp->out();
+  cp->send("plug");
+  ASSERT_FALSE(wait_events(*cp, limit_is(16)).empty()) << cp->out() << site.hemd->err();
+  const auto killed_at = mark(*cp);
+  const auto killed = std::chrono::steady_clock::now();
+  kill(site.hemd->pid(), SIGKILL);  // no goodbye, no last profile
+  site.hemd->wait_exit();
+  auto lapsed = wait_events(*cp, limit_is(6), 1, 60s, killed_at);
+  // Not at once (the last limit holds for its duration), but by itself within it.
+  EXPECT_GE(std::chrono::steady_clock::now() - killed, 5s);
+  EXPECT_FALSE(lapsed.empty()) << cp->out();
+}
+
+}  // namespace
+}  // namespace hemd::test
