@@ -165,6 +165,7 @@ def main():
     ap.add_argument("--rtu")
     ap.add_argument("--device", action="append", required=True)
     ap.add_argument("--power", type=float, default=3456)
+    ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
     slaves = {}
     for spec in args.device:
@@ -181,10 +182,12 @@ def main():
         print("READY 0", flush=True)
         StartSerialServer(context=context, port=args.rtu, framer=ModbusRtuFramer, baudrate=9600)
         return
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    port = args.port
+    if not port:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
     print("READY %d" % port, flush=True)
     StartTcpServer(context=context, address=("127.0.0.1", port))
 

@@ -205,6 +205,31 @@ TEST(Modbus, SilentDeviceTimesOutGoesStaleAndRecovers) {
   EXPECT_NEAR(*poller.state("grid")->values.power_w, 3456, 0.5);
 }
 
+TEST(Modbus, DroppedConnectionIsReopenedWhenTheDeviceIsBack) {
+  TempDir dir;
+  auto server =
+      std::make_unique<ModbusServer>(dir, std::vector<std::string>{"--tcp", "--device", "1:sdm630"});
+  const int port = server->port();
+  modbus::Poller poller(tcp(port), {device("grid", 1, "eastron_sdm630", true)}, 1000ms);
+  poller.poll_once();
+  const auto first = poller.state("grid")->at_ms;
+  ASSERT_GT(first, 0) << poller.state("grid")->error;
+  server.reset();  // the gateway reboots: the TCP connection is gone
+  poller.poll_once();
+  EXPECT_EQ(poller.state("grid")->at_ms, first);
+  EXPECT_FALSE(poller.state("grid")->error.empty());
+  server = std::make_unique<ModbusServer>(
+      dir, std::vector<std::string>{"--tcp", "--device", "1:sdm630", "--port", std::to_string(port)},
+      "server2");
+  ASSERT_TRUE(Process::wait_until(
+      [&] {
+        poller.poll_once();
+        return poller.state("grid")->at_ms > first;
+      },
+      60s))
+      << poller.state("grid")->error;
+}
+
 TEST(Modbus, DeadHostBacksOffInsteadOfRetryingEveryCycle) {
   TempDir dir;
   int port = 0;
