@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   std::smatch m;
   const std::string out = server.out();
   std::regex_search(out, m, std::regex("READY (\\d+)"));
+  test::wait_for_port(std::stoi(m[1]));
   modbus::DeviceSpec inverter{"inverter", 1,    "sunspec", std::nullopt, std::chrono::milliseconds(500),
                               1e6,        false};
   modbus::DeviceSpec meter{"grid", 2,   "eastron_sdm630", std::nullopt, std::chrono::milliseconds(500),

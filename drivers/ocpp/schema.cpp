@@ -43,13 +43,18 @@ std::optional<Violation> Schemas::check(const std::string& action, bool conf,
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter adapter(payload);
   if (validator.validate(*it->second, adapter, &results)) return std::nullopt;
-  // The most specific error, named the way OCPP-J names its error codes.
+  // The most specific error, named the way OCPP-J names its error codes. valijson also reports each
+  // enclosing object and array ("Failed to validate ..."); those only repeat the leaf error.
+  // valijson tests multipleOf in binary floating point (6.0 / 0.1 = 59.999...), so a decimal limit such
+  // as 6.0 A would be refused; such a value is a multiple to within rounding, as ajv (the test peers'
+  // validator) agrees.
   valijson::ValidationResults::Error e;
-  std::string code = "FormationViolation", where, what;
   while (results.popError(e)) {
-    where.clear();
+    const std::string& what = e.description;
+    if (what.find("multiple of") != std::string::npos || what.rfind("Failed to validate", 0) == 0) continue;
+    std::string where;
     for (const auto& c : e.context) where += c;
-    what = e.description;
+    std::string code = "PropertyConstraintViolation";
     if (what.find("type") != std::string::npos)
       code = "TypeConstraintViolation";
     else if (what.find("required") != std::string::npos || what.find("Missing") != std::string::npos)
@@ -57,11 +62,9 @@ std::optional<Violation> Schemas::check(const std::string& action, bool conf,
     else if (what.find("additional") != std::string::npos ||
              what.find("could not be validated") != std::string::npos)
       code = "FormationViolation";
-    else
-      code = "PropertyConstraintViolation";
-    break;
+    return Violation{code, action + (conf ? ".conf " : ".req ") + where + ": " + what};
   }
-  return Violation{code, action + (conf ? ".conf " : ".req ") + where + ": " + what};
+  return std::nullopt;  // nothing but multipleOf rounding
 }
 
 }  // namespace hemd::ocpp

@@ -1,7 +1,10 @@
 #pragma once
 // Test helpers: run a program as a child with its output in files, wait for lines, stop it. Waits have
 // generous deadlines that only catch a hang; they never measure speed.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +36,23 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// True once something accepts TCP connections on 127.0.0.1:port (a server that said "ready" a moment early).
+inline bool wait_for_port(int port, std::chrono::seconds deadline = std::chrono::seconds(30)) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < end) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
 
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path);

@@ -26,6 +26,8 @@ class ModbusServer {
     std::smatch m;
     const std::string out = process_->out();
     if (std::regex_search(out, m, std::regex("READY (\\d+)"))) port_ = std::stoi(m[1]);
+    if (port_ > 0 && !wait_for_port(port_))
+      ADD_FAILURE() << "the pymodbus server does not listen on " << port_;
   }
   int port() const { return port_; }
   pid_t pid() const { return process_->pid(); }

@@ -88,6 +88,7 @@ struct Site {
       std::smatch m;
       const std::string out = meter->out();
       std::regex_search(out, m, std::regex("READY (\\d+)"));
+      EXPECT_TRUE(wait_for_port(std::stoi(m[1]))) << meter->err();
       meters = fmt::format(
           "meters:\n  - {{name: grid, role: grid, device: eastron_sdm630, host: 127.0.0.1, port: {}, "
           "unit: 1}}\n",

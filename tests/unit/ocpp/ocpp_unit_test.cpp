@@ -1,0 +1,60 @@
+#include <gtest/gtest.h>
+
+#include "drivers/ocpp/frame.h"
+#include "drivers/ocpp/schema.h"
+
+namespace hemd::ocpp {
+namespace {
+
+using json = nlohmann::json;
+
+json profile(json limit) {
+  return {{"connectorId", 0},
+          {"csChargingProfiles",
+           {{"chargingProfileId", 2},
+            {"stackLevel", 1},
+            {"chargingProfilePurpose", "TxDefaultProfile"},
+            {"chargingProfileKind", "Absolute"},
+            {"chargingSchedule",
+             {{"chargingRateUnit", "A"},
+              {"startSchedule", "2026-11-25T03:00:00.000Z"},
+              {"chargingSchedulePeriod", json::array({{{"startPeriod", 0}, {"limit", limit}}})}}}}}};
+}
+
+TEST(Schemas, DecimalLimitsAreMultiplesOfATenthDespiteBinaryFloatingPoint) {
+  const Schemas s;
+  for (double limit : {6.0, 6.1, 11.5, 16.0, 0.0, 4140.0})
+    EXPECT_FALSE(s.check("SetChargingProfile", false, profile(limit)));
+}
+
+TEST(Schemas, ViolationsGetTheirOcppErrorCode) {
+  const Schemas s;
+  EXPECT_EQ(s.check("SetChargingProfile", false, profile("six"))->code, "TypeConstraintViolation");
+  auto missing = profile(6);
+  missing["csChargingProfiles"].erase("stackLevel");
+  EXPECT_EQ(s.check("SetChargingProfile", false, missing)->code, "ProtocolError");
+  EXPECT_EQ(
+      s.check("BootNotification", false, {{"chargePointVendor", "v"}, {"chargePointModel", "m"}, {"x", 1}})
+          ->code,
+      "FormationViolation");
+  EXPECT_EQ(s.check("Authorize", false, {{"idTag", std::string(21, 'x')}})->code,
+            "PropertyConstraintViolation");
+  EXPECT_EQ(s.check("FlyToTheMoon", false, json::object())->code, "NotImplemented");
+  EXPECT_FALSE(s.check("Heartbeat", false, json::object()));
+  EXPECT_TRUE(s.knows("MeterValues"));
+}
+
+TEST(Frames, EveryShapeIsRecognisedOrGetsItsError) {
+  EXPECT_EQ(std::get<Call>(parse_frame(R"([2,"1","Heartbeat",{}])")).action, "Heartbeat");
+  EXPECT_EQ(std::get<CallResult>(parse_frame(R"([3,"1",{"a":1}])")).payload["a"], 1);
+  EXPECT_EQ(std::get<CallError>(parse_frame(R"([4,"1","NotSupported","no",{}])")).code, "NotSupported");
+  EXPECT_EQ(std::get<BadFrame>(parse_frame("{not json")).code, "FormationViolation");
+  EXPECT_EQ(std::get<BadFrame>(parse_frame(R"([2,1,"Heartbeat",{}])")).id, "-1");
+  EXPECT_EQ(std::get<BadFrame>(parse_frame(R"([2,"x","Heartbeat"])")).id, "x");
+  EXPECT_EQ(std::get<BadFrame>(parse_frame(R"([9,"x",{}])")).code, "ProtocolError");
+  EXPECT_EQ(call_frame("7", "Reset", {{"type", "Soft"}}), R"([2,"7","Reset",{"type":"Soft"}])");
+  EXPECT_EQ(error_frame("7", "GenericError", "why"), R"([4,"7","GenericError","why",{}])");
+}
+
+}  // namespace
+}  // namespace hemd::ocpp
