@@ -32,14 +32,9 @@ ChargerProfile read_charger_profile(const std::string& text, const std::string& 
   p.file = file;
   p.name = std::filesystem::path(file).stem().string();
   Reader r(file, errors);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    r.error(e.mark, "", "not valid YAML: " + e.msg);
-    return p;
-  }
-  MapReader top(r, root, "", root.Mark());
+  const auto root = r.parse(text);
+  if (!root) return p;
+  MapReader top(r, *root, "", root->Mark());
   top.text("description", p.description, true);
   top.map("match", [&](MapReader& m) {
     m.text_list("vendors", p.match_vendors);

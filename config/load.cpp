@@ -236,13 +236,9 @@ void check_safe_currents(Reader& r, MapReader& top, const Config& c) {
 LoadResult load_string(const std::string& text, const std::string& file) {
   LoadResult result;
   Reader r(file, result.errors);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    r.error(e.mark, "", "not valid YAML: " + e.msg);
-    return result;
-  }
+  const auto parsed = r.parse(text);
+  if (!parsed) return result;
+  const YAML::Node& root = *parsed;
   if (!root.IsDefined() || root.IsNull()) {
     r.error(YAML::Mark(), "", "the file is empty, expected at least a site: section");
     return result;

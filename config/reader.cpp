@@ -15,6 +15,15 @@ void Reader::error(const YAML::Mark& mark, const std::string& key, const std::st
   errors_.push_back(Error{file_, mark.line + 1, mark.column + 1, key, message});
 }
 
+std::optional<YAML::Node> Reader::parse(const std::string& text) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    error(e.mark, "", "not valid YAML: " + e.msg);
+    return std::nullopt;
+  }
+}
+
 void Reader::asked(const std::string& path) {
   std::string plain;
   for (std::size_t i = 0; i < path.size(); ++i) {

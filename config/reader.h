@@ -18,6 +18,8 @@ class Reader {
  public:
   Reader(std::string file, std::vector<Error>& errors) : file_(std::move(file)), errors_(errors) {}
   void error(const YAML::Mark& mark, const std::string& key, const std::string& message);
+  // The document in `text`, or nullopt after reporting where it stops being YAML.
+  std::optional<YAML::Node> parse(const std::string& text);
   const std::string& file() const { return file_; }
   // Every key path the schema asked for, list indices dropped ("chargers.max_current_a").
   void asked(const std::string& path);

@@ -20,17 +20,12 @@
 #include "daemon/signals.h"
 #include "daemon/simulated_site.h"
 #include "drivers/log/log.h"
+#include "drivers/log/wall_clock.h"
 #include "drivers/storage/database.h"
 
 namespace hemd {
 
 namespace {
-
-TimeMs wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::optional<config::Config> load(const std::string& path, const std::string& text) {
   auto result = text.empty() ? config::load_file(path) : config::load_string(text, path);

@@ -3,22 +3,15 @@
 #include <cmath>
 
 #include "drivers/log/log.h"
+#include "drivers/log/wall_clock.h"
 
 namespace hemd::modbus {
-
-namespace {
-std::int64_t system_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 Poller::Poller(Endpoint endpoint, std::vector<DeviceSpec> devices, std::chrono::milliseconds interval,
                WallClock clock)
     : connection_(std::move(endpoint), std::chrono::milliseconds(500)),
       interval_(interval),
-      clock_(clock ? std::move(clock) : WallClock(system_ms)) {
+      clock_(clock ? std::move(clock) : WallClock(wall_ms)) {
   for (auto& spec : devices) {
     Device d{std::move(spec), std::nullopt, {}};
     if (d.spec.map && d.spec.map->sunspec) d.spec.map.reset();  // a SunSpec profile: discovered, not mapped

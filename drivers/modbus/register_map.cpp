@@ -20,14 +20,9 @@ RegisterMap read_register_map(const std::string& text, const std::string& file,
   map.file = file;
   map.name = std::filesystem::path(file).stem().string();
   config::Reader r(file, errors);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    r.error(e.mark, "", "not valid YAML: " + e.msg);
-    return map;
-  }
-  config::MapReader top(r, root, "", root.Mark());
+  const auto root = r.parse(text);
+  if (!root) return map;
+  config::MapReader top(r, *root, "", root->Mark());
   top.text("description", map.description, true);
   top.boolean("sunspec", map.sunspec);
   std::string function = "holding", order = "high_first";

@@ -14,6 +14,7 @@
 #include <websocketpp/server.hpp>
 
 #include "drivers/log/log.h"
+#include "drivers/log/wall_clock.h"
 #include "drivers/ocpp/frame.h"
 #include "drivers/ocpp/schema.h"
 
@@ -24,12 +25,6 @@ namespace {
 using json = nlohmann::json;
 using Server = websocketpp::server<websocketpp::config::asio>;
 using Hdl = websocketpp::connection_hdl;
-
-std::int64_t system_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string iso_time(std::int64_t ms) {
   const std::time_t s = ms / 1000;
@@ -527,7 +522,7 @@ Csms::Csms(CsmsOptions options, std::vector<ChargerSetup> chargers, config::Prof
   }
   impl_->profiles = std::move(profiles);
   impl_->sink = std::move(sink);
-  impl_->clock = clock ? std::move(clock) : WallClock(system_ms);
+  impl_->clock = clock ? std::move(clock) : WallClock(wall_ms);
   impl_->next_transaction = static_cast<int>((impl_->clock() / 1000) % 1'000'000'000);
   auto& srv = impl_->server;
   srv.clear_access_channels(websocketpp::log::alevel::all);

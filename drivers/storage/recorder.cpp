@@ -1,16 +1,9 @@
 #include "drivers/storage/recorder.h"
 
 #include "drivers/log/log.h"
+#include "drivers/log/wall_clock.h"
 
 namespace hemd::storage {
-
-namespace {
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 Recorder::Recorder(Database db, RecorderOptions options)
     : db_(std::move(db)), options_(options), thread_([this] { run(); }) {}
