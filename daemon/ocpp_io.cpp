@@ -34,6 +34,7 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history) {
   o.profile_duration_s = cfg.ocpp.profile_duration_s;
   o.call_timeout_s = cfg.ocpp.call_timeout_s;
   auto profiles = config::load_charger_profiles(config::charger_profile_dir());
+  for (const auto& [name, p] : profiles.profiles) current_steps_[name] = p.current_steps_a;
   std::vector<ocpp::ChargerSetup> chargers;
   for (const auto& c : cfg.chargers) {
     ocpp::ChargerSetup s{
@@ -75,6 +76,9 @@ void OcppIo::fill(SiteSnapshot& s) {
     c.power_w = v.power_w;
     c.session_energy_wh = v.session_wh;
     c.soc_pct = v.soc_pct;
+    // A charger that honours only some currents (its quirk profile says which) is given only those.
+    if (auto steps = current_steps_.find(v.profile); steps != current_steps_.end())
+      c.current_steps_a = steps->second;
   }
 }
 

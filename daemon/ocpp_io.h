@@ -1,6 +1,8 @@
 #pragma once
 // The chargers as the control loop sees them (snapshot), and the limits it decides (OCPP profiles).
+#include <map>
 #include <memory>
+#include <vector>
 
 #include "config/config.h"
 #include "daemon/ports.h"
@@ -18,6 +20,7 @@ class OcppIo final : public SiteInput, public ChargerOutput {
   int port() const { return csms_->port(); }
 
  private:
+  std::map<std::string, std::vector<double>> current_steps_;  // by quirk profile name
   std::unique_ptr<ocpp::Csms> csms_;
 };
 

@@ -304,6 +304,18 @@ TEST(Ocpp, TwoChargersShareTheFuse) {
   EXPECT_FALSE(wait_events(*b, limit_is(6), 1, 30s, b_mark).empty()) << b->out();
 }
 
+// NEcharge honours only 6/8/10/13/16 A (its quirk profile, matched from the BootNotification): 12 A of room
+// becomes 10 A, not 12 A that the charger would round down on its own.
+TEST(Ocpp, QuirkProfileStepsAreHonoured) {
+  Site site;
+  site.start(one_charger, true, "", 20);
+  auto cp = site.charge_point("cp1", {"--vendor", "NEcharge"});
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty()) << cp->out();
+  cp->send("plug");
+  EXPECT_FALSE(wait_events(*cp, limit_is(10)).empty()) << cp->out() << site.hemd->err();
+  EXPECT_NE(site.hemd->err().find("(profile necharge)"), std::string::npos) << site.hemd->err();
+}
+
 TEST(Ocpp, KilledHemdLeavesTheChargerAtItsSafeCurrentWithinTheProfileDuration) {
   Site site;
   site.start(one_charger, true, ", profile_duration_s: 30");
