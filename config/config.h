@@ -62,6 +62,22 @@ struct Circuit {
   std::vector<std::string> chargers;
 };
 
+// One period of a time-of-use table, by Danish local hour: [from_hour, to_hour).
+struct TariffPeriod {
+  int from_hour = 0;
+  int to_hour = 24;
+  double dkk_kwh = 0;
+};
+
+// The grid company's net tariff written out by the user instead of fetched from DataHub.
+struct GridTariff {
+  std::string valid_from;      // YYYY-MM-DD, Danish date
+  std::string valid_to;        // exclusive; empty = open-ended
+  std::string season = "all";  // all | winter (Oct-Mar) | summer (Apr-Sep)
+  std::vector<TariffPeriod> periods;
+  int line = 0;
+};
+
 struct Prices {
   bool enabled = true;
   std::string area = "DK1";
@@ -73,8 +89,16 @@ struct Prices {
   double vat = 0.25;
   std::string grid_company_gln;
   std::vector<std::string> grid_tariff_codes;
-  double fixed_price_dkk_kwh = 2.5;  // provider fixed
-  bool hourly_mean = false;          // for meters still settled per hour
+  double fixed_price_dkk_kwh = 2.5;       // provider fixed
+  double fixed_export_dkk_kwh = 0.0;      // provider fixed
+  std::vector<TariffPeriod> time_of_use;  // provider fixed: all-in prices by hour
+  bool hourly_mean = false;               // for meters still settled per hour
+  std::vector<GridTariff> grid_tariff;    // instead of DataHub
+  // Overrides of the built-in dated national rates (DKK/kWh excluding VAT), for every date.
+  std::optional<double> elafgift_dkk_kwh;
+  std::optional<double> transmission_tariff_dkk_kwh;
+  std::optional<double> system_tariff_dkk_kwh;
+  int fetch_timeout_s = 20;
 };
 
 struct Mqtt {

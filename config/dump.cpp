@@ -16,6 +16,16 @@ void kv(YAML::Emitter& e, const char* key, const T& value) {
   e << YAML::Key << key << YAML::Value << value;
 }
 
+void periods(YAML::Emitter& e, const char* key, const std::vector<TariffPeriod>& list) {
+  if (list.empty()) return;
+  e << YAML::Key << key << YAML::Value << YAML::BeginSeq;
+  for (const auto& p : list)
+    e << YAML::Flow << YAML::BeginMap << YAML::Key << "from_hour" << YAML::Value << p.from_hour << YAML::Key
+      << "to_hour" << YAML::Value << p.to_hour << YAML::Key << "dkk_kwh" << YAML::Value << p.dkk_kwh
+      << YAML::EndMap;
+  e << YAML::EndSeq;
+}
+
 }  // namespace
 
 std::string to_yaml(const Config& c) {
@@ -96,7 +106,33 @@ std::string to_yaml(const Config& c) {
   kv(e, "grid_company_gln", c.prices.grid_company_gln);
   e << YAML::Key << "grid_tariff_codes" << YAML::Value << YAML::Flow << c.prices.grid_tariff_codes;
   kv(e, "fixed_price_dkk_kwh", c.prices.fixed_price_dkk_kwh);
+  kv(e, "fixed_export_dkk_kwh", c.prices.fixed_export_dkk_kwh);
+  periods(e, "time_of_use", c.prices.time_of_use);
   kv(e, "hourly_mean", c.prices.hourly_mean);
+  kv(e, "fetch_timeout_s", c.prices.fetch_timeout_s);
+  if (!c.prices.grid_tariff.empty()) {
+    e << YAML::Key << "grid_tariff" << YAML::Value << YAML::BeginSeq;
+    for (const auto& g : c.prices.grid_tariff) {
+      e << YAML::BeginMap;
+      kv(e, "valid_from", g.valid_from);
+      if (!g.valid_to.empty()) kv(e, "valid_to", g.valid_to);
+      kv(e, "season", g.season);
+      periods(e, "periods", g.periods);
+      e << YAML::EndMap;
+    }
+    e << YAML::EndSeq;
+  }
+  e << YAML::Key << "taxes" << YAML::Value << YAML::BeginMap;
+  auto rate = [&](const char* key, const std::optional<double>& v) {
+    if (v)
+      kv(e, key, *v);
+    else
+      kv(e, key, std::string("built-in (dated)"));
+  };
+  rate("elafgift_dkk_kwh", c.prices.elafgift_dkk_kwh);
+  rate("transmission_tariff_dkk_kwh", c.prices.transmission_tariff_dkk_kwh);
+  rate("system_tariff_dkk_kwh", c.prices.system_tariff_dkk_kwh);
+  e << YAML::EndMap;
   e << YAML::EndMap;
 
   e << YAML::Key << "mqtt" << YAML::Value << YAML::BeginMap;

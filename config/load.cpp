@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -82,6 +83,26 @@ void read_charger(MapReader& m, Charger& c) {
                     c.min_current_a, c.max_current_a));
 }
 
+TariffPeriod read_period(MapReader& m) {
+  TariffPeriod p;
+  m.integer("from_hour", p.from_hour, 0, 23, true);
+  m.integer("to_hour", p.to_hour, 1, 24, true);
+  m.number("dkk_kwh", p.dkk_kwh, -5, 20, "DKK/kWh", true);
+  if (p.to_hour <= p.from_hour)
+    m.reader().error(m.mark("to_hour"), m.path("to_hour"),
+                     fmt::format("found {}, expected an hour after from_hour {}", p.to_hour, p.from_hour));
+  return p;
+}
+
+void check_date(MapReader& m, const std::string& key, const std::string& text) {
+  int y = 0, mo = 0, d = 0;
+  char rest = 0;
+  if (text.empty()) return;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &mo, &d, &rest) != 3 || text.size() != 10 || mo < 1 ||
+      mo > 12 || d < 1 || d > 31)
+    m.reader().error(m.mark(key), m.path(key), fmt::format("found '{}', expected a date YYYY-MM-DD", text));
+}
+
 void read_prices(MapReader& m, Prices& p) {
   m.boolean("enabled", p.enabled);
   m.choice("area", p.area, {"DK1", "DK2", "SE3", "SE4", "NO2", "DE-LU", "NL", "FI"});
@@ -94,7 +115,35 @@ void read_prices(MapReader& m, Prices& p) {
   m.text("grid_company_gln", p.grid_company_gln);
   m.text_list("grid_tariff_codes", p.grid_tariff_codes);
   m.number("fixed_price_dkk_kwh", p.fixed_price_dkk_kwh, 0, 20, "DKK/kWh");
+  m.number("fixed_export_dkk_kwh", p.fixed_export_dkk_kwh, -5, 20, "DKK/kWh");
+  m.list("time_of_use", [&](MapReader& t, int) { p.time_of_use.push_back(read_period(t)); });
   m.boolean("hourly_mean", p.hourly_mean);
+  m.integer("fetch_timeout_s", p.fetch_timeout_s, 1, 300);
+  m.list("grid_tariff", [&](MapReader& t, int) {
+    GridTariff g;
+    g.line = t.mark().line + 1;
+    t.text("valid_from", g.valid_from, true);
+    check_date(t, "valid_from", g.valid_from);
+    t.text("valid_to", g.valid_to);
+    check_date(t, "valid_to", g.valid_to);
+    t.choice("season", g.season, {"all", "winter", "summer"});
+    t.list("periods", [&](MapReader& pm, int) { g.periods.push_back(read_period(pm)); });
+    if (!t.has("periods"))
+      t.reader().error(t.mark(), t.path("periods"),
+                       "missing, expected a list of {from_hour, to_hour, dkk_kwh} covering the day");
+    p.grid_tariff.push_back(std::move(g));
+  });
+  m.map("taxes", [&](MapReader& t) {
+    auto optional = [&](const char* key, std::optional<double>& out) {
+      if (!t.has(key)) return;
+      double v = 0;
+      t.number(key, v, -1, 5, "DKK/kWh excluding VAT");
+      out = v;
+    };
+    optional("elafgift_dkk_kwh", p.elafgift_dkk_kwh);
+    optional("transmission_tariff_dkk_kwh", p.transmission_tariff_dkk_kwh);
+    optional("system_tariff_dkk_kwh", p.system_tariff_dkk_kwh);
+  });
   if (p.provider == "entsoe" && p.entsoe_token.empty())
     m.reader().error(m.mark(), m.path("entsoe_token"),
                      "missing, expected the ENTSO-E API token (provider entsoe)");

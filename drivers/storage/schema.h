@@ -5,7 +5,7 @@
 
 namespace hemd::storage {
 
-inline constexpr std::array<const char*, 2> migrations = {
+inline constexpr std::array<const char*, 3> migrations = {
     // 1: the first schema.
     R"sql(
 CREATE TABLE site_measurements (
@@ -37,6 +37,15 @@ CREATE TABLE charger_knowledge (
   charger_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (charger_id, key));
 CREATE INDEX events_at ON events(at_ms);
 CREATE INDEX sessions_charger ON sessions(charger_id, started_ms);
+)sql",
+    // 3: DataHub tariff records (grid company and Energinet), kept so that a failed request never prices a
+    // quarter-hour without its tariffs; hourly_json holds the 24 local-hour prices, DKK/kWh excluding VAT.
+    R"sql(
+CREATE TABLE tariffs (
+  gln TEXT NOT NULL, code TEXT NOT NULL, note TEXT NOT NULL, valid_from_ms INTEGER NOT NULL,
+  valid_to_ms INTEGER, hourly_json TEXT NOT NULL, fetched_ms INTEGER NOT NULL,
+  PRIMARY KEY (gln, code, valid_from_ms));
+CREATE INDEX prices_start ON prices(area, start_ms);
 )sql",
 };
 
