@@ -11,6 +11,7 @@
 #include "daemon/cert_command.h"
 #include "daemon/modbus_commands.h"
 #include "daemon/modbus_input.h"
+#include "daemon/prices_command.h"
 
 namespace hemd {
 
@@ -52,6 +53,7 @@ void add_subcommands(CLI::App& cli) {
   cli.require_subcommand(0, 1);
   add_cert_command(cli);
   add_modbus_commands(cli);
+  add_prices_command(cli);
 }
 
 std::optional<int> run_subcommand(CLI::App&) {

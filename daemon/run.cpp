@@ -17,6 +17,7 @@
 #include "daemon/modbus_input.h"
 #include "daemon/notify.h"
 #include "daemon/ocpp_io.h"
+#include "daemon/price_input.h"
 #include "daemon/signals.h"
 #include "daemon/simulated_site.h"
 #include "drivers/log/log.h"
@@ -152,6 +153,19 @@ int run_daemon(const RunOptions& o) {
     }
     app->add_input(*chargers);
     app->add_output(*chargers);
+  }
+  std::unique_ptr<PriceInput> prices;
+  if (cfg->prices.enabled) {
+    try {
+      prices = std::make_unique<PriceInput>(*cfg, wall_ms);
+    } catch (const std::exception& e) {
+      log::error("prices: {}", e.what());
+      return 1;
+    }
+    prices->start();
+    app->add_input(*prices);
+  } else {
+    log::notice("prices: disabled in the config; planning on PV only");
   }
   if (cfg->meters.empty() && !o.demo)
     log::warning("site: no meters configured; chargers stay at their safe current");

@@ -126,20 +126,16 @@ void PriceService::reload() {
                cfg_.grid_company_gln.empty() ? TimeMs{0} : cache_.tariffs_fetched(cfg_.grid_company_gln));
 }
 
-bool PriceService::fetch_spot(TimeMs now) {
-  const LocalDate today = danish(now).date;
+bool PriceService::fetch_days(const LocalDate& first, const LocalDate& end, std::string& error) {
   bool ok = true;
-  std::string error;
   // The 2025-10-01 switch to quarter-hours changed the dataset: ask each dataset for its own days.
-  LocalDate from = today;
-  const LocalDate end = next_day(today, 2);
+  LocalDate from = first;
   while (from < end) {
     LocalDate to = next_day(from);
     while (to < end && std::string(dataset_for(to)) == dataset_for(from)) to = next_day(to);
     const std::string dataset = dataset_for(from);
     const std::string what = fmt::format("{} {} {}..{}", dataset, cfg_.area, to_string(from), to_string(to));
-    const HttpResult res =
-        http_get(spot_url(cfg_.base_url, dataset, cfg_.area, from, to), cfg_.fetch_timeout_s);
+    const HttpResult res = http_get(spot_url(cfg_.base_url, dataset, cfg_.area, from, to), cfg_.fetch_timeout_s);
     if (!res.ok()) {
       ok = false;
       error = fmt::format("{}: {}", what, res.describe());
@@ -151,7 +147,7 @@ bool PriceService::fetch_spot(TimeMs now) {
         error = fmt::format("{}: rejected: {}", what, list_problems(answer.problems));
       } else {
         try {
-          cache_.store_spot(cfg_.area, dataset, answer.values, now);
+          cache_.store_spot(cfg_.area, dataset, answer.values, now_());
           log::info("prices: {}: {} intervals", what, answer.values.size());
         } catch (const storage::StorageError& e) {
           ok = false;
@@ -162,6 +158,13 @@ bool PriceService::fetch_spot(TimeMs now) {
     from = to;
   }
   reload();
+  return ok;
+}
+
+bool PriceService::fetch_spot(TimeMs now) {
+  const LocalDate today = danish(now).date;
+  std::string error;
+  const bool ok = fetch_days(today, next_day(today, 2), error);
   std::lock_guard<std::mutex> lock(mutex_);
   spot_state_.last_attempt = now;
   if (ok) status_.last_success = now;

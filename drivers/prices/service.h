@@ -45,6 +45,9 @@ class PriceService {
   // request failed.
   bool refresh(bool force = false);
 
+  // Spot prices of the Danish days [from, to) into the cache; false (and `error` says why) on any failure.
+  bool fetch_days(const LocalDate& from, const LocalDate& to, std::string& error);
+
   // Consumer prices of the intervals that overlap [from, to), in time order.
   std::vector<ConsumerPrice> prices(TimeMs from, TimeMs to) const;
   PriceStatus status() const;
