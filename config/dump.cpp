@@ -122,17 +122,13 @@ std::string to_yaml(const Config& c) {
     }
     e << YAML::EndSeq;
   }
+  // Rates not overridden follow the built-in dated table (README, "Prices").
   e << YAML::Key << "taxes" << YAML::Value << YAML::BeginMap;
-  auto rate = [&](const char* key, const std::optional<double>& v) {
-    if (v)
-      kv(e, key, *v);
-    else
-      kv(e, key, std::string("built-in (dated)"));
-  };
-  rate("elafgift_dkk_kwh", c.prices.elafgift_dkk_kwh);
-  rate("transmission_tariff_dkk_kwh", c.prices.transmission_tariff_dkk_kwh);
-  rate("system_tariff_dkk_kwh", c.prices.system_tariff_dkk_kwh);
-  e << YAML::EndMap;
+  if (c.prices.elafgift_dkk_kwh) kv(e, "elafgift_dkk_kwh", *c.prices.elafgift_dkk_kwh);
+  if (c.prices.transmission_tariff_dkk_kwh)
+    kv(e, "transmission_tariff_dkk_kwh", *c.prices.transmission_tariff_dkk_kwh);
+  if (c.prices.system_tariff_dkk_kwh) kv(e, "system_tariff_dkk_kwh", *c.prices.system_tariff_dkk_kwh);
+  e << YAML::EndMap << YAML::Comment("built-in dated rates where not set");
   e << YAML::EndMap;
 
   e << YAML::Key << "mqtt" << YAML::Value << YAML::BeginMap;

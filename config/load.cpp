@@ -131,6 +131,15 @@ void read_prices(MapReader& m, Prices& p) {
     if (!t.has("periods"))
       t.reader().error(t.mark(), t.path("periods"),
                        "missing, expected a list of {from_hour, to_hour, dkk_kwh} covering the day");
+    std::vector<int> uncovered;
+    for (int h = 0; h < 24 && !g.periods.empty(); ++h)
+      if (std::none_of(g.periods.begin(), g.periods.end(),
+                       [h](const TariffPeriod& p) { return h >= p.from_hour && h < p.to_hour; }))
+        uncovered.push_back(h);
+    if (!uncovered.empty())
+      t.reader().error(
+          t.mark("periods"), t.path("periods"),
+          fmt::format("hour {} is not covered, expected periods covering hours 0 to 24", uncovered.front()));
     p.grid_tariff.push_back(std::move(g));
   });
   m.map("taxes", [&](MapReader& t) {

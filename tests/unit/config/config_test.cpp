@@ -91,6 +91,23 @@ const Case cases[] = {
      "[a, b]}\n",
      "circuits: the chargers' safe currents add up to 12 A on L1, expected at most circuits[0].fuse_a (10 "
      "A)"},
+    {"grid_tariff_date",
+     "site: {main_fuse_a: 25}\nprices:\n  grid_tariff:\n    - {valid_from: 1/10/2025, periods: [{from_hour: "
+     "0, "
+     "to_hour: 24, dkk_kwh: 0.1}]}\n",
+     "t.yaml:4:20: prices.grid_tariff[0].valid_from: found '1/10/2025', expected a date YYYY-MM-DD"},
+    {"grid_tariff_hours_backwards",
+     "site: {main_fuse_a: 25}\nprices:\n  grid_tariff:\n    - valid_from: 2025-10-01\n      periods:\n       "
+     " - "
+     "{from_hour: 0, to_hour: 24, dkk_kwh: 0.1}\n        - {from_hour: 17, to_hour: 6, dkk_kwh: 0.9}\n",
+     "t.yaml:7:36: prices.grid_tariff[0].periods[1].to_hour: found 6, expected an hour after from_hour 17"},
+    {"grid_tariff_gap",
+     "site: {main_fuse_a: 25}\nprices:\n  grid_tariff:\n    - valid_from: 2025-10-01\n      periods:\n       "
+     " - "
+     "{from_hour: 0, to_hour: 6, dkk_kwh: 0.1}\n        - {from_hour: 17, to_hour: 24, dkk_kwh: 0.9}\n",
+     "prices.grid_tariff[0].periods: hour 6 is not covered, expected periods covering hours 0 to 24"},
+    {"tax_not_a_number", "site: {main_fuse_a: 25}\nprices: {taxes: {elafgift_dkk_kwh: low}}\n",
+     "prices.taxes.elafgift_dkk_kwh: found 'low', expected a number"},
     {"charger_phases_above_site", "site: {main_fuse_a: 25, phases: 1}\nchargers:\n  - {id: a, phases: 3}\n",
      "chargers[0].phases: found 3, expected at most site.phases (1)"},
 };
