@@ -133,6 +133,8 @@ std::string App::status_line() const {
   const double house = s.grid.power_w.value + s.pv_power_w.value - cars;
   std::string line =
       fmt::format("PV {}  house {:5.2f} kW  grid {}", kw(s.pv_power_w), house / 1000, kw(s.grid.power_w));
+  if (!s.prices.empty() && s.prices.front().start <= s.now)
+    line += fmt::format("  {:4.2f} DKK/kWh", s.prices.front().import_dkk_per_kwh);
   for (const auto& c : s.chargers) {
     const auto* cmd = decision_.for_charger(c.id);
     line += fmt::format("  | {} {:4.1f} A {}φ {:5.2f} kW mode {:5} -> {:4.1f} A ({})", c.id, c.current_a[0],

@@ -33,13 +33,14 @@ struct PricesOptions {
 void print_day(const LocalDate& day, const std::vector<ConsumerPrice>& list) {
   std::cout << fmt::format("\n{}  (Danish time; DKK/kWh; components exclude VAT, total includes it)\n",
                            to_string(day))
-            << fmt::format("{:<6}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}\n", "time", "spot", "markup", "net",
-                           "transm", "system", "elafg", "VAT", "total", "export");
+            << fmt::format("{:<6}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}\n", "time", "spot", "markup",
+                           "net", "transm", "system", "elafg", "VAT", "total", "export");
   for (const auto& c : list)
-    std::cout << fmt::format("{:<6}{:>8.3f}{:>8.3f}{:>8.3f}{:>8.3f}{:>8.3f}{:>8.3f}{:>8.3f}{:>8.3f}{:>8.3f}{}\n",
-                             hhmm(c.start), c.spot.value, c.supplier_markup.value, c.net_tariff.value,
-                             c.transmission.value, c.system.value, c.elafgift.value, c.vat_amount().value,
-                             c.total().value, c.export_price.value, c.tariffs_known ? "" : "  (tariff unknown)");
+    std::cout << fmt::format(
+        "{:<6}{:>8.3f}{:>8.3f}{:>8.3f}{:>8.3f}{:>8.3f}{:>8.3f}{:>8.3f}{:>8.3f}{:>8.3f}{}\n", hhmm(c.start),
+        c.spot.value, c.supplier_markup.value, c.net_tariff.value, c.transmission.value, c.system.value,
+        c.elafgift.value, c.vat_amount().value, c.total().value, c.export_price.value,
+        c.tariffs_known ? "" : "  (tariff unknown)");
 }
 
 void print_window(const std::string& label, const std::vector<ConsumerPrice>& list, const PricesOptions& o) {
@@ -49,8 +50,9 @@ void print_window(const std::string& label, const std::vector<ConsumerPrice>& li
                              o.power_kw);
     return;
   }
-  std::cout << fmt::format("{}: {:g} kWh at {:g} kW: {}–{}, {:.2f} DKK/kWh ({:.2f} DKK)\n", label, o.energy_kwh,
-                           o.power_kw, hhmm(w->start), hhmm(w->end), w->mean_dkk_per_kwh, w->cost_dkk);
+  std::cout << fmt::format("{}: {:g} kWh at {:g} kW: {}–{}, {:.2f} DKK/kWh ({:.2f} DKK)\n", label,
+                           o.energy_kwh, o.power_kw, hhmm(w->start), hhmm(w->end), w->mean_dkk_per_kwh,
+                           w->cost_dkk);
 }
 
 int run_prices(const PricesOptions& o) {
@@ -83,12 +85,14 @@ int run_prices(const PricesOptions& o) {
   try {
     service = std::make_unique<PriceService>(cfg.prices, cfg.storage.path, [now] { return now; });
   } catch (const std::exception& e) {
-    std::cerr << fmt::format("hemd prices: the price cache is not available ({}); asking without it\n", e.what());
+    std::cerr << fmt::format("hemd prices: the price cache is not available ({}); asking without it\n",
+                             e.what());
     service = std::make_unique<PriceService>(cfg.prices, ":memory:", [now] { return now; });
   }
   if (!o.offline && cfg.prices.provider == "energidataservice" && !service->refresh(true))
-    std::cerr << fmt::format("hemd prices: {}; showing what the cache holds\n",
-                             service->status().last_error.empty() ? "tariffs not fetched" : service->status().last_error);
+    std::cerr << fmt::format(
+        "hemd prices: {}; showing what the cache holds\n",
+        service->status().last_error.empty() ? "tariffs not fetched" : service->status().last_error);
   const auto status = service->status();
   std::cout << fmt::format("Prices for {} ({}), VAT {:g} %\n", cfg.prices.area, status.source,
                            cfg.prices.provider == "fixed" ? 0 : cfg.prices.vat * 100);
@@ -113,11 +117,14 @@ int run_prices(const PricesOptions& o) {
 void add_prices_command(CLI::App& cli) {
   auto o = std::make_shared<PricesOptions>();
   CLI::App* p = cli.add_subcommand(
-      "prices", "Show today's and tomorrow's consumer prices per quarter-hour, itemised, and the cheapest window");
+      "prices",
+      "Show today's and tomorrow's consumer prices per quarter-hour, itemised, and the cheapest window");
   p->add_option("-c,--config", o->config, "Configuration file")->capture_default_str();
   p->add_option("--date", o->date, "First day to show (YYYY-MM-DD, Danish); default today");
-  p->add_option("--energy", o->energy_kwh, "Energy for the cheapest window, kWh")->check(CLI::Range(0.1, 500.0));
-  p->add_option("--power", o->power_kw, "Charging power for the cheapest window, kW")->check(CLI::Range(0.1, 100.0));
+  p->add_option("--energy", o->energy_kwh, "Energy for the cheapest window, kWh")
+      ->check(CLI::Range(0.1, 500.0));
+  p->add_option("--power", o->power_kw, "Charging power for the cheapest window, kW")
+      ->check(CLI::Range(0.1, 100.0));
   p->add_flag("--offline", o->offline, "Use the cache only; do not ask Energi Data Service");
   add_command(p, [o, p] {
     o->config_given = p->count("--config") > 0;

@@ -21,7 +21,8 @@ std::optional<ChargingWindow> cheapest_window(const std::vector<PricePoint>& pri
       if (used_h < slot_h) break;
     }
     if (hours_left > 1e-9) continue;
-    if (!best || cost < best->cost_dkk - 1e-12) best = ChargingWindow{prices[first].start, end, cost, cost / energy_kwh};
+    if (!best || cost < best->cost_dkk - 1e-12)
+      best = ChargingWindow{prices[first].start, end, cost, cost / energy_kwh};
   }
   return best;
 }

@@ -135,7 +135,8 @@ bool PriceService::fetch_days(const LocalDate& first, const LocalDate& end, std:
     while (to < end && std::string(dataset_for(to)) == dataset_for(from)) to = next_day(to);
     const std::string dataset = dataset_for(from);
     const std::string what = fmt::format("{} {} {}..{}", dataset, cfg_.area, to_string(from), to_string(to));
-    const HttpResult res = http_get(spot_url(cfg_.base_url, dataset, cfg_.area, from, to), cfg_.fetch_timeout_s);
+    const HttpResult res =
+        http_get(spot_url(cfg_.base_url, dataset, cfg_.area, from, to), cfg_.fetch_timeout_s);
     if (!res.ok()) {
       ok = false;
       error = fmt::format("{}: {}", what, res.describe());

@@ -17,8 +17,9 @@ TEST(PriceCache, RoundTripsSpotPricesAndTariffs) {
   EXPECT_EQ(cache.spot("DK2", h, h + 2 * hour_ms).size(), 0u);
   EXPECT_EQ(cache.last_fetch("DK1"), 1000);
   // A re-fetch in quarter-hours replaces the hourly row it overlaps.
-  cache.store_spot("DK1", "DayAheadPrices", {{h, 900, {1}}, {h + 900'000, 900, {2}}, {h + 1'800'000, 900, {3}},
-                                             {h + 2'700'000, 900, {4}}}, 2000);
+  cache.store_spot(
+      "DK1", "DayAheadPrices",
+      {{h, 900, {1}}, {h + 900'000, 900, {2}}, {h + 1'800'000, 900, {3}}, {h + 2'700'000, 900, {4}}}, 2000);
   auto back = cache.spot("DK1", h, h + 2 * hour_ms);
   ASSERT_EQ(back.size(), 5u);
   EXPECT_EQ(back[0].duration_s, 900);

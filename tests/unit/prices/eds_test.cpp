@@ -19,7 +19,9 @@ std::string fixture(const std::string& name) {
   return s.str();
 }
 
-json day() { return json::parse(fixture("DayAheadPrices_DK1_2025-11-04_example.json")); }
+json day() {
+  return json::parse(fixture("DayAheadPrices_DK1_2025-11-04_example.json"));
+}
 
 bool mentions(const std::vector<std::string>& problems, const std::string& word) {
   for (const auto& p : problems)
@@ -53,13 +55,15 @@ TEST(Eds, HourlyHistoryBeforeTheSwitch) {
 TEST(Eds, EachBrokenAnswerIsRejectedWithAReason) {
   const std::string good = day().dump();
   EXPECT_TRUE(mentions(parse_spot("", "DayAheadPrices", "DK1").problems, "empty"));
-  EXPECT_TRUE(mentions(parse_spot(good.substr(0, good.size() / 2), "DayAheadPrices", "DK1").problems, "truncated"));
+  EXPECT_TRUE(
+      mentions(parse_spot(good.substr(0, good.size() / 2), "DayAheadPrices", "DK1").problems, "truncated"));
   EXPECT_TRUE(mentions(parse_spot("<html>busy</html>", "DayAheadPrices", "DK1").problems, "not valid JSON"));
   EXPECT_TRUE(mentions(parse_spot(R"({"total":0})", "DayAheadPrices", "DK1").problems, "records"));
 
   auto missing = day();
   missing["records"][10].erase("DayAheadPriceDKK");
-  EXPECT_TRUE(mentions(parse_spot(missing.dump(), "DayAheadPrices", "DK1").problems, "missing DayAheadPriceDKK"));
+  EXPECT_TRUE(
+      mentions(parse_spot(missing.dump(), "DayAheadPrices", "DK1").problems, "missing DayAheadPriceDKK"));
   auto no_time = day();
   no_time["records"][3].erase("TimeUTC");
   EXPECT_TRUE(mentions(parse_spot(no_time.dump(), "DayAheadPrices", "DK1").problems, "missing TimeUTC"));
@@ -74,7 +78,8 @@ TEST(Eds, EachBrokenAnswerIsRejectedWithAReason) {
   EXPECT_TRUE(mentions(parse_spot(twice.dump(), "DayAheadPrices", "DK1").problems, "twice"));
   auto gap = day();
   gap["records"].erase(gap["records"].begin() + 40);
-  EXPECT_TRUE(mentions(parse_spot(gap.dump(), "DayAheadPrices", "DK1").problems, "gap: nothing from 2025-11-04T09:00"));
+  EXPECT_TRUE(mentions(parse_spot(gap.dump(), "DayAheadPrices", "DK1").problems,
+                       "gap: nothing from 2025-11-04T09:00"));
   auto cut = day();
   cut["total"] = 200;
   EXPECT_TRUE(mentions(parse_spot(cut.dump(), "DayAheadPrices", "DK1").problems, "cut short"));
@@ -96,9 +101,10 @@ TEST(Eds, APublishedNullIsANoteNotAGap) {
 
 TEST(Eds, UrlsAskForTheRightRecords) {
   const auto url = spot_url("http://h", "DayAheadPrices", "DK1", {2025, 11, 4}, {2025, 11, 6});
-  EXPECT_EQ(url,
-            "http://h/dataset/DayAheadPrices?start=2025-11-04&end=2025-11-06&filter=%7B%22PriceArea%22%3A%5B%22DK1%"
-            "22%5D%7D&sort=TimeUTC%20asc&limit=2000");
+  EXPECT_EQ(
+      url,
+      "http://h/dataset/DayAheadPrices?start=2025-11-04&end=2025-11-06&filter=%7B%22PriceArea%22%3A%5B%22DK1%"
+      "22%5D%7D&sort=TimeUTC%20asc&limit=2000");
   const auto tariffs = pricelist_url("http://h", "5790001089030", {"CD", "CD R"});
   EXPECT_NE(tariffs.find("GLN_Number%22%3A%5B%225790001089030"), std::string::npos) << tariffs;
   EXPECT_NE(tariffs.find("CD%20R"), std::string::npos) << tariffs;

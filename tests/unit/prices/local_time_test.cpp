@@ -6,14 +6,16 @@
 namespace hemd::prices {
 namespace {
 
-TimeMs utc(const char* iso) { return *parse_utc(iso); }
+TimeMs utc(const char* iso) {
+  return *parse_utc(iso);
+}
 
 TEST(LocalTime, DstDaysHave23And25Hours) {
   const LocalDate spring{2025, 3, 30}, autumn{2025, 10, 26}, plain{2025, 11, 4};
   EXPECT_EQ(danish_midnight(next_day(spring)) - danish_midnight(spring), 23 * hour_ms);
   EXPECT_EQ(danish_midnight(next_day(autumn)) - danish_midnight(autumn), 25 * hour_ms);
   EXPECT_EQ(danish_midnight(next_day(plain)) - danish_midnight(plain), 24 * hour_ms);
-  EXPECT_EQ(utc_iso(danish_midnight(plain)), "2025-11-03T23:00:00Z");    // CET
+  EXPECT_EQ(utc_iso(danish_midnight(plain)), "2025-11-03T23:00:00Z");         // CET
   EXPECT_EQ(utc_iso(danish_midnight({2025, 7, 1})), "2025-06-30T22:00:00Z");  // CEST
 }
 

@@ -6,7 +6,9 @@
 namespace hemd::prices {
 namespace {
 
-TimeMs dk(const char* local) { return *parse_danish(local); }
+TimeMs dk(const char* local) {
+  return *parse_danish(local);
+}
 
 TEST(FetchSchedule, AsksAtOnceWhenTodayIsMissing) {
   const TimeMs now = dk("2025-11-04T08:00:00");

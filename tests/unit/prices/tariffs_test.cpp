@@ -10,7 +10,9 @@
 namespace hemd::prices {
 namespace {
 
-TimeMs dk(const char* local) { return *parse_danish(local); }
+TimeMs dk(const char* local) {
+  return *parse_danish(local);
+}
 
 std::vector<TariffRecord> n1_2024() {
   std::ifstream in(std::string(PRICE_FIXTURES) + "/DatahubPricelist_N1_2024_example.json");
@@ -49,11 +51,14 @@ TEST(Tariffs, DataHubRecordsWinOverBuiltInAndConfigWinsOverBoth) {
   tax.valid_to = dk("2026-01-01T00:00:00");
   tax.hourly.fill({0.72});
   config::Prices cfg;
-  EXPECT_DOUBLE_EQ(tariff_book(cfg, {}, {tax}).at(Component::elafgift, dk("2025-06-01T12:00:00")).value.value, 0.72);
+  EXPECT_DOUBLE_EQ(tariff_book(cfg, {}, {tax}).at(Component::elafgift, dk("2025-06-01T12:00:00")).value.value,
+                   0.72);
   // Outside the record's validity the built-in rate still applies.
-  EXPECT_DOUBLE_EQ(tariff_book(cfg, {}, {tax}).at(Component::elafgift, dk("2026-06-01T12:00:00")).value.value, 0.008);
+  EXPECT_DOUBLE_EQ(tariff_book(cfg, {}, {tax}).at(Component::elafgift, dk("2026-06-01T12:00:00")).value.value,
+                   0.008);
   cfg.elafgift_dkk_kwh = 0.5;
-  EXPECT_DOUBLE_EQ(tariff_book(cfg, {}, {tax}).at(Component::elafgift, dk("2025-06-01T12:00:00")).value.value, 0.5);
+  EXPECT_DOUBLE_EQ(tariff_book(cfg, {}, {tax}).at(Component::elafgift, dk("2025-06-01T12:00:00")).value.value,
+                   0.5);
 }
 
 TEST(Tariffs, NetTariffFollowsLocalHourAndAddsTheRebateLine) {
@@ -74,8 +79,10 @@ TEST(Tariffs, NetTariffFollowsLocalHourAndAddsTheRebateLine) {
 
 TEST(Tariffs, YamlSeasonsChangeOnTheFirstOfTheMonth) {
   config::Prices cfg;
-  config::GridTariff winter{"2025-01-01", "", "winter", {{0, 6, 0.11}, {6, 17, 0.33}, {17, 21, 0.99}, {21, 24, 0.33}}, 7};
-  config::GridTariff summer{"2025-01-01", "", "summer", {{0, 6, 0.11}, {6, 17, 0.17}, {17, 21, 0.43}, {21, 24, 0.17}}, 12};
+  config::GridTariff winter{
+      "2025-01-01", "", "winter", {{0, 6, 0.11}, {6, 17, 0.33}, {17, 21, 0.99}, {21, 24, 0.33}}, 7};
+  config::GridTariff summer{
+      "2025-01-01", "", "summer", {{0, 6, 0.11}, {6, 17, 0.17}, {17, 21, 0.43}, {21, 24, 0.17}}, 12};
   cfg.grid_tariff = {winter, summer};
   TariffBook book = tariff_book(cfg, {}, {});
   EXPECT_DOUBLE_EQ(book.at(Component::net_tariff, dk("2025-09-30T18:00:00")).value.value, 0.43);
