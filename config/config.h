@@ -83,7 +83,8 @@ struct Prices {
   std::string area = "DK1";
   std::string provider = "energidataservice";  // energidataservice | fixed | entsoe
   std::string base_url = "https://api.energidataservice.dk";
-  std::string entsoe_token;  // secret
+  std::string entsoe_token;   // secret
+  double dkk_per_eur = 7.46;  // ENTSO-E quotes EUR; hemd keeps one currency
   double supplier_markup_dkk_kwh = 0.0;
   double export_fee_dkk_kwh = 0.0;
   double vat = 0.25;

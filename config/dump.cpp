@@ -100,6 +100,7 @@ std::string to_yaml(const Config& c) {
   kv(e, "provider", c.prices.provider);
   kv(e, "base_url", c.prices.base_url);
   kv(e, "entsoe_token", mask(c.prices.entsoe_token));
+  kv(e, "dkk_per_eur", c.prices.dkk_per_eur);
   kv(e, "supplier_markup_dkk_kwh", c.prices.supplier_markup_dkk_kwh);
   kv(e, "export_fee_dkk_kwh", c.prices.export_fee_dkk_kwh);
   kv(e, "vat", c.prices.vat);

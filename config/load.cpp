@@ -109,6 +109,8 @@ void read_prices(MapReader& m, Prices& p) {
   m.choice("provider", p.provider, {"energidataservice", "fixed", "entsoe"});
   m.text("base_url", p.base_url);
   m.text("entsoe_token", p.entsoe_token);
+  m.number("dkk_per_eur", p.dkk_per_eur, 0.01, 100, "DKK per EUR");
+  if (p.provider == "entsoe" && !m.has("base_url")) p.base_url = "https://web-api.tp.entsoe.eu";
   m.number("supplier_markup_dkk_kwh", p.supplier_markup_dkk_kwh, -5, 5, "DKK/kWh");
   m.number("export_fee_dkk_kwh", p.export_fee_dkk_kwh, 0, 5, "DKK/kWh");
   m.number("vat", p.vat, 0, 1, "fraction (0.25 = 25 %)");

@@ -89,7 +89,7 @@ int run_prices(const PricesOptions& o) {
                              e.what());
     service = std::make_unique<PriceService>(cfg.prices, ":memory:", [now] { return now; });
   }
-  if (!o.offline && cfg.prices.provider == "energidataservice" && !service->refresh(true))
+  if (!o.offline && cfg.prices.provider != "fixed" && !service->refresh(true))
     std::cerr << fmt::format(
         "hemd prices: {}; showing what the cache holds\n",
         service->status().last_error.empty() ? "tariffs not fetched" : service->status().last_error);

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "drivers/log/log.h"
+#include "drivers/prices/entsoe.h"
 #include "drivers/prices/http.h"
 
 namespace hemd::prices {
@@ -22,10 +23,10 @@ Rate config_rate(const config::GridTariff& g) {
   return r;
 }
 
-Layer config_override(Component c, double dkk_kwh) {
+Layer config_override(Component c, double dkk_kwh, const char* source = "config (prices.taxes)") {
   Rate r;
   r.hourly.fill({dkk_kwh});
-  r.source = "config (prices.taxes)";
+  r.source = source;
   return {"config", {{to_string(c), {r}}}};
 }
 
@@ -38,6 +39,10 @@ std::string list_problems(const std::vector<std::string>& problems) {
 }
 
 }  // namespace
+
+bool in_denmark(const config::Prices& cfg) {
+  return cfg.area == "DK1" || cfg.area == "DK2";
+}
 
 TariffBook tariff_book(const config::Prices& cfg, const std::vector<TariffRecord>& grid,
                        const std::vector<TariffRecord>& energinet) {
@@ -56,9 +61,13 @@ TariffBook tariff_book(const config::Prices& cfg, const std::vector<TariffRecord
   auto fetched = datahub_energinet(energinet);
   for (const auto& [c, value] : overrides) {
     if (*value) book.add(c, config_override(c, **value));
+    if (!in_denmark(cfg)) continue;
     if (auto it = fetched.find(c); it != fetched.end()) book.add(c, it->second);
     book.add(c, builtin_rates(c));
   }
+  // Outside Denmark only what the config states applies; the rest is zero, and known to be.
+  if (!in_denmark(cfg))
+    for (Component c : components) book.add(c, config_override(c, 0.0, "not applied outside Denmark"));
   return book;
 }
 
@@ -68,15 +77,15 @@ PriceService::PriceService(const config::Prices& cfg, const std::string& db_path
       db_(storage::Database::open(db_path)),
       cache_(db_),
       random_(std::random_device{}()) {
-  status_.source = cfg_.provider == "fixed" ? "fixed price" : "Energi Data Service " + cfg_.area;
-  if (cfg_.provider == "energidataservice" && cfg_.grid_tariff.empty() &&
+  status_.source = cfg_.provider == "fixed"    ? "fixed price"
+                   : cfg_.provider == "entsoe" ? "ENTSO-E " + cfg_.area
+                                               : "Energi Data Service " + cfg_.area;
+  if (in_denmark(cfg_) && cfg_.provider != "fixed" && cfg_.grid_tariff.empty() &&
       (cfg_.grid_company_gln.empty() || cfg_.grid_tariff_codes.empty()))
     log::warning(
         "prices: no grid tariff configured (prices.grid_company_gln + grid_tariff_codes, or "
         "prices.grid_tariff); "
         "consumer prices leave the net tariff out");
-  if (cfg_.provider == "entsoe")
-    log::error("prices: provider entsoe is not available in this version; planning runs without prices");
   reload();
 }
 
@@ -85,7 +94,7 @@ PriceService::~PriceService() {
 }
 
 void PriceService::start() {
-  if (cfg_.provider != "energidataservice" || thread_.joinable()) return;
+  if (cfg_.provider == "fixed" || thread_.joinable()) return;
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -127,6 +136,7 @@ void PriceService::reload() {
 }
 
 bool PriceService::fetch_days(const LocalDate& first, const LocalDate& end, std::string& error) {
+  if (cfg_.provider == "entsoe") return fetch_entsoe(first, end, error);
   bool ok = true;
   // The 2025-10-01 switch to quarter-hours changed the dataset: ask each dataset for its own days.
   LocalDate from = first;
@@ -157,6 +167,37 @@ bool PriceService::fetch_days(const LocalDate& first, const LocalDate& end, std:
       }
     }
     from = to;
+  }
+  reload();
+  return ok;
+}
+
+bool PriceService::fetch_entsoe(const LocalDate& first, const LocalDate& end, std::string& error) {
+  const std::string what = fmt::format("ENTSO-E {} {}..{}", cfg_.area, to_string(first), to_string(end));
+  const auto eic = bidding_zone_eic(cfg_.area);
+  if (!eic) {
+    error = fmt::format("{}: no EIC code known for this bidding zone", what);
+    return false;
+  }
+  const HttpResult res = http_get(
+      entsoe_url(cfg_.base_url, cfg_.entsoe_token, *eic, danish_midnight(first), danish_midnight(end)),
+      cfg_.fetch_timeout_s);
+  // ENTSO-E explains a refusal (bad token, bad zone) in an XML body, also with HTTP 400 or 401.
+  auto answer = parse_entsoe(res.body, cfg_.dkk_per_eur);
+  bool ok = res.ok() && answer.ok();
+  if (!res.ok())
+    error = fmt::format("{}: {}{}", what, res.describe(),
+                        answer.problems.empty() ? "" : " (" + list_problems(answer.problems) + ")");
+  else if (!answer.ok())
+    error = fmt::format("{}: rejected: {}", what, list_problems(answer.problems));
+  if (ok) {
+    try {
+      cache_.store_spot(cfg_.area, "ENTSO-E", answer.values, now_());
+      log::info("prices: {}: {} intervals", what, answer.values.size());
+    } catch (const storage::StorageError& e) {
+      ok = false;
+      error = e.what();
+    }
   }
   reload();
   return ok;
@@ -227,7 +268,7 @@ bool PriceService::fetch_tariffs(TimeMs now) {
 }
 
 bool PriceService::refresh(bool force) {
-  if (cfg_.provider != "energidataservice") return true;
+  if (cfg_.provider == "fixed") return true;
   const TimeMs now = now_();
   double jitter = std::uniform_real_distribution<double>(-1, 1)(random_);
   FetchState spot, tariffs;
@@ -239,7 +280,8 @@ bool PriceService::refresh(bool force) {
     tariffs_fetched = tariffs_fetched_;
   }
   bool ok = true;
-  if (force || next_tariff_fetch(tariffs_fetched, tariffs, jitter) <= now) ok &= fetch_tariffs(now);
+  if (in_denmark(cfg_) && (force || next_tariff_fetch(tariffs_fetched, tariffs, jitter) <= now))
+    ok &= fetch_tariffs(now);
   if (force || next_spot_fetch(now, spot, jitter) <= now) ok &= fetch_spot(now);
   return ok;
 }

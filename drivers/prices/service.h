@@ -26,6 +26,9 @@ struct PriceStatus {
   bool tariffs_from_datahub = false;
 };
 
+// Danish tariffs and taxes apply only in the Danish bidding zones.
+bool in_denmark(const config::Prices& cfg);
+
 // The tariff layers for this config: YAML first, then DataHub records, then the built-in rates.
 TariffBook tariff_book(const config::Prices& cfg, const std::vector<TariffRecord>& grid,
                        const std::vector<TariffRecord>& energinet);
@@ -54,6 +57,7 @@ class PriceService {
 
  private:
   bool fetch_spot(TimeMs now);
+  bool fetch_entsoe(const LocalDate& from, const LocalDate& to, std::string& error);
   bool fetch_tariffs(TimeMs now);
   void reload();  // cache -> memory
   void loop();

@@ -14,6 +14,10 @@ Test controls (not part of the real API):
                             truncated, invalid, missing, gaps, duplicates, absurd, empty, total, dataset, null
   /_publish?until=DATE      spot prices exist only for Danish days before DATE (tomorrow not yet published)
   /_requests                the dataset requests seen so far, one per line
+
+ENTSO-E: GET /api?securityToken=test-token&documentType=A44&in_Domain=EIC&out_Domain=EIC&periodStart=
+yyyyMMddHHmm&periodEnd=yyyyMMddHHmm answers a Publication_MarketDocument in EUR/MWh (the same generated
+prices / 7.46, two decimals, but flat from 00:00 to 04:00), one TimeSeries per Danish day, repeated prices left out (curve A03).
 Prints "READY <port>" when it listens.
 """
 import datetime as dt
@@ -117,6 +121,24 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def entsoe(self, q):
+        if q.get("securityToken") != "test-token":
+            return self.send(401, ACK.format("Unauthorized"), "text/xml")
+        if q.get("documentType") != "A44" or q.get("in_Domain") != q.get("out_Domain"):
+            return self.send(400, ACK.format("Invalid query attributes or parameters"), "text/xml")
+        parse = lambda v: dt.datetime.strptime(v, "%Y%m%d%H%M").replace(tzinfo=UTC)
+        doc = entsoe_document(q["in_Domain"], parse(q["periodStart"]), parse(q["periodEnd"]))
+        fault = state["fault"]
+        if doc is None:
+            return self.send(200, ACK.format("No matching data found for Data item Day-ahead Prices"), "text/xml")
+        if fault == "http500":
+            return self.send(500, "<html>error</html>", "text/html")
+        if fault == "truncated":
+            return self.send(200, doc[: len(doc) // 2], "text/xml")
+        if fault == "absurd":
+            doc = doc.replace("<price.amount>", "<price.amount>9", 1)
+        self.send(200, doc, "text/xml")
+
     def do_GET(self):
         url = urllib.parse.urlparse(self.path)
         q = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
@@ -131,6 +153,10 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_requests":
             with lock:
                 return self.send(200, "".join(r + "\n" for r in state["requests"]), "text/plain")
+        if url.path == "/api":
+            with lock:
+                state["requests"].append(self.path)
+            return self.entsoe(q)
         if not url.path.startswith("/dataset/"):
             return self.send(404, json.dumps({"error": "Not Found"}))
         dataset = url.path[len("/dataset/"):]
@@ -190,6 +216,45 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "truncated":
             return self.send(200, body[: len(body) // 2])
         self.send(200, body)
+
+
+ACK = """<?xml version="1.0" encoding="UTF-8"?>
+<Acknowledgement_MarketDocument xmlns="urn:iec62325.351:tc57wg16:451-1:acknowledgementdocument:7:0">
+  <mRID>ack</mRID>
+  <Reason><code>999</code><text>{}</text></Reason>
+</Acknowledgement_MarketDocument>"""
+
+
+def entsoe_document(eic, start, end):
+    """Day-ahead prices as ENTSO-E publishes them: per Danish day, EUR/MWh, A03 curve."""
+    series = []
+    day = start.astimezone(DK).date()
+    while local_midnight(day) < end:
+        if state["until"] and day >= state["until"]:
+            break
+        lo, hi = local_midnight(day), local_midnight(day + dt.timedelta(days=1))
+        minutes = 15 if day >= SWITCH else 60
+        points, t, position, last = [], lo, 1, None
+        while t < hi:
+            local = t.astimezone(DK)
+            # Flat from 00:00 to 04:00 so that the A03 curve leaves positions out.
+            dkk = 400 if local.hour < 4 else 400 + 25 * local.hour + 5 * (local.minute // 15 if minutes == 15 else 0)
+            eur = round(dkk / 7.46, 2)
+            if eur != last:
+                points.append(f"<Point><position>{position}</position><price.amount>{eur}</price.amount></Point>")
+            last, position, t = eur, position + 1, t + dt.timedelta(minutes=minutes)
+        z = "%Y-%m-%dT%H:%MZ"
+        series.append(f"""<TimeSeries><mRID>{len(series) + 1}</mRID><businessType>A62</businessType>
+<in_Domain.mRID codingScheme="A01">{eic}</in_Domain.mRID><out_Domain.mRID codingScheme="A01">{eic}</out_Domain.mRID>
+<currency_Unit.name>EUR</currency_Unit.name><price_Measure_Unit.name>MWH</price_Measure_Unit.name>
+<curveType>A03</curveType><Period><timeInterval><start>{lo.strftime(z)}</start><end>{hi.strftime(z)}</end></timeInterval>
+<resolution>PT{minutes}M</resolution>{"".join(points)}</Period></TimeSeries>""")
+        day += dt.timedelta(days=1)
+    if not series:
+        return None
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<Publication_MarketDocument '
+            'xmlns="urn:iec62325.351:tc57wg16:451-3:publicationdocument:7:3"><mRID>test</mRID><type>A44</type>'
+            + "".join(series) + "</Publication_MarketDocument>")
 
 
 def main():

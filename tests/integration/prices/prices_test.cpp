@@ -248,5 +248,41 @@ TEST_F(Prices, CommandPrintsItemisedPricesAndTheCheapestWindow) {
   EXPECT_NE(bad.err().find("expected YYYY-MM-DD"), std::string::npos);
 }
 
+TEST_F(Prices, EntsoeForABiddingZoneOutsideDenmark) {
+  cfg.provider = "entsoe";
+  cfg.area = "DE-LU";
+  cfg.entsoe_token = "test-token";
+  cfg.grid_company_gln.clear();
+  cfg.vat = 0.19;
+  auto s = service();
+  ASSERT_TRUE(s->refresh()) << s->status().last_error;
+  EXPECT_EQ(s->status().source, "ENTSO-E DE-LU");
+  auto today = day(*s, {2025, 11, 4});
+  ASSERT_EQ(today.size(), 96u);
+  // 00:00-04:00 are one flat price the document states once (curve A03): round(400 / 7.46, 2) x 7.46.
+  for (int q = 0; q < 16; ++q) EXPECT_NEAR(today[q].spot.value, 53.62 * 7.46 / 1000, 1e-9) << q;
+  EXPECT_NEAR(today[68].spot.value, 0.825, 0.0005);  // 400 + 25 x 17 DKK/MWh, through EUR
+  // No Danish tariffs or tax outside Denmark: spot x (1 + VAT) and nothing unknown.
+  EXPECT_DOUBLE_EQ(today[68].elafgift.value, 0);
+  EXPECT_TRUE(today[68].tariffs_known);
+  EXPECT_NEAR(today[68].total().value, today[68].spot.value * 1.19, 1e-12);
+  const std::string asked = server.requests();
+  EXPECT_NE(asked.find("in_Domain=10Y1001A1001A82H"), std::string::npos) << asked;
+  EXPECT_EQ(asked.find("DatahubPricelist"), std::string::npos) << "no Danish tariffs asked for";
+
+  server.control("/_fault?mode=truncated");
+  std::string error;
+  EXPECT_FALSE(s->fetch_days({2025, 11, 4}, {2025, 11, 5}, error));
+  EXPECT_NE(error.find("not valid XML"), std::string::npos) << error;
+  EXPECT_EQ(day(*s, {2025, 11, 4}).size(), 96u);
+  server.control("/_fault?mode=");
+
+  cfg.entsoe_token = "wrong";
+  auto refused = service();
+  EXPECT_FALSE(refused->fetch_days({2025, 11, 6}, {2025, 11, 7}, error));
+  EXPECT_NE(error.find("HTTP 401 (ENTSO-E refused the request: Unauthorized)"), std::string::npos) << error;
+  EXPECT_EQ(error.find("wrong"), std::string::npos) << "the token is never logged: " << error;
+}
+
 }  // namespace
 }  // namespace hemd::test

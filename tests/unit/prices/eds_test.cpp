@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "drivers/prices/eds.h"
+#include "drivers/prices/entsoe.h"
 
 namespace hemd::prices {
 namespace {
@@ -131,6 +132,67 @@ TEST(Eds, PricelistRecordsByLocalHour) {
 
   flat["records"][0]["Price5"] = "n/a";
   EXPECT_FALSE(parse_pricelist(flat.dump()).ok());
+}
+
+}  // namespace
+}  // namespace hemd::prices
+
+namespace hemd::prices {
+namespace {
+
+bool mentions(const std::vector<std::string>& problems, const std::string& word);
+
+const char* entsoe_day = R"(<?xml version="1.0" encoding="UTF-8"?>
+<Publication_MarketDocument xmlns="urn:iec62325.351:tc57wg16:451-3:publicationdocument:7:3">
+ <TimeSeries><currency_Unit.name>EUR</currency_Unit.name><price_Measure_Unit.name>MWH</price_Measure_Unit.name>
+  <Period><timeInterval><start>2025-11-03T23:00Z</start><end>2025-11-04T00:00Z</end></timeInterval>
+   <resolution>PT15M</resolution>
+   <Point><position>1</position><price.amount>100.5</price.amount></Point>
+   <Point><position>3</position><price.amount>-2</price.amount></Point>
+  </Period></TimeSeries>
+</Publication_MarketDocument>)";
+
+TEST(Entsoe, RepeatsLeftOutPositionsAndConvertsToDkk) {
+  auto a = parse_entsoe(entsoe_day, 7.46);
+  ASSERT_TRUE(a.ok()) << a.problems.front();
+  ASSERT_EQ(a.values.size(), 4u);
+  EXPECT_EQ(utc_iso(a.values[0].start), "2025-11-03T23:00:00Z");
+  EXPECT_DOUBLE_EQ(a.values[0].spot.value, 100.5 * 7.46);
+  EXPECT_DOUBLE_EQ(a.values[1].spot.value, 100.5 * 7.46);  // position 2 left out: as position 1
+  EXPECT_DOUBLE_EQ(a.values[2].spot.value, -2 * 7.46);
+  EXPECT_DOUBLE_EQ(a.values[3].spot.value, -2 * 7.46);
+  EXPECT_EQ(a.values[3].duration_s, 900);
+}
+
+TEST(Entsoe, RefusalsAndBrokenDocuments) {
+  const std::string day = entsoe_day;
+  auto no_data = parse_entsoe(
+      "<Acknowledgement_MarketDocument><Reason><code>999</code><text>No matching data found</text></Reason>"
+      "</Acknowledgement_MarketDocument>",
+      7.46);
+  EXPECT_TRUE(no_data.ok());
+  EXPECT_TRUE(no_data.values.empty());
+  EXPECT_TRUE(
+      mentions(parse_entsoe("<Acknowledgement_MarketDocument><Reason><text>Unauthorized</text></Reason>"
+                            "</Acknowledgement_MarketDocument>",
+                            7.46)
+                   .problems,
+               "Unauthorized"));
+  EXPECT_TRUE(mentions(parse_entsoe(day.substr(0, day.size() / 2), 7.46).problems, "not valid XML"));
+  std::string sek = day;
+  sek.replace(sek.find("EUR"), 3, "SEK");
+  EXPECT_TRUE(mentions(parse_entsoe(sek, 7.46).problems, "expected EUR/MWH"));
+  std::string outside = day;
+  outside.replace(outside.find("<position>3"), 11, "<position>9");
+  EXPECT_TRUE(mentions(parse_entsoe(outside, 7.46).problems, "outside 1..4"));
+  std::string absurd = day;
+  absurd.replace(absurd.find("100.5"), 5, "99999");
+  EXPECT_TRUE(mentions(parse_entsoe(absurd, 7.46).problems, "outside"));
+  EXPECT_EQ(bidding_zone_eic("DE-LU").value_or(""), "10Y1001A1001A82H");
+  EXPECT_FALSE(bidding_zone_eic("XX"));
+  EXPECT_EQ(entsoe_url("http://h", "t", "E", *parse_utc("2025-11-03T23:00"), *parse_utc("2025-11-04T23:00")),
+            "http://h/api?securityToken=t&documentType=A44&in_Domain=E&out_Domain=E&periodStart=202511032300&"
+            "periodEnd=202511042300");
 }
 
 }  // namespace
