@@ -248,6 +248,41 @@ TEST_F(Prices, CommandPrintsItemisedPricesAndTheCheapestWindow) {
   EXPECT_NE(bad.err().find("expected YYYY-MM-DD"), std::string::npos);
 }
 
+// The daemon itself: fetches today's prices at start-up, and says so when there are none.
+TEST_F(Prices, DaemonFetchesAtStartAndPlansOnPvOnlyWithoutPrices) {
+  const auto config = [&](const std::string& url) {
+    return dir.write("hemd.yaml",
+                     fmt::format("site: {{name: test, main_fuse_a: 25}}\nocpp: {{enabled: false}}\n"
+                                 "prices: {{base_url: '{}', fetch_timeout_s: 2}}\nstorage: {{path: {}}}\n",
+                                 url, dir.file("daemon.db")));
+  };
+  {
+    Process hemd({HEMD_BINARY, "--config", config(server.url())}, dir.file("d.out"), dir.file("d.err"));
+    ASSERT_TRUE(hemd.wait_for_err("intervals", 60s)) << hemd.err();
+    EXPECT_TRUE(
+        std::regex_search(hemd.err(), std::regex("<6>prices: DayAheadPrices DK1 \\d{4}-\\d\\d-\\d\\d\\.\\."
+                                                 "\\d{4}-\\d\\d-\\d\\d: (96|92|100|19\\d) intervals")))
+        << hemd.err();
+    EXPECT_NE(hemd.err().find("no grid tariff configured"), std::string::npos);
+    kill(hemd.pid(), SIGTERM);
+    EXPECT_EQ(hemd.wait_exit(), 0);
+  }
+  Process offline({HEMD_BINARY, "--config", config("http://127.0.0.1:9")}, dir.file("o.out"),
+                  dir.file("o.err"));
+  // The cache from the first run is in force: nothing to ask for, no "PV only" warning.
+  ASSERT_TRUE(offline.wait_for_err("started", 60s)) << offline.err();
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(offline.err().find("planning on PV only"), std::string::npos) << offline.err();
+  kill(offline.pid(), SIGTERM);
+  EXPECT_EQ(offline.wait_exit(), 0);
+  std::remove(dir.file("daemon.db").c_str());
+  Process empty({HEMD_BINARY, "--config", config("http://127.0.0.1:9")}, dir.file("e.out"),
+                dir.file("e.err"));
+  EXPECT_TRUE(empty.wait_for_err("planning on PV only", 60s)) << empty.err();
+  kill(empty.pid(), SIGTERM);
+  EXPECT_EQ(empty.wait_exit(), 0);
+}
+
 TEST_F(Prices, EntsoeForABiddingZoneOutsideDenmark) {
   cfg.provider = "entsoe";
   cfg.area = "DE-LU";
