@@ -114,6 +114,8 @@ struct Mqtt {
   std::string tls_ca_file;
   std::string tls_cert_file;
   std::string tls_key_file;
+  double min_interval_s = 2;  // a state topic changes at most this often
+  double heartbeat_s = 60;    // and is re-sent at least this often
 };
 
 struct Ocpp {

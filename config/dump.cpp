@@ -141,6 +141,8 @@ std::string to_yaml(const Config& c) {
   kv(e, "client_id", c.mqtt.client_id);
   kv(e, "topic_prefix", c.mqtt.topic_prefix);
   kv(e, "discovery_prefix", c.mqtt.discovery_prefix);
+  kv(e, "min_interval_s", c.mqtt.min_interval_s);
+  kv(e, "heartbeat_s", c.mqtt.heartbeat_s);
   if (!c.mqtt.tls_ca_file.empty()) {
     e << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
     kv(e, "ca_file", c.mqtt.tls_ca_file);

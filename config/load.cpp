@@ -169,6 +169,8 @@ void read_mqtt(MapReader& m, Mqtt& q) {
   m.text("client_id", q.client_id);
   m.text("topic_prefix", q.topic_prefix);
   m.text("discovery_prefix", q.discovery_prefix);
+  m.number("min_interval_s", q.min_interval_s, 0, 3600, "s");
+  m.number("heartbeat_s", q.heartbeat_s, 1, 86400, "s");
   m.map("tls", [&](MapReader& t) {
     t.text("ca_file", q.tls_ca_file, true);
     t.text("cert_file", q.tls_cert_file);

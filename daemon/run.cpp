@@ -15,9 +15,11 @@
 #include "daemon/demo_config.h"
 #include "daemon/loop.h"
 #include "daemon/modbus_input.h"
+#include "daemon/mqtt_io.h"
 #include "daemon/notify.h"
 #include "daemon/ocpp_io.h"
 #include "daemon/price_input.h"
+#include "daemon/runtime_settings.h"
 #include "daemon/signals.h"
 #include "daemon/simulated_site.h"
 #include "drivers/log/log.h"
@@ -167,6 +169,32 @@ int run_daemon(const RunOptions& o) {
   } else {
     log::notice("prices: disabled in the config; planning on PV only");
   }
+  // Settings changed at run time (from HA) lie over the config; added last so they see the chargers' state.
+  std::unique_ptr<RuntimeSettings> settings;
+  std::unique_ptr<MqttIo> mqtt;
+  try {
+    auto db = storage::Database::open(cfg->storage.path);
+    settings = std::make_unique<RuntimeSettings>(*cfg, db, app->recorder());
+    if (cfg->mqtt.enabled) {
+      std::vector<std::string> announced;
+      if (auto list = db.setting(MqttIo::announced_key)) {
+        for (std::size_t at = 0; at < list->size();) {
+          const auto comma = std::min(list->find(',', at), list->size());
+          if (comma > at) announced.push_back(list->substr(at, comma - at));
+          at = comma + 1;
+        }
+      }
+      mqtt = std::make_unique<MqttIo>(*cfg, *settings, app->recorder(), announced, [&loop] { loop.nudge(); });
+    }
+  } catch (const storage::StorageError& e) {
+    log::error("storage: {}", e.what());
+    return 1;
+  }
+  app->add_input(*settings);
+  if (mqtt) {
+    app->add_observer(*mqtt);
+    mqtt->start();
+  }
   if (cfg->meters.empty() && !o.demo)
     log::warning("site: no meters configured; chargers stay at their safe current");
   running_app = app.get();
@@ -185,6 +213,7 @@ int run_daemon(const RunOptions& o) {
   log::notice(
       "hemd: stopped after {} cycles ({} overran); chargers left at their safe current; {} rows stored",
       ls.ticks, ls.overruns, stats.committed);
+  mqtt.reset();  // HA sees "offline" now; no command may reach the settings once the app is gone
   app.reset();
   if (!demo_db.empty()) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((demo_db + suffix).c_str());

@@ -3,6 +3,7 @@
 // `journalctl -p warning -u hemd` shows exactly the warnings and errors.
 #include <fmt/format.h>
 
+#include <string>
 #include <string_view>
 
 namespace hemd::log {
@@ -13,6 +14,8 @@ void set_level(Level max);
 Level level();
 bool enabled(Level l);
 void write(Level l, std::string_view message);
+// The last warning or error written (even if below the level shown), for status displays; "" if none.
+std::string last_problem();
 
 template <typename... Args>
 void error(fmt::format_string<Args...> f, Args&&... args) {

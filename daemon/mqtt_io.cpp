@@ -1,0 +1,205 @@
+#include "daemon/mqtt_io.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "build_info.h"
+#include "drivers/log/log.h"
+#include "drivers/prices/local_time.h"
+#include "strategies/cheapest_window.h"
+
+namespace hemd {
+
+namespace {
+
+using nlohmann::json;
+
+// Watts to 1 W, amperes to 0.01 A: what a meter resolves; more digits are noise in HA's history.
+double rounded(double v, double step) {
+  return std::round(v / step) * step;
+}
+json watts(const Reading& r) {
+  return r.ok() ? json(rounded(r.value, 1)) : json(nullptr);
+}
+json watts(bool ok, double v) {
+  return ok ? json(rounded(v, 1)) : json(nullptr);
+}
+json amps(const Reading& r) {
+  return r.ok() ? json(rounded(r.value, 0.01)) : json(nullptr);
+}
+
+std::string join(const std::vector<std::string>& list) {
+  std::string out;
+  for (const auto& s : list) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+}  // namespace
+
+MqttIo::MqttIo(const config::Config& cfg, RuntimeSettings& settings, storage::Recorder& recorder,
+               std::vector<std::string> announced_before, std::function<void()> nudge)
+    : cfg_(cfg),
+      settings_(settings),
+      recorder_(recorder),
+      announced_before_(std::move(announced_before)),
+      nudge_(std::move(nudge)),
+      publisher_(static_cast<std::int64_t>(cfg.mqtt.min_interval_s * 1000),
+                 static_cast<std::int64_t>(cfg.mqtt.heartbeat_s * 1000)) {
+  topics_.prefix = cfg.mqtt.topic_prefix;
+  topics_.discovery = cfg.mqtt.discovery_prefix;
+  for (const auto& c : cfg.chargers) chargers_.push_back({c.id, c.min_current_a, c.max_current_a});
+  mqtt::ClientOptions o;
+  o.host = cfg.mqtt.host;
+  o.port = cfg.mqtt.port;
+  o.client_id = cfg.mqtt.client_id;
+  o.username = cfg.mqtt.username;
+  o.password = cfg.mqtt.password;
+  o.ca_file = cfg.mqtt.tls_ca_file;
+  o.cert_file = cfg.mqtt.tls_cert_file;
+  o.key_file = cfg.mqtt.tls_key_file;
+  o.status_topic = topics_.status();
+  o.subscriptions = {topics_.command_filter(), topics_.ha_status()};
+  client_ = std::make_unique<mqtt::Client>(o);
+  client_->on_connected([this] { announce(); });
+  client_->on_message([this](const mqtt::Message& m) { handle(m); });
+}
+
+void MqttIo::announce() {
+  const std::string version = build::version;
+  client_->publish(topics_.device_config(mqtt::site_device_id(cfg_.site.name)),
+                   mqtt::site_discovery(topics_, cfg_.site.name, version).dump(), true);
+  std::vector<std::string> ids;
+  for (const auto& c : chargers_) {
+    client_->publish(topics_.device_config(mqtt::charger_device_id(cfg_.site.name, c.id)),
+                     mqtt::charger_discovery(topics_, cfg_.site.name, c, version).dump(), true);
+    ids.push_back(c.id);
+  }
+  // A charger gone from the config disappears from HA: an empty retained config removes the device.
+  for (const auto& old : announced_before_) {
+    if (std::find(ids.begin(), ids.end(), old) != ids.end()) continue;
+    client_->publish(topics_.device_config(mqtt::charger_device_id(cfg_.site.name, old)), "", true);
+    client_->publish(topics_.charger_state(old), "", true);
+    log::notice("mqtt: charger {} is no longer configured; removed from Home Assistant", old);
+  }
+  if (join(announced_before_) != join(ids)) {
+    recorder_.submit({"INSERT OR REPLACE INTO settings (key, value, updated_ms) VALUES (?, ?, 0)",
+                      {std::string(announced_key), join(ids)}});
+    announced_before_ = ids;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  publisher_.forget_all();  // state goes out again with the next cycle
+}
+
+void MqttIo::handle(const mqtt::Message& m) {
+  if (m.topic == topics_.ha_status()) {
+    if (m.payload == "online") {
+      log::info("mqtt: Home Assistant is back; sending discovery again");
+      announce();
+    }
+    return;
+  }
+  auto cmd = mqtt::parse_command(topics_, m.topic, m.payload, chargers_);
+  if (!cmd) return;
+  if (!cmd->error.empty()) {
+    log::warning("mqtt: refused {} = '{}': {}", m.topic, m.payload, cmd->error);
+    std::lock_guard<std::mutex> lock(mutex_);
+    publisher_.forget_all();  // HA shows what it asked for until the true state is published again
+  } else if (cmd->what != "replan") {
+    settings_.change({cmd->charger_id, cmd->what, cmd->text, cmd->number});
+  } else {
+    log::info("mqtt: {}: re-plan asked for", cmd->charger_id);
+  }
+  if (nudge_) nudge_();  // applied (or the true state re-published) in the next cycle, at once
+}
+
+std::string MqttIo::site_state(const SiteSnapshot& s, const Decision& d) {
+  double cars = 0;
+  for (const auto& c : s.chargers) cars += c.power_w;
+  const bool grid_ok = s.grid.power_w.ok();
+  const double grid = s.grid.power_w.value;
+  json j;
+  j["pv_power_w"] = watts(s.pv_power_w);
+  j["grid_power_w"] = watts(s.grid.power_w);
+  j["house_power_w"] = watts(grid_ok, grid + (s.pv_power_w.ok() ? s.pv_power_w.value : 0) - cars);
+  j["grid_import_w"] = watts(grid_ok, std::max(0.0, grid));
+  j["grid_export_w"] = watts(grid_ok, std::max(0.0, -grid));
+  j["surplus_w"] = watts(grid_ok, std::max(0.0, cars - grid));
+  double worst = s.limits.main_fuse_a;
+  for (int ph = 0; ph < 3; ++ph) {
+    j[fmt::format("grid_current_l{}_a", ph + 1)] = amps(s.grid.current_a[ph]);
+    if (s.grid.current_a[ph].ok()) worst = std::min(worst, s.limits.main_fuse_a - s.grid.current_a[ph].value);
+  }
+  j["fuse_margin_a"] = rounded(worst, 0.01);
+  j["grid_import_energy_wh"] = std::round(grid_import_wh_);
+  j["grid_export_energy_wh"] = std::round(grid_export_wh_);
+  j["pv_energy_wh"] = std::round(pv_wh_);
+  j["price_now_dkk_kwh"] = nullptr;
+  j["price_next_dkk_kwh"] = nullptr;
+  j["cheapest_window"] = nullptr;
+  if (!s.prices.empty() && s.prices.front().start <= s.now) {
+    j["price_now_dkk_kwh"] = std::round(s.prices[0].import_dkk_per_kwh * 10000) / 10000;
+    if (s.prices.size() > 1)
+      j["price_next_dkk_kwh"] = std::round(s.prices[1].import_dkk_per_kwh * 10000) / 10000;
+    std::vector<PricePoint> day;
+    for (const auto& p : s.prices)
+      if (p.start < s.now + 24 * 3'600'000LL) day.push_back(p);
+    if (auto w = cheapest_window(day, 22, 11))
+      j["cheapest_window"] = fmt::format("{}–{} ({:.2f} DKK/kWh)", prices::hhmm(w->start),
+                                         prices::hhmm(w->end), w->mean_dkk_per_kwh);
+  }
+  j["summary"] = d.summary;
+  j["version"] = build::version;
+  j["uptime_s"] = (s.now - started_) / 1000;
+  j["last_error"] = log::last_problem();
+  return j.dump();
+}
+
+std::string MqttIo::charger_state(const SiteSnapshot& s, const ChargerState& c, const Decision& d) {
+  const auto* cmd = d.for_charger(c.id);
+  const auto set = settings_.get(c.id);
+  json j;
+  j["status"] = to_string(c.status);
+  j["online"] = c.online;
+  j["connected"] = c.car_connected;
+  j["mode"] = to_string(c.mode);
+  j["limit_a"] = cmd ? cmd->limit_a : 0.0;
+  j["power_w"] = rounded(c.power_w, 1);
+  j["session_energy_wh"] = std::round(c.session_energy_wh);
+  j["soc_pct"] = c.soc_pct ? json(*c.soc_pct) : json(nullptr);
+  j["reason"] = cmd ? cmd->reason : "";
+  j["plan"] = cmd ? cmd->reason : "";
+  j["next_start"] = nullptr;
+  j["departure"] = set.departure.value_or("");
+  j["target_energy_kwh"] = set.target_energy_kwh ? json(*set.target_energy_kwh) : json(nullptr);
+  j["target_soc_pct"] = set.target_soc_pct ? json(*set.target_soc_pct) : json(nullptr);
+  j["max_current_a"] = c.max_current_a;
+  (void)s;
+  return j.dump();
+}
+
+void MqttIo::observe(const SiteSnapshot& s, const Decision& d) {
+  if (started_ == 0) started_ = s.now;
+  // Energy counters integrate power between cycles; a gap of more than 15 minutes (hemd stalled, the clock
+  // jumped) is not bridged.
+  const double dt_h = last_observed_ > 0 && s.now > last_observed_ && s.now - last_observed_ <= 900'000
+                          ? (s.now - last_observed_) / 3.6e6
+                          : 0.0;
+  last_observed_ = s.now;
+  if (s.grid.power_w.ok()) {
+    grid_import_wh_ += std::max(0.0, s.grid.power_w.value) * dt_h;
+    grid_export_wh_ += std::max(0.0, -s.grid.power_w.value) * dt_h;
+  }
+  if (s.pv_power_w.ok()) pv_wh_ += std::max(0.0, s.pv_power_w.value) * dt_h;
+  if (!client_->connected()) return;
+  std::vector<std::pair<std::string, std::string>> out = {{topics_.site_state(), site_state(s, d)}};
+  for (const auto& c : s.chargers) out.push_back({topics_.charger_state(c.id), charger_state(s, c, d)});
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [topic, payload] : out) {
+    if (!publisher_.due(topic, payload, s.now)) continue;
+    if (client_->publish(topic, payload, true)) publisher_.published(topic, payload, s.now);
+  }
+}
+
+}  // namespace hemd

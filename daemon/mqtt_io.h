@@ -1,0 +1,53 @@
+#pragma once
+// hemd in Home Assistant: discovery on every connect (and when HA comes back), state of the site and each
+// charger on change, and HA's controls turned into runtime settings. Runs beside the control loop: a broker
+// that is down costs stale publications, never a late cycle.
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "daemon/ports.h"
+#include "daemon/runtime_settings.h"
+#include "drivers/mqtt/client.h"
+#include "drivers/mqtt/home_assistant.h"
+#include "drivers/mqtt/publisher.h"
+#include "drivers/storage/database.h"
+
+namespace hemd {
+
+class MqttIo final : public Observer {
+ public:
+  // `announced` reads and stores which chargers HA was told about, so removed ones can be taken away.
+  MqttIo(const config::Config& cfg, RuntimeSettings& settings, storage::Recorder& recorder,
+         std::vector<std::string> announced_before, std::function<void()> nudge);
+  void start() { client_->start(); }
+  void observe(const SiteSnapshot& snapshot, const Decision& decision) override;
+
+  static constexpr const char* announced_key = "mqtt.announced_chargers";
+
+ private:
+  void announce();
+  void handle(const mqtt::Message& m);
+  std::string site_state(const SiteSnapshot& s, const Decision& d);
+  std::string charger_state(const SiteSnapshot& s, const ChargerState& c, const Decision& d);
+
+  config::Config cfg_;
+  mqtt::Topics topics_;
+  std::vector<mqtt::ChargerInfo> chargers_;
+  RuntimeSettings& settings_;
+  storage::Recorder& recorder_;
+  std::vector<std::string> announced_before_;
+  std::function<void()> nudge_;
+  std::unique_ptr<mqtt::Client> client_;
+
+  std::mutex mutex_;  // guards publisher_ (observe runs in the loop, announce in the client's thread)
+  mqtt::Publisher publisher_;
+  TimeMs started_ = 0;
+  TimeMs last_observed_ = 0;
+  double grid_import_wh_ = 0, grid_export_wh_ = 0, pv_wh_ = 0;
+};
+
+}  // namespace hemd

@@ -1,0 +1,104 @@
+#include "daemon/runtime_settings.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "drivers/log/log.h"
+#include "drivers/prices/local_time.h"
+
+namespace hemd {
+
+namespace {
+
+std::string key(const std::string& charger_id, const std::string& what) {
+  return fmt::format("charger.{}.{}", charger_id, what);
+}
+
+std::optional<double> number(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  try {
+    return std::stod(*text);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<TimeMs> next_departure(const std::string& hhmm, TimeMs now) {
+  const auto today = prices::danish(now).date;
+  for (int d = 0; d < 3; ++d) {
+    const auto t = prices::parse_danish(prices::to_string(prices::next_day(today, d)) + "T" + hhmm);
+    if (t && *t > now) return t;
+  }
+  return std::nullopt;
+}
+
+RuntimeSettings::RuntimeSettings(const config::Config& cfg, storage::Database& db,
+                                 storage::Recorder& recorder)
+    : recorder_(recorder) {
+  for (const auto& c : cfg.chargers) {
+    ChargerSettings s;
+    if (auto mode = db.setting(key(c.id, "mode"))) s.mode = charge_mode_from_string(*mode);
+    s.max_current_a = number(db.setting(key(c.id, "max_current")));
+    s.departure = db.setting(key(c.id, "departure"));
+    s.target_energy_kwh = number(db.setting(key(c.id, "target_energy")));
+    s.target_soc_pct = number(db.setting(key(c.id, "target_soc")));
+    if (s.mode)
+      log::info("settings: {}: mode {} (set at run time, kept from before)", c.id, to_string(*s.mode));
+    chargers_[c.id] = s;
+  }
+}
+
+void RuntimeSettings::change(const SettingChange& c) {
+  std::string stored_what = c.what, value;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& s = chargers_[c.charger_id];
+    if (c.what == "mode" || c.what == "start") {
+      s.mode = c.what == "start" ? ChargeMode::now : charge_mode_from_string(c.text);
+      stored_what = "mode";
+      value = to_string(*s.mode);
+    } else if (c.what == "max_current") {
+      s.max_current_a = c.number;
+    } else if (c.what == "departure") {
+      s.departure = value = c.text;
+    } else if (c.what == "target_energy") {
+      s.target_energy_kwh = c.number;
+    } else if (c.what == "target_soc") {
+      s.target_soc_pct = c.number;
+    } else {
+      return;
+    }
+    if (value.empty()) value = fmt::format("{:g}", c.number);
+  }
+  log::notice("settings: {}: {} = {}", c.charger_id, stored_what, value);
+  recorder_.submit(
+      {"INSERT OR REPLACE INTO settings (key, value, updated_ms) VALUES (?, ?, "
+       "CAST(strftime('%s','now') AS INTEGER) * 1000)",
+       {key(c.charger_id, stored_what), value}});
+  recorder_.flush();  // a command is rare and must survive a crash right after it
+}
+
+ChargerSettings RuntimeSettings::get(const std::string& charger_id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = chargers_.find(charger_id);
+  return it == chargers_.end() ? ChargerSettings{} : it->second;
+}
+
+void RuntimeSettings::fill(SiteSnapshot& snapshot) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& c : snapshot.chargers) {
+    auto it = chargers_.find(c.id);
+    if (it == chargers_.end()) continue;
+    const auto& s = it->second;
+    if (s.mode) c.mode = *s.mode;
+    if (s.max_current_a) c.max_current_a = std::clamp(*s.max_current_a, c.min_current_a, c.max_current_a);
+    if (s.departure) c.departure = next_departure(*s.departure, snapshot.now);
+    if (s.target_energy_kwh)
+      c.energy_need_wh = std::max(0.0, *s.target_energy_kwh * 1000 - c.session_energy_wh);
+  }
+}
+
+}  // namespace hemd

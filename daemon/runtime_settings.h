@@ -1,0 +1,50 @@
+#pragma once
+// What the homeowner changes at run time (from Home Assistant): each charger's mode, maximum current,
+// departure time and target. Kept in SQLite's settings table, so a restart keeps them, and laid over the
+// config's values in every snapshot.
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "daemon/ports.h"
+#include "drivers/storage/database.h"
+#include "drivers/storage/recorder.h"
+
+namespace hemd {
+
+struct ChargerSettings {
+  std::optional<ChargeMode> mode;
+  std::optional<double> max_current_a;
+  std::optional<std::string> departure;  // "HH:MM", Danish time
+  std::optional<double> target_energy_kwh;
+  std::optional<double> target_soc_pct;
+};
+
+// One validated change: what = mode | max_current | departure | target_energy | target_soc | start.
+struct SettingChange {
+  std::string charger_id;
+  std::string what;
+  std::string text;
+  double number = 0;
+};
+
+class RuntimeSettings final : public SiteInput {
+ public:
+  // Reads what was stored for the configured chargers.
+  RuntimeSettings(const config::Config& cfg, storage::Database& db, storage::Recorder& recorder);
+  void change(const SettingChange& c);  // from any thread; stored at once
+  ChargerSettings get(const std::string& charger_id) const;
+  void fill(SiteSnapshot& snapshot) override;
+
+ private:
+  storage::Recorder& recorder_;
+  mutable std::mutex mutex_;
+  std::map<std::string, ChargerSettings> chargers_;
+};
+
+// The next time the wall clock shows `hhmm` in Denmark, strictly after `now`.
+std::optional<TimeMs> next_departure(const std::string& hhmm, TimeMs now);
+
+}  // namespace hemd
