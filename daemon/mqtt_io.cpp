@@ -86,6 +86,7 @@ void MqttIo::announce() {
   if (join(announced_before_) != join(ids)) {
     recorder_.submit({"INSERT OR REPLACE INTO settings (key, value, updated_ms) VALUES (?, ?, 0)",
                       {std::string(announced_key), join(ids)}});
+    recorder_.flush();
     announced_before_ = ids;
   }
   std::lock_guard<std::mutex> lock(mutex_);

@@ -28,9 +28,10 @@ class Callback final : public ::mqtt::callback {
 std::string explain(const ::mqtt::exception& e) {
   switch (e.get_return_code()) {
     case 4:
-      return "the broker refused the user name or password (MQTT return code 4)";
     case 5:
-      return "the broker says hemd is not authorised (MQTT return code 5)";
+      return fmt::format(
+          "the broker refused hemd's login: check mqtt.username and mqtt.password (MQTT return code {})",
+          e.get_return_code());
     case 3:
       return "the broker is unavailable (MQTT return code 3)";
     default:

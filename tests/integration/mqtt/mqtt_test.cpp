@@ -1,0 +1,361 @@
+// hemd and Home Assistant through a real mosquitto: discovery, state, every control, the broker down at start
+// and restarted mid-run, HA restarting, the last will on kill -9, a charger removed, TLS and wrong passwords.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <mqtt/async_client.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/support/process.h"
+
+namespace hemd::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+class Broker {
+ public:
+  Broker(const TempDir& dir, int port, const std::string& extra = "", int plain_port = 0)
+      : dir_(dir), port_(port) {
+    // As root mosquitto would drop to its own user, who cannot read the test's private temp directory.
+    const passwd* me = getpwuid(getuid());
+    std::string conf =
+        fmt::format("persistence false\nlog_dest stderr\nuser {}\n", me ? me->pw_name : "root");
+    conf += fmt::format("listener {} 127.0.0.1\n", port);
+    conf += extra;
+    if (plain_port) conf += fmt::format("listener {} 127.0.0.1\n", plain_port);
+    if (extra.find("password_file") == std::string::npos) conf += "allow_anonymous true\n";
+    config_ = dir.write(fmt::format("mosquitto-{}.conf", port), conf);
+    start();
+  }
+  void start() {
+    process_ = std::make_unique<Process>(std::vector<std::string>{"/usr/sbin/mosquitto", "-c", config_},
+                                         dir_.file("mosquitto.out"), dir_.file("mosquitto.err"));
+    if (!wait_for_port(port_)) ADD_FAILURE() << "mosquitto did not start: " << process_->err();
+  }
+  void kill() {
+    ::kill(process_->pid(), SIGKILL);
+    process_->wait_exit();
+  }
+  int port() const { return port_; }
+
+ private:
+  const TempDir& dir_;
+  int port_;
+  std::string config_;
+  std::unique_ptr<Process> process_;
+};
+
+// Home Assistant's side: sees every message, publishes commands.
+class Listener {
+ public:
+  explicit Listener(int port, const std::string& user = "", const std::string& password = "")
+      : client_(fmt::format("tcp://127.0.0.1:{}", port), fmt::format("test-{}-{}", getpid(), counter()++)) {
+    client_.start_consuming();
+    auto opts = mqtt::connect_options_builder().clean_session(true);
+    if (!user.empty()) opts.user_name(user).password(password);
+    client_.connect(opts.finalize())->wait();
+    client_.subscribe("#", 1)->wait();
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        mqtt::const_message_ptr m;
+        if (!client_.try_consume_message_for(&m, 100ms) || !m) continue;
+        std::lock_guard<std::mutex> lock(mutex_);
+        latest_[m->get_topic()] = m->to_string();
+        log_.push_back(m->get_topic() + " " + m->to_string());
+      }
+    });
+  }
+  ~Listener() {
+    stop_ = true;
+    thread_.join();
+    try {
+      client_.disconnect()->wait();
+    } catch (...) {
+    }
+  }
+  std::optional<std::string> latest(const std::string& topic) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = latest_.find(topic);
+    if (it == latest_.end()) return std::nullopt;
+    return it->second;
+  }
+  bool wait(const std::string& topic, const std::function<bool(const std::string&)>& ok,
+            std::chrono::seconds deadline = 30s) {
+    return Process::wait_until(
+        [&] {
+          auto v = latest(topic);
+          return v && ok(*v);
+        },
+        deadline);
+  }
+  bool wait_json(const std::string& topic, const std::function<bool(const json&)>& ok,
+                 std::chrono::seconds deadline = 30s) {
+    return wait(
+        topic,
+        [&](const std::string& v) {
+          auto j = json::parse(v, nullptr, false);
+          return !j.is_discarded() && ok(j);
+        },
+        deadline);
+  }
+  void forget(const std::string& topic) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    latest_.erase(topic);
+  }
+  void publish(const std::string& topic, const std::string& payload, bool retained = false) {
+    client_.publish(topic, payload.data(), payload.size(), 1, retained)->wait();
+  }
+  std::string log() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string out;
+    for (const auto& l : log_) out += l.substr(0, 200) + "\n";
+    return out;
+  }
+
+ private:
+  static std::atomic<int>& counter() {
+    static std::atomic<int> c{0};
+    return c;
+  }
+  mqtt::async_client client_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::map<std::string, std::string> latest_;
+  std::vector<std::string> log_;
+  std::thread thread_;
+};
+
+const std::string site_config = "homeassistant/device/hemd_test/config";
+const std::string garage_config = "homeassistant/device/hemd_test_charger_garage/config";
+const std::string garage_state = "hemd/charger/garage/state";
+
+class Mqtt : public ::testing::Test {
+ protected:
+  std::string config(int port, const std::string& chargers = "[garage]", const std::string& mqtt_extra = "") {
+    std::string list;
+    for (const auto& id : {"garage", "carport"})
+      if (chargers.find(id) != std::string::npos)
+        list += fmt::format("  - {{id: {}, max_current_a: 16}}\n", id);
+    return dir.write(
+        "hemd.yaml",
+        fmt::format("site: {{name: test, main_fuse_a: 35}}\nchargers:\n{}ocpp: {{enabled: false}}\n"
+                    "prices: {{enabled: false}}\nstorage: {{path: {}}}\n"
+                    "mqtt: {{enabled: true, host: 127.0.0.1, port: {}, min_interval_s: 0.2{}}}\n",
+                    list, dir.file("hemd.db"), port, mqtt_extra));
+  }
+  std::unique_ptr<Process> hemd(const std::string& cfg, const std::string& tag = "hemd",
+                                std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {HEMD_BINARY, "--config", cfg};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(argv, dir.file(tag + ".out"), dir.file(tag + ".err"));
+  }
+  static void stop(Process& p) {
+    kill(p.pid(), SIGTERM);
+    EXPECT_EQ(p.wait_exit(), 0) << p.err();
+  }
+  TempDir dir;
+};
+
+TEST_F(Mqtt, DiscoveryStateAndAvailability) {
+  Broker broker(dir, free_port());
+  Listener ha(broker.port());
+  auto h = hemd(config(broker.port()), "demo", {"--demo", "--speed", "60"});
+  ASSERT_TRUE(ha.wait(site_config, [](const std::string& v) { return !v.empty(); })) << h->err();
+  const json site = json::parse(*ha.latest(site_config));
+  EXPECT_EQ(site["dev"]["ids"], "hemd_test");
+  EXPECT_EQ(site["availability_topic"], "hemd/status");
+  EXPECT_EQ(site["cmps"]["pv_energy"]["state_class"], "total_increasing");
+  const json garage = json::parse(ha.latest(garage_config).value_or("{}"));
+  EXPECT_EQ(garage["cmps"]["mode"]["command_topic"], "hemd/charger/garage/mode/set");
+  EXPECT_TRUE(ha.wait("hemd/status", [](const std::string& v) { return v == "online"; }));
+  // The demo's PV is producing and its car is plugged in.
+  EXPECT_TRUE(ha.wait_json("hemd/site/state", [](const json& j) {
+    return j["pv_power_w"].is_number() && j["pv_power_w"] > 0 && j["grid_power_w"].is_number() &&
+           j["version"] == "0.1.0";
+  })) << ha.latest("hemd/site/state").value_or("none");
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) {
+    return j["connected"] == true && j["mode"] == "pv";
+  })) << ha.latest(garage_state).value_or("none");
+  // Energy counters grow while the demo exports.
+  EXPECT_TRUE(ha.wait_json("hemd/site/state", [](const json& j) {
+    return j["grid_export_energy_wh"].is_number() && j["grid_export_energy_wh"] > 0;
+  }));
+  stop(*h);
+  EXPECT_TRUE(ha.wait("hemd/status", [](const std::string& v) { return v == "offline"; }));
+}
+
+TEST_F(Mqtt, ControlsAreValidatedAppliedAndKeptAcrossARestart) {
+  Broker broker(dir, free_port());
+  Listener ha(broker.port());
+  auto h = hemd(config(broker.port()));
+  ASSERT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["mode"] == "pv"; })) << h->err();
+  const std::string set = "hemd/charger/garage/";
+  ha.publish(set + "mode/set", "now");
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["mode"] == "now"; })) << h->err();
+  ha.publish(set + "max_current/set", "10");
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["max_current_a"] == 10; }));
+  ha.publish(set + "departure/set", "07:30");
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["departure"] == "07:30"; }));
+  ha.publish(set + "target_energy/set", "22.5");
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["target_energy_kwh"] == 22.5; }));
+  ha.publish(set + "target_soc/set", "80");
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["target_soc_pct"] == 80; }));
+
+  // Refused, logged, and the true state is published again.
+  ha.forget(garage_state);
+  ha.publish(set + "mode/set", "turbo");
+  ha.publish(set + "max_current/set", "40");
+  ha.publish(set + "departure/set", "7.30");
+  EXPECT_TRUE(h->wait_for_err("mqtt: refused hemd/charger/garage/mode/set = 'turbo'")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("'40' is not a number from 6 to 16 A")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("'7.30' is not a time of day; expected HH:MM")) << h->err();
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) {
+    return j["mode"] == "now" && j["max_current_a"] == 10 && j["departure"] == "07:30";
+  }));
+  ha.publish(set + "replan/set", "PRESS");
+  EXPECT_TRUE(h->wait_for_err("re-plan asked for"));
+
+  stop(*h);
+  ha.publish(garage_state, "", true);  // clear the retained state: what comes next is the new run's
+  ha.forget(garage_state);
+  auto again = hemd(config(broker.port()), "again");
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) {
+    return j["mode"] == "now" && j["max_current_a"] == 10 && j["departure"] == "07:30" &&
+           j["target_soc_pct"] == 80;
+  })) << again->err();
+  stop(*again);
+}
+
+TEST_F(Mqtt, BrokerDownAtStartThenRestartedMidRun) {
+  const int port = free_port();
+  auto h = hemd(config(port));
+  ASSERT_TRUE(h->wait_for_err("mqtt: cannot connect to 127.0.0.1")) << h->err();
+  ASSERT_TRUE(h->wait_for_err("started")) << h->err();  // controlling the site without a broker
+  Broker broker(dir, port);
+  {
+    Listener ha(port);
+    EXPECT_TRUE(ha.wait(
+        site_config, [](const std::string& v) { return !v.empty(); }, 60s))
+        << h->err();
+  }
+  broker.kill();  // retained messages die with it (persistence off)
+  ASSERT_TRUE(h->wait_for_err("connection to 127.0.0.1")) << h->err();
+  broker.start();
+  Listener ha(port);
+  EXPECT_TRUE(ha.wait(
+      site_config, [](const std::string& v) { return !v.empty(); }, 60s))
+      << h->err();
+  EXPECT_TRUE(ha.wait("hemd/status", [](const std::string& v) { return v == "online"; }));
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j.contains("mode"); }));
+  stop(*h);
+}
+
+TEST_F(Mqtt, HomeAssistantRestartGetsDiscoveryAgain) {
+  Broker broker(dir, free_port());
+  Listener ha(broker.port());
+  auto h = hemd(config(broker.port()));
+  ASSERT_TRUE(ha.wait(garage_config, [](const std::string& v) { return !v.empty(); })) << h->err();
+  ha.publish(garage_config, "", true);  // as if HA had lost it
+  ASSERT_TRUE(ha.wait(garage_config, [](const std::string& v) { return v.empty(); }));
+  ha.publish("homeassistant/status", "online");
+  EXPECT_TRUE(ha.wait(garage_config, [](const std::string& v) { return !v.empty(); })) << h->err();
+  stop(*h);
+}
+
+TEST_F(Mqtt, LastWillOnKill9AndARemovedChargerDisappears) {
+  Broker broker(dir, free_port());
+  Listener ha(broker.port());
+  auto both = hemd(config(broker.port(), "[garage, carport]"));
+  const std::string carport_config = "homeassistant/device/hemd_test_charger_carport/config";
+  ASSERT_TRUE(ha.wait(carport_config, [](const std::string& v) { return !v.empty(); })) << both->err();
+  ASSERT_TRUE(ha.wait("hemd/status", [](const std::string& v) { return v == "online"; }));
+  kill(both->pid(), SIGKILL);
+  EXPECT_TRUE(ha.wait(
+      "hemd/status", [](const std::string& v) { return v == "offline"; }, 60s));
+  both->wait_exit();
+  auto one = hemd(config(broker.port(), "[garage]"), "one");
+  EXPECT_TRUE(ha.wait(carport_config, [](const std::string& v) { return v.empty(); })) << one->err();
+  EXPECT_TRUE(ha.wait(garage_config, [](const std::string& v) { return !v.empty(); }));
+  EXPECT_TRUE(one->wait_for_err("charger carport is no longer configured"));
+  stop(*one);
+}
+
+TEST_F(Mqtt, WrongPasswordIsAClearErrorAndKeepsRetrying) {
+  const std::string passwords = dir.file("passwords");
+  Process make({"/usr/bin/mosquitto_passwd", "-b", "-c", passwords, "hemd", "right"}, dir.file("pw.out"),
+               dir.file("pw.err"));
+  ASSERT_EQ(make.wait_exit(), 0) << make.err();
+  Broker broker(dir, free_port(), fmt::format("allow_anonymous false\npassword_file {}\n", passwords));
+  auto h = hemd(config(broker.port(), "[garage]", ", username: hemd, password: wrong"));
+  ASSERT_TRUE(h->wait_for_err("refused hemd's login")) << h->err() << read_file(dir.file("mosquitto.err"));
+  ASSERT_TRUE(Process::wait_until(
+      [&] {
+        const std::string e = h->err();
+        return e.find("refused hemd's login") != e.rfind("refused hemd's login");
+      },
+      30s))
+      << "retries: " << h->err();
+  EXPECT_EQ(h->err().find("wrong"), std::string::npos) << "the password is never logged";
+  stop(*h);
+  auto right = hemd(config(broker.port(), "[garage]", ", username: hemd, password: right"), "right");
+  EXPECT_TRUE(right->wait_for_err("mqtt: connected")) << right->err();
+  stop(*right);
+}
+
+TEST_F(Mqtt, TlsWithATestCa) {
+  // A CA and a server certificate for 127.0.0.1, made with the openssl command.
+  const std::string script = dir.write("ca.sh", R"(set -e
+cd "$1"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=hemd-test-ca 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > san.ext
+openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext 2>/dev/null
+)");
+  Process ca({"/bin/bash", script, dir.path()}, dir.file("ca.out"), dir.file("ca.err"));
+  ASSERT_EQ(ca.wait_exit(), 0) << ca.err();
+  const int plain = free_port();
+  Broker broker(
+      dir, free_port(),
+      fmt::format("cafile {0}/ca.pem\ncertfile {0}/server.pem\nkeyfile {0}/server.key\n", dir.path()), plain);
+  Listener ha(plain);
+  auto h = hemd(config(broker.port(), "[garage]", fmt::format(", tls: {{ca_file: {}/ca.pem}}", dir.path())));
+  EXPECT_TRUE(h->wait_for_err("mqtt: connected")) << h->err();
+  EXPECT_TRUE(ha.wait(site_config, [](const std::string& v) { return !v.empty(); })) << h->err();
+  stop(*h);
+  // A CA that did not sign the broker's certificate is refused.
+  Process other({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                 dir.file("other.key"), "-out", dir.file("other.pem"), "-days", "2", "-subj", "/CN=other"},
+                dir.file("o.out"), dir.file("o.err"));
+  ASSERT_EQ(other.wait_exit(), 0);
+  auto wrong =
+      hemd(config(broker.port(), "[garage]", fmt::format(", tls: {{ca_file: {}}}", dir.file("other.pem"))),
+           "wrong");
+  EXPECT_TRUE(wrong->wait_for_err("mqtt: cannot connect")) << wrong->err();
+  EXPECT_EQ(wrong->err().find("mqtt: connected"), std::string::npos);
+  stop(*wrong);
+}
+
+}  // namespace
+}  // namespace hemd::test
