@@ -1,0 +1,64 @@
+#pragma once
+// The charging plan: each car's energy need delivered by its departure at the lowest cost, several cars
+// sharing the site's headroom per quarter-hour. Energy from PV surplus costs the export price it no longer
+// earns; energy from the grid the import price.
+//
+// Without minimum powers this is a transportation problem, solved exactly as a min-cost flow (LEMON's
+// network simplex): cars supply their need, each (car, slot) edge carries at most the car's maximum, each
+// slot drains to the sink through a surplus tier and a grid tier. That optimum is a lower bound. A car's
+// minimum power (a car cannot draw 2 A) makes the problem a MILP: each car is planned exactly against the
+// others by a dynamic programme over slots and energy, earliest departure first, then again in turn until
+// no car's re-plan lowers the total. Tests and bench/ compare the result with GLPK's MILP optimum.
+#include <string>
+#include <vector>
+
+#include "strategies/site.h"
+
+namespace hemd {
+
+struct PlanSlot {
+  TimeMs start = 0;
+  TimeMs end = 0;
+  double import_dkk_per_kwh = 0;
+  double export_dkk_per_kwh = 0;
+  double surplus_w = 0;   // expected PV surplus (after the house) in this slot
+  double headroom_w = 0;  // what all cars together may draw (fuse after the expected house load)
+};
+
+struct CarNeed {
+  std::string id;
+  double energy_wh = 0;
+  TimeMs departure = 0;
+  double min_w = 4140;  // 6 A x 3 x 230 V
+  double max_w = 11040;
+};
+
+struct CarPlan {
+  std::string id;
+  std::vector<double> energy_wh;  // per slot
+  double planned_wh = 0;
+  double shortfall_wh = 0;  // what cannot be delivered by departure
+  double cost_dkk = 0;
+  // The power for slot i, from its energy and duration.
+  double power_w(const std::vector<PlanSlot>& slots, std::size_t i) const;
+};
+
+struct Plan {
+  std::vector<CarPlan> cars;
+  double cost_dkk = 0;
+  // The optimum without minimum powers (exact, by min-cost flow): no plan can cost less. Shortfall counts
+  // 1000 DKK/kWh in it.
+  double lower_bound_dkk = 0;
+  const CarPlan* car(const std::string& id) const {
+    for (const auto& c : cars)
+      if (c.id == id) return &c;
+    return nullptr;
+  }
+};
+
+Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars);
+
+// The cost of energies per (car, slot), surplus first in each slot: what plan_charging minimises.
+double plan_cost(const std::vector<PlanSlot>& slots, const std::vector<std::vector<double>>& energy_wh);
+
+}  // namespace hemd

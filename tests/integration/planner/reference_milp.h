@@ -1,0 +1,70 @@
+#pragma once
+// The planning problem written as a MILP in CPLEX LP format and solved by GLPK's glpsol: the reference the
+// planner is measured against (tests and bench only).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "strategies/planner.h"
+
+namespace hemd::test {
+
+inline std::string milp(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars) {
+  std::ostringstream obj, rows, bounds, binaries;
+  for (std::size_t t = 0; t < slots.size(); ++t) {
+    const auto& s = slots[t];
+    const double h = (s.end - s.start) / 3.6e6;
+    const double surplus = std::min(std::max(0.0, s.surplus_w), std::max(0.0, s.headroom_w)) * h;
+    const double grid = std::max(0.0, s.headroom_w - std::max(0.0, s.surplus_w)) * h;
+    // LP format wants the sign apart from the number: "- 0.0002 s3", not "+ -0.0002 s3".
+    auto term = [](double c, const std::string& var) {
+      return fmt::format(" {} {:.12f} {}", c < 0 ? '-' : '+', std::abs(c), var);
+    };
+    obj << term(s.export_dkk_per_kwh / 1000, fmt::format("s{}", t))
+        << term(s.import_dkk_per_kwh / 1000, fmt::format("g{}", t)) << "\n";
+    rows << fmt::format(" bal{}: s{} + g{}", t, t, t);
+    for (std::size_t i = 0; i < cars.size(); ++i) rows << fmt::format(" - e{}_{}", i, t);
+    rows << " = 0\n";
+    bounds << fmt::format(" 0 <= s{} <= {:.6f}\n 0 <= g{} <= {:.6f}\n", t, surplus, t, grid);
+  }
+  for (std::size_t i = 0; i < cars.size(); ++i) {
+    rows << fmt::format(" need{}:", i);
+    for (std::size_t t = 0; t < slots.size(); ++t) rows << fmt::format(" + e{}_{}", i, t);
+    rows << fmt::format(" >= {:.6f}\n", cars[i].energy_wh);
+    for (std::size_t t = 0; t < slots.size(); ++t) {
+      const auto& s = slots[t];
+      const double h = std::max(0.0, (std::min(s.end, cars[i].departure) - s.start) / 3.6e6);
+      rows << fmt::format(" lo{0}_{1}: e{0}_{1} - {2:.6f} y{0}_{1} >= 0\n", i, t, cars[i].min_w * h);
+      rows << fmt::format(" hi{0}_{1}: e{0}_{1} - {2:.6f} y{0}_{1} <= 0\n", i, t, cars[i].max_w * h);
+      binaries << fmt::format(" y{}_{}\n", i, t);
+    }
+  }
+  return "Minimize\n obj:" + obj.str() + "Subject To\n" + rows.str() + "Bounds\n" + bounds.str() +
+         "Binary\n" + binaries.str() + "End\n";
+}
+
+// The MILP optimum in DKK, or nullopt when glpsol finds none.
+inline std::optional<double> glpk_optimum(const std::string& lp_text, const std::string& dir) {
+  const std::string lp = dir + "/plan.lp", out = dir + "/plan.out";
+  std::ofstream(lp) << lp_text;
+  const std::string cmd = fmt::format("glpsol --lp {} --tmlim 60 -o {} > {}/glpsol.log 2>&1", lp, out, dir);
+  if (std::system(cmd.c_str()) != 0) return std::nullopt;
+  std::ifstream in(out);
+  std::string line;
+  bool optimal = false;
+  std::optional<double> value;
+  while (std::getline(in, line)) {
+    if (line.find("Status:") != std::string::npos) optimal = line.find("OPTIMAL") != std::string::npos;
+    if (const auto at = line.find("obj = ");
+        at != std::string::npos && line.find("Objective:") != std::string::npos)
+      value = std::stod(line.substr(at + 6));
+  }
+  return optimal ? value : std::nullopt;
+}
+
+}  // namespace hemd::test

@@ -1,0 +1,80 @@
+// The charging plan on small hand-made days.
+#include <gtest/gtest.h>
+
+#include "strategies/planner.h"
+
+namespace hemd {
+namespace {
+
+constexpr TimeMs q = 900'000;
+
+std::vector<PlanSlot> day(const std::vector<double>& import, double headroom_w = 17000) {
+  std::vector<PlanSlot> slots;
+  for (std::size_t t = 0; t < import.size(); ++t)
+    slots.push_back({TimeMs(t) * q, TimeMs(t + 1) * q, import[t], 0.5, 0, headroom_w});
+  return slots;
+}
+
+CarNeed car(const std::string& id, double wh, TimeMs departure) {
+  return {id, wh, departure, 4140, 11040};
+}
+
+TEST(Planner, TakesTheCheapestQuartersBeforeDeparture) {
+  // 5.52 kWh = two quarter-hours at 11.04 kW.
+  auto slots = day({3, 1, 2, 1, 3, 0.5, 0.4});
+  auto p = plan_charging(slots, {car("a", 5520, 5 * q)});  // slots 5 and 6 are after departure
+  const auto& e = p.cars[0].energy_wh;
+  EXPECT_NEAR(e[1], 2760, 1);
+  EXPECT_NEAR(e[3], 2760, 1);
+  EXPECT_NEAR(e[5] + e[6], 0, 1e-9);
+  EXPECT_NEAR(p.cost_dkk, 5.52 * 1, 1e-6);
+  EXPECT_NEAR(p.cars[0].shortfall_wh, 0, 1);
+  EXPECT_NEAR(p.cars[0].power_w(slots, 1), 11040, 4);
+}
+
+TEST(Planner, SurplusIsWorthOnlyItsExportPrice) {
+  auto slots = day({2, 2, 2, 2});
+  slots[2].surplus_w = 6000;  // costs 0.5 DKK/kWh (lost export) up to 1.5 kWh
+  auto p = plan_charging(slots, {car("a", 1500, 4 * q)});
+  EXPECT_NEAR(p.cars[0].energy_wh[2], 1500, 1);
+  EXPECT_NEAR(p.cost_dkk, 0.75, 1e-6);
+}
+
+TEST(Planner, NeverBelowTheMinimumPower) {
+  // 1 kWh: the car cannot draw 4 kW for a quarter (1.035 kWh at minimum) and less; one slot at its minimum.
+  auto slots = day({1, 1, 1, 1});
+  auto p = plan_charging(slots, {car("a", 1000, 4 * q)});
+  int used = 0;
+  for (double e : p.cars[0].energy_wh) {
+    EXPECT_TRUE(e < 1e-6 || e >= 1035 - 1) << e;
+    used += e > 1e-6;
+  }
+  EXPECT_EQ(used, 1);
+  EXPECT_GE(p.cars[0].planned_wh, 1000 - 1);
+}
+
+TEST(Planner, SaysWhatCannotBeDeliveredByDeparture) {
+  auto p = plan_charging(day({1, 1}), {car("a", 10000, 2 * q)});
+  EXPECT_NEAR(p.cars[0].planned_wh, 5520, 1);  // two quarters at the maximum
+  EXPECT_NEAR(p.cars[0].shortfall_wh, 4480, 1);
+}
+
+TEST(Planner, CarsShareTheHeadroomAndTheCheapHours) {
+  // 12 kW for all cars: two cars at 11 kW cannot both use the cheap quarter.
+  auto slots = day({1, 3, 3, 3}, 12000);
+  auto p = plan_charging(slots, {car("a", 2760, 4 * q), car("b", 2760, 4 * q)});
+  for (std::size_t t = 0; t < slots.size(); ++t)
+    EXPECT_LE(p.cars[0].energy_wh[t] + p.cars[1].energy_wh[t], 3000 + 1) << t;
+  EXPECT_NEAR(p.cars[0].shortfall_wh + p.cars[1].shortfall_wh, 0, 1);
+  for (const auto& c : p.cars)
+    for (double e : c.energy_wh) EXPECT_TRUE(e < 1e-6 || e >= 1035 - 1) << e;
+  // One car takes the cheap quarter whole: 2.76 x 1 + 2.76 x 3 = 11.04 DKK. The optimum splits it (1.5 kWh
+  // each, both above their minimum) for 3 + 2.52 x 3 = 10.56 DKK; the fleet search does not find that split
+  // yet (see bench_planner), but it never does worse than one car after the other.
+  EXPECT_LE(p.cost_dkk, 11.04 + 1e-6);
+  EXPECT_GE(p.cost_dkk, p.lower_bound_dkk - 1e-3);
+  EXPECT_NEAR(p.lower_bound_dkk, 10.56, 1e-3);  // the relaxation splits the quarter
+}
+
+}  // namespace
+}  // namespace hemd
