@@ -170,8 +170,8 @@ std::string MqttIo::charger_state(const SiteSnapshot& s, const ChargerState& c, 
   j["session_energy_wh"] = std::round(c.session_energy_wh);
   j["soc_pct"] = c.soc_pct ? json(*c.soc_pct) : json(nullptr);
   j["reason"] = cmd ? cmd->reason : "";
-  j["plan"] = cmd ? cmd->reason : "";
-  j["next_start"] = nullptr;
+  j["plan"] = c.plan_summary.empty() ? (cmd ? cmd->reason : "") : c.plan_summary;
+  j["next_start"] = c.next_planned_start ? json(prices::utc_iso(*c.next_planned_start)) : json(nullptr);
   j["departure"] = set.departure.value_or("");
   j["target_energy_kwh"] = set.target_energy_kwh ? json(*set.target_energy_kwh) : json(nullptr);
   j["target_soc_pct"] = set.target_soc_pct ? json(*set.target_soc_pct) : json(nullptr);

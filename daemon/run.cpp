@@ -18,6 +18,7 @@
 #include "daemon/mqtt_io.h"
 #include "daemon/notify.h"
 #include "daemon/ocpp_io.h"
+#include "daemon/plan_runner.h"
 #include "daemon/price_input.h"
 #include "daemon/runtime_settings.h"
 #include "daemon/signals.h"
@@ -191,6 +192,10 @@ int run_daemon(const RunOptions& o) {
     return 1;
   }
   app->add_input(*settings);
+  auto planner = std::make_unique<PlanRunner>(cfg->control.fuse_margin_a, app->recorder());
+  app->add_input(*planner);  // after the settings: it reads the need and departure they set
+  app->add_observer(*planner);
+  planner->start();
   if (mqtt) {
     app->add_observer(*mqtt);
     mqtt->start();
@@ -214,6 +219,7 @@ int run_daemon(const RunOptions& o) {
       "hemd: stopped after {} cycles ({} overran); chargers left at their safe current; {} rows stored",
       ls.ticks, ls.overruns, stats.committed);
   mqtt.reset();  // HA sees "offline" now; no command may reach the settings once the app is gone
+  planner.reset();
   app.reset();
   if (!demo_db.empty()) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((demo_db + suffix).c_str());

@@ -71,11 +71,20 @@ Decision decide(const SiteSnapshot& site, const ControlParams& p, ControlState& 
     } else if (!c.car_connected || c.mode == ChargeMode::off) {
       timers = {};
       reason = c.mode == ChargeMode::off ? "mode off" : "no car";
-    } else if (c.mode == ChargeMode::pv && !update_pv_timers(site, p, surplus, c, timers)) {
-      reason = "pv: waiting for surplus";
+    } else if (c.mode == ChargeMode::smart && c.planned_power_w && *c.planned_power_w > 0) {
+      // The plan buys this quarter-hour; surplus on top is welcome, the plan's power is the floor.
+      const double planned_a = *c.planned_power_w / watts_per_amp(site, c);
+      k.want_a = std::clamp(std::max(planned_a, c.min_current_a), c.min_current_a, c.max_current_a);
+      reason = "smart: planned";
+    } else if ((c.mode == ChargeMode::pv || c.mode == ChargeMode::smart) &&
+               !update_pv_timers(site, p, surplus, c, timers)) {
+      reason =
+          c.mode == ChargeMode::smart ? "smart: waiting for surplus or the plan" : "pv: waiting for surplus";
     } else {
       k.want_a = c.max_current_a;
-      reason = c.mode == ChargeMode::now ? "now" : c.mode == ChargeMode::smart ? "smart" : to_string(c.mode);
+      reason = c.mode == ChargeMode::now     ? "now"
+               : c.mode == ChargeMode::smart ? "smart: surplus"
+                                             : to_string(c.mode);
     }
     claims.push_back(std::move(k));
     reasons.push_back(std::move(reason));

@@ -382,6 +382,35 @@ void plan_with_minimums(Work& w) {
 
 }  // namespace
 
+PlanRequest plan_request(const SiteSnapshot& site, double fuse_margin_a) {
+  PlanRequest r;
+  TimeMs last_departure = site.now;
+  for (const auto& c : site.chargers) {
+    if (c.mode != ChargeMode::smart || !c.car_connected || !c.departure || *c.departure <= site.now ||
+        !c.energy_need_wh || *c.energy_need_wh <= 0)
+      continue;
+    const double volts = site.limits.voltage_v * c.active_phases;
+    r.cars.push_back(
+        {c.id, *c.energy_need_wh, *c.departure, c.min_current_a * volts, c.max_current_a * volts});
+    last_departure = std::max(last_departure, *c.departure);
+  }
+  if (r.cars.empty()) return r;
+  double cars_w = 0;
+  for (const auto& c : site.chargers) cars_w += c.power_w;
+  const double house_w = site.grid.power_w.ok()
+                             ? std::max(0.0, site.grid.power_w.value +
+                                                 (site.pv_power_w.ok() ? site.pv_power_w.value : 0) - cars_w)
+                             : 0.0;
+  const double fuse_w =
+      (site.limits.main_fuse_a - fuse_margin_a) * site.limits.voltage_v * site.limits.phases;
+  for (const auto& p : site.prices) {
+    if (p.end <= site.now || p.start >= last_departure) continue;
+    r.slots.push_back({std::max(p.start, site.now), p.end, p.import_dkk_per_kwh, p.export_dkk_per_kwh, 0.0,
+                       std::max(0.0, fuse_w - house_w)});
+  }
+  return r;
+}
+
 double CarPlan::power_w(const std::vector<PlanSlot>& slots, std::size_t i) const {
   const double h = hours(slots[i].start, slots[i].end);
   return h > 0 && i < energy_wh.size() ? energy_wh[i] / h : 0.0;

@@ -58,6 +58,15 @@ struct Plan {
 
 Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars);
 
+// What the snapshot asks to plan: smart-mode cars with a car, a departure and a need; the known prices up
+// to the last departure; headroom from the fuse after the house's present load. No PV forecast yet: the
+// plan buys from the grid, and live surplus is used on top whenever it is there.
+struct PlanRequest {
+  std::vector<PlanSlot> slots;
+  std::vector<CarNeed> cars;
+};
+PlanRequest plan_request(const SiteSnapshot& site, double fuse_margin_a);
+
 // The cost of energies per (car, slot), surplus first in each slot: what plan_charging minimises.
 double plan_cost(const std::vector<PlanSlot>& slots, const std::vector<std::vector<double>>& energy_wh);
 

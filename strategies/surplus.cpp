@@ -68,7 +68,10 @@ Constraint surplus_constraint(const SiteSnapshot& site, const SurplusView& s,
   double minimums_w = 0;
   for (std::size_t i = 0; i < site.chargers.size(); ++i) {
     const auto& c = site.chargers[i];
-    if (claims[i].want_a <= 0 || (c.mode != ChargeMode::pv && c.mode != ChargeMode::minpv)) continue;
+    // A smart car runs on surplus except in the quarter-hours its plan buys from the grid.
+    const bool on_surplus = c.mode == ChargeMode::pv || c.mode == ChargeMode::minpv ||
+                            (c.mode == ChargeMode::smart && !(c.planned_power_w && *c.planned_power_w > 0));
+    if (claims[i].want_a <= 0 || !on_surplus) continue;
     const double w = watts_per_amp(site, c);
     k.terms.emplace_back(static_cast<int>(i), w);
     minimums_w += c.min_current_a * w;

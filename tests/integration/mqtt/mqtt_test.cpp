@@ -248,6 +248,32 @@ TEST_F(Mqtt, ControlsAreValidatedAppliedAndKeptAcrossARestart) {
   stop(*again);
 }
 
+// Smart mode end to end: HA sets a departure and a need, hemd plans on the demo's time-of-use prices (1.60
+// DKK/kWh from 00:00 to 06:00) and shows the plan and its next start.
+TEST_F(Mqtt, SmartModePlansToTheDepartureAndShowsThePlan) {
+  Broker broker(dir, free_port());
+  Listener ha(broker.port());
+  const std::string cfg = dir.write(
+      "demo.yaml", fmt::format("site: {{name: test, main_fuse_a: 25}}\nchargers:\n  - {{id: garage, "
+                               "max_current_a: 16}}\nprices:\n  provider: fixed\n  fixed_price_dkk_kwh: 2.4\n"
+                               "  time_of_use: [{{from_hour: 0, to_hour: 6, dkk_kwh: 1.6}}]\n"
+                               "mqtt: {{enabled: true, host: 127.0.0.1, port: {}, min_interval_s: 0.2}}\n",
+                               broker.port()));
+  auto h = hemd(cfg, "smart", {"--demo", "--speed", "10"});
+  ASSERT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["mode"] == "pv"; })) << h->err();
+  ha.publish("hemd/charger/garage/departure/set", "07:00");
+  ha.publish("hemd/charger/garage/target_energy/set", "20");
+  ha.publish("hemd/charger/garage/mode/set", "smart");
+  // 20 kWh in the cheap night hours: 20 x 1.60 = 32.00 DKK, starting at the first cheap quarter-hour.
+  EXPECT_TRUE(ha.wait_json(garage_state,
+                           [](const json& j) {
+                             return j["mode"] == "smart" && j["plan"] == "20.0 kWh planned, 32.00 DKK" &&
+                                    j["next_start"].is_string();
+                           }))
+      << ha.latest(garage_state).value_or("none") << h->err();
+  stop(*h);
+}
+
 TEST_F(Mqtt, BrokerDownAtStartThenRestartedMidRun) {
   const int port = free_port();
   auto h = hemd(config(port));

@@ -1,0 +1,123 @@
+#include "daemon/plan_runner.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "drivers/log/log.h"
+#include "drivers/prices/local_time.h"
+
+namespace hemd {
+
+namespace {
+constexpr TimeMs replan_every_ms = 5 * 60'000;
+}
+
+PlanRunner::PlanRunner(double fuse_margin_a, storage::Recorder& recorder)
+    : fuse_margin_a_(fuse_margin_a), recorder_(recorder) {}
+
+PlanRunner::~PlanRunner() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void PlanRunner::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+std::string PlanRunner::signature(const SiteSnapshot& s) {
+  std::string sig = fmt::format("{}:", s.prices.empty() ? 0 : s.prices.back().end);
+  for (const auto& c : s.chargers)
+    sig += fmt::format("{}|{}|{}|{}|{:.0f};", c.id, static_cast<int>(c.mode), c.car_connected,
+                       c.departure.value_or(0),
+                       c.energy_need_wh.value_or(0) / 500);  // a need that moves by charging is not a change
+  return sig;
+}
+
+void PlanRunner::observe(const SiteSnapshot& snapshot, const Decision&) {
+  bool any_smart = false;
+  for (const auto& c : snapshot.chargers) any_smart |= c.mode == ChargeMode::smart;
+  if (!any_smart) return;
+  const std::string sig = signature(snapshot);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (sig == last_signature_ && snapshot.now - last_planned_ < replan_every_ms &&
+        snapshot.now >= last_planned_)
+      return;
+    last_signature_ = sig;
+    last_planned_ = snapshot.now;
+    pending_ = snapshot;
+  }
+  wake_.notify_all();
+}
+
+void PlanRunner::plan_now(const SiteSnapshot& snapshot) {
+  auto next = std::make_shared<Current>();
+  next->request = plan_request(snapshot, fuse_margin_a_);
+  next->plan = plan_charging(next->request.slots, next->request.cars);
+  for (const auto& car : next->plan.cars) {
+    const auto* need = [&]() -> const CarNeed* {
+      for (const auto& c : next->request.cars)
+        if (c.id == car.id) return &c;
+      return nullptr;
+    }();
+    log::info("plan: {}: {:.1f} kWh by {} for {:.2f} DKK{}", car.id, car.planned_wh / 1000,
+              need ? prices::hhmm(need->departure) : "?", car.cost_dkk,
+              car.shortfall_wh > 1 ? fmt::format(", {:.1f} kWh short", car.shortfall_wh / 1000) : "");
+    nlohmann::json schedule = nlohmann::json::array();
+    for (std::size_t t = 0; t < car.energy_wh.size(); ++t)
+      if (car.energy_wh[t] > 0)
+        schedule.push_back({{"start_ms", next->request.slots[t].start},
+                            {"end_ms", next->request.slots[t].end},
+                            {"energy_wh", std::round(car.energy_wh[t])}});
+    recorder_.submit(
+        {"INSERT INTO plans (charger_id, created_ms, departure_ms, need_wh, cost_dkk, schedule_json) "
+         "VALUES (?,?,?,?,?,?)",
+         {car.id, snapshot.now, need ? need->departure : TimeMs{0}, need ? need->energy_wh : 0.0,
+          car.cost_dkk, schedule.dump()}});
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  current_ = std::move(next);
+}
+
+void PlanRunner::run() {
+  for (;;) {
+    std::optional<SiteSnapshot> job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || pending_; });
+      if (stopping_) return;
+      job.swap(pending_);
+    }
+    plan_now(*job);
+  }
+}
+
+void PlanRunner::fill(SiteSnapshot& s) {
+  std::shared_ptr<const Current> cur;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cur = current_;
+  }
+  if (!cur) return;
+  const auto& slots = cur->request.slots;
+  for (auto& c : s.chargers) {
+    const CarPlan* car = cur->plan.car(c.id);
+    if (!car || c.mode != ChargeMode::smart) continue;
+    c.planned_power_w = 0.0;
+    for (std::size_t t = 0; t < slots.size(); ++t) {
+      if (slots[t].end <= s.now || car->energy_wh[t] <= 0) continue;
+      if (!c.next_planned_start) c.next_planned_start = std::max(slots[t].start, s.now);
+      if (slots[t].start <= s.now) c.planned_power_w = car->power_w(slots, t);
+    }
+    c.plan_summary =
+        fmt::format("{:.1f} kWh planned, {:.2f} DKK{}", car->planned_wh / 1000, car->cost_dkk,
+                    car->shortfall_wh > 1 ? fmt::format(", {:.1f} kWh short", car->shortfall_wh / 1000) : "");
+  }
+}
+
+}  // namespace hemd

@@ -1,0 +1,50 @@
+#pragma once
+// Plans smart-mode charging beside the control loop: a plan over a day of quarter-hours and several cars can
+// take longer than a cycle, so it runs in its own thread on a copy of the latest snapshot, and every cycle
+// reads the latest plan (power now, next start) into the snapshot. Re-plans when the cars' needs,
+// departures, modes or the prices change, and every few minutes as measurements move.
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "daemon/ports.h"
+#include "drivers/storage/recorder.h"
+#include "strategies/planner.h"
+
+namespace hemd {
+
+class PlanRunner final : public SiteInput, public Observer {
+ public:
+  PlanRunner(double fuse_margin_a, storage::Recorder& recorder);
+  ~PlanRunner() override;
+  void start();
+  void fill(SiteSnapshot& snapshot) override;
+  void observe(const SiteSnapshot& snapshot, const Decision& decision) override;
+
+  // One plan now, in the caller's thread (tests, `hemd simulate`).
+  void plan_now(const SiteSnapshot& snapshot);
+
+ private:
+  static std::string signature(const SiteSnapshot& s);
+  void run();
+
+  double fuse_margin_a_;
+  storage::Recorder& recorder_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::optional<SiteSnapshot> pending_;
+  bool stopping_ = false;
+  std::string last_signature_;
+  TimeMs last_planned_ = 0;
+  struct Current {
+    PlanRequest request;
+    Plan plan;
+  };
+  std::shared_ptr<const Current> current_;
+  std::thread thread_;
+};
+
+}  // namespace hemd
