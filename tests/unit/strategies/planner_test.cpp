@@ -1,7 +1,9 @@
 // The charging plan on small hand-made days.
 #include <gtest/gtest.h>
 
+#include "strategies/control.h"
 #include "strategies/planner.h"
+#include "tests/unit/strategies/site_builder.h"
 
 namespace hemd {
 namespace {
@@ -74,6 +76,45 @@ TEST(Planner, CarsShareTheHeadroomAndTheCheapHours) {
   EXPECT_LE(p.cost_dkk, 11.04 + 1e-6);
   EXPECT_GE(p.cost_dkk, p.lower_bound_dkk - 1e-3);
   EXPECT_NEAR(p.lower_bound_dkk, 10.56, 1e-3);  // the relaxation splits the quarter
+}
+
+}  // namespace
+}  // namespace hemd
+
+namespace hemd {
+namespace {
+
+TEST(SmartMode, FollowsThePlanAndWaitsForSurplusOtherwise) {
+  auto c = test::charger("a", ChargeMode::smart);
+  c.planned_power_w = 6900;  // 10 A on three phases
+  ControlState state;
+  auto d = decide(test::site(1'000'000, 25, {c}), ControlParams{}, state);
+  ASSERT_EQ(d.commands.size(), 1u);
+  EXPECT_DOUBLE_EQ(d.commands[0].limit_a, 10);
+  EXPECT_EQ(d.commands[0].reason, "smart: planned");
+  c.planned_power_w = 0.0;  // not a planned quarter-hour, and no surplus
+  d = decide(test::site(2'000'000, 25, {c}), ControlParams{}, state);
+  EXPECT_DOUBLE_EQ(d.commands[0].limit_a, 0);
+  EXPECT_EQ(d.commands[0].reason, "smart: waiting for surplus or the plan");
+  // The fuse still rules: a plan for 16 A on a house drawing 20 A of a 25 A fuse gets what is left.
+  c.planned_power_w = 16 * 690;
+  d = decide(test::site(3'000'000, 25, {c}, 20), ControlParams{}, state);
+  EXPECT_LE(d.commands[0].limit_a, 25 - 0.5 - 20);
+}
+
+TEST(PlanRequest, SmartCarsWithANeedAndADeparture) {
+  auto smart = test::charger("a", ChargeMode::smart);
+  smart.departure = 4 * q;
+  smart.energy_need_wh = 10000;
+  auto pv = test::charger("b", ChargeMode::pv);
+  auto s = test::site(q / 3, 25, {smart, pv}, 2);
+  for (int t = 0; t < 8; ++t) s.prices.push_back({t * q, (t + 1) * q, 2.0 + t, 0.5});
+  const auto r = plan_request(s, 0.5);
+  ASSERT_EQ(r.cars.size(), 1u);
+  EXPECT_DOUBLE_EQ(r.cars[0].min_w, 6 * 690);
+  ASSERT_EQ(r.slots.size(), 4u);       // up to the departure
+  EXPECT_EQ(r.slots[0].start, q / 3);  // from now, not from the quarter's start
+  EXPECT_NEAR(r.slots[0].headroom_w, 24.5 * 690 - 2 * 690, 1e-6);
 }
 
 }  // namespace
