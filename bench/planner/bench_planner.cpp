@@ -13,22 +13,8 @@
 namespace {
 
 using namespace hemd;
-constexpr TimeMs q = 900'000;
-
-std::vector<PlanSlot> random_day(std::mt19937& rng, int n, double fuse_w) {
-  std::uniform_real_distribution<double> u(0, 1);
-  std::vector<PlanSlot> slots;
-  double spot = 0.3 + u(rng);
-  for (int t = 0; t < n; ++t) {
-    spot = std::max(-0.2, spot + (u(rng) - 0.5) * 0.15);
-    const double hour = (t % 96) / 4.0;
-    const double sun = std::max(0.0, std::sin((hour - 6) / 12 * 3.14159)) * 8000 * (0.5 + 0.5 * u(rng));
-    const double house = 300 + 700 * u(rng);
-    slots.push_back({t * q, (t + 1) * q, (spot + 0.1 + 0.3 * (hour >= 17 && hour < 21) + 0.8) * 1.25, spot,
-                     std::max(0.0, sun - house), fuse_w - house});
-  }
-  return slots;
-}
+constexpr TimeMs q = hemd::test::quarter_ms;
+using hemd::test::random_day;
 
 // evcc-style: each car in turn takes the cheapest import quarters at its maximum power.
 double greedy_cost(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars) {

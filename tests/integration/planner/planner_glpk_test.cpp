@@ -9,30 +9,6 @@
 namespace hemd::test {
 namespace {
 
-constexpr TimeMs q = 900'000;
-
-// A day of quarter-hours: a spot price walk, PV surplus around noon, house load taking fuse headroom.
-std::vector<PlanSlot> random_day(std::mt19937& rng, int n = 96, double fuse_w = 17250) {
-  std::uniform_real_distribution<double> u(0, 1);
-  std::vector<PlanSlot> slots;
-  double spot = 0.3 + u(rng);
-  for (int t = 0; t < n; ++t) {
-    spot = std::max(-0.2, spot + (u(rng) - 0.5) * 0.15);
-    const double hour = (t % 96) / 4.0;
-    const double sun = std::max(0.0, std::sin((hour - 6) / 12 * 3.14159)) * 8000 * (0.5 + 0.5 * u(rng));
-    const double house = 300 + 700 * u(rng);
-    PlanSlot s;
-    s.start = t * q;
-    s.end = (t + 1) * q;
-    s.export_dkk_per_kwh = spot;
-    s.import_dkk_per_kwh = (spot + 0.1 + 0.3 * (hour >= 17 && hour < 21) + 0.8) * 1.25;
-    s.surplus_w = std::max(0.0, sun - house);
-    s.headroom_w = fuse_w - house;
-    slots.push_back(s);
-  }
-  return slots;
-}
-
 CarNeed random_car(std::mt19937& rng, int index, int n) {
   std::uniform_real_distribution<double> u(0, 1);
   CarNeed c;
@@ -40,7 +16,7 @@ CarNeed random_car(std::mt19937& rng, int index, int n) {
   const bool one_phase = u(rng) < 0.3;
   c.min_w = one_phase ? 1380 : 4140;
   c.max_w = one_phase ? 3680 : 11040;
-  c.departure = static_cast<TimeMs>((n / 3 + u(rng) * (2 * n / 3)) * q);
+  c.departure = static_cast<TimeMs>((n / 3 + u(rng) * (2 * n / 3)) * quarter_ms);
   c.energy_wh = std::round(4000 + u(rng) * (one_phase ? 12000 : 36000));
   return c;
 }

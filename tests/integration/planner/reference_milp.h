@@ -1,18 +1,38 @@
 #pragma once
-// The planning problem written as a MILP in CPLEX LP format and solved by GLPK's glpsol: the reference the
-// planner is measured against (tests and bench only).
+// Random planning days, and the planning problem written as a MILP in CPLEX LP format and solved by GLPK's
+// glpsol: the reference the planner is measured against (tests and bench only).
 #include <fmt/format.h>
 
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 
 #include "strategies/planner.h"
 
 namespace hemd::test {
+
+inline constexpr TimeMs quarter_ms = 900'000;
+
+// A day of quarter-hours: a spot price walk, PV surplus around noon, house load taking fuse headroom.
+inline std::vector<PlanSlot> random_day(std::mt19937& rng, int n = 96, double fuse_w = 17250) {
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<PlanSlot> slots;
+  double spot = 0.3 + u(rng);
+  for (int t = 0; t < n; ++t) {
+    spot = std::max(-0.2, spot + (u(rng) - 0.5) * 0.15);
+    const double hour = (t % 96) / 4.0;
+    const double sun = std::max(0.0, std::sin((hour - 6) / 12 * 3.14159)) * 8000 * (0.5 + 0.5 * u(rng));
+    const double house = 300 + 700 * u(rng);
+    slots.push_back({t * quarter_ms, (t + 1) * quarter_ms,
+                     (spot + 0.1 + 0.3 * (hour >= 17 && hour < 21) + 0.8) * 1.25, spot,
+                     std::max(0.0, sun - house), fuse_w - house});
+  }
+  return slots;
+}
 
 inline std::string milp(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars) {
   std::ostringstream obj, rows, bounds, binaries;
