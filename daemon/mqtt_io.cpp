@@ -39,12 +39,14 @@ std::string join(const std::vector<std::string>& list) {
 }  // namespace
 
 MqttIo::MqttIo(const config::Config& cfg, RuntimeSettings& settings, storage::Recorder& recorder,
-               std::vector<std::string> announced_before, std::function<void()> nudge)
+               std::vector<std::string> announced_before, std::function<void()> nudge,
+               std::function<void()> replan)
     : cfg_(cfg),
       settings_(settings),
       recorder_(recorder),
       announced_before_(std::move(announced_before)),
       nudge_(std::move(nudge)),
+      replan_(std::move(replan)),
       publisher_(static_cast<std::int64_t>(cfg.mqtt.min_interval_s * 1000),
                  static_cast<std::int64_t>(cfg.mqtt.heartbeat_s * 1000)) {
   topics_.prefix = cfg.mqtt.topic_prefix;
@@ -111,6 +113,7 @@ void MqttIo::handle(const mqtt::Message& m) {
     settings_.change({cmd->charger_id, cmd->what, cmd->text, cmd->number});
   } else {
     log::info("mqtt: {}: re-plan asked for", cmd->charger_id);
+    if (replan_) replan_();
   }
   if (nudge_) nudge_();  // applied (or the true state re-published) in the next cycle, at once
 }

@@ -22,7 +22,8 @@ class MqttIo final : public Observer {
  public:
   // `announced` reads and stores which chargers HA was told about, so removed ones can be taken away.
   MqttIo(const config::Config& cfg, RuntimeSettings& settings, storage::Recorder& recorder,
-         std::vector<std::string> announced_before, std::function<void()> nudge);
+         std::vector<std::string> announced_before, std::function<void()> nudge,
+         std::function<void()> replan);
   void start() { client_->start(); }
   void observe(const SiteSnapshot& snapshot, const Decision& decision) override;
 
@@ -41,6 +42,7 @@ class MqttIo final : public Observer {
   storage::Recorder& recorder_;
   std::vector<std::string> announced_before_;
   std::function<void()> nudge_;
+  std::function<void()> replan_;
   std::unique_ptr<mqtt::Client> client_;
 
   std::mutex mutex_;  // guards publisher_ (observe runs in the loop, announce in the client's thread)

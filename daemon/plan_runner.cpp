@@ -38,6 +38,11 @@ std::string PlanRunner::signature(const SiteSnapshot& s) {
   return sig;
 }
 
+void PlanRunner::replan() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  last_signature_.clear();
+}
+
 void PlanRunner::observe(const SiteSnapshot& snapshot, const Decision&) {
   bool any_smart = false;
   for (const auto& c : snapshot.chargers) any_smart |= c.mode == ChargeMode::smart;

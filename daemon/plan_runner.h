@@ -24,6 +24,8 @@ class PlanRunner final : public SiteInput, public Observer {
   void fill(SiteSnapshot& snapshot) override;
   void observe(const SiteSnapshot& snapshot, const Decision& decision) override;
 
+  // The next cycle's snapshot is planned whatever changed (the re-plan button).
+  void replan();
   // One plan now, in the caller's thread (tests, `hemd simulate`).
   void plan_now(const SiteSnapshot& snapshot);
 

@@ -172,6 +172,7 @@ int run_daemon(const RunOptions& o) {
   }
   // Settings changed at run time (from HA) lie over the config; added last so they see the chargers' state.
   std::unique_ptr<RuntimeSettings> settings;
+  auto planner = std::make_unique<PlanRunner>(cfg->control.fuse_margin_a, app->recorder());
   std::unique_ptr<MqttIo> mqtt;
   try {
     auto db = storage::Database::open(cfg->storage.path);
@@ -185,14 +186,15 @@ int run_daemon(const RunOptions& o) {
           at = comma + 1;
         }
       }
-      mqtt = std::make_unique<MqttIo>(*cfg, *settings, app->recorder(), announced, [&loop] { loop.nudge(); });
+      mqtt = std::make_unique<MqttIo>(
+          *cfg, *settings, app->recorder(), announced, [&loop] { loop.nudge(); },
+          [p = planner.get()] { p->replan(); });
     }
   } catch (const storage::StorageError& e) {
     log::error("storage: {}", e.what());
     return 1;
   }
   app->add_input(*settings);
-  auto planner = std::make_unique<PlanRunner>(cfg->control.fuse_margin_a, app->recorder());
   app->add_input(*planner);  // after the settings: it reads the need and departure they set
   app->add_observer(*planner);
   planner->start();

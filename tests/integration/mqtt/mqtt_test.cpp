@@ -259,6 +259,19 @@ TEST_F(Mqtt, SmartModePlansToTheDepartureAndShowsThePlan) {
                                     j["next_start"].is_string();
                            }))
       << ha.latest(garage_state).value_or("none") << h->err();
+  // The re-plan button plans again at once, though nothing changed.
+  const auto plans = [&] {
+    const std::string e = h->err();
+    std::size_t n = 0;
+    for (auto at = e.find("plan: garage: 20.0 kWh"); at != std::string::npos;
+         at = e.find("plan: garage: 20.0 kWh", at + 1))
+      ++n;
+    return n;
+  };
+  ASSERT_TRUE(Process::wait_until([&] { return plans() >= 1; }, 30s)) << h->err();
+  const std::size_t before = plans();
+  ha.publish("hemd/charger/garage/replan/set", "PRESS");
+  EXPECT_TRUE(Process::wait_until([&] { return plans() > before; }, 30s)) << h->err();
   stop(*h);
 }
 
