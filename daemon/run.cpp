@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "daemon/app.h"
 #include "daemon/demo_config.h"
+#include "daemon/forecast_input.h"
 #include "daemon/loop.h"
 #include "daemon/modbus_input.h"
 #include "daemon/mqtt_io.h"
@@ -195,6 +196,8 @@ int run_daemon(const RunOptions& o) {
     return 1;
   }
   app->add_input(*settings);
+  ForecastInput forecast(cfg->storage.path);
+  app->add_input(forecast);
   app->add_input(*planner);  // after the settings: it reads the need and departure they set
   app->add_observer(*planner);
   planner->start();

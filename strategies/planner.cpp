@@ -403,10 +403,16 @@ PlanRequest plan_request(const SiteSnapshot& site, double fuse_margin_a) {
                              : 0.0;
   const double fuse_w =
       (site.limits.main_fuse_a - fuse_margin_a) * site.limits.voltage_v * site.limits.phases;
+  std::size_t f = 0;
   for (const auto& p : site.prices) {
     if (p.end <= site.now || p.start >= last_departure) continue;
-    r.slots.push_back({std::max(p.start, site.now), p.end, p.import_dkk_per_kwh, p.export_dkk_per_kwh, 0.0,
-                       std::max(0.0, fuse_w - house_w)});
+    // The forecast for this slot, if the history has one; otherwise no surplus and today's house load.
+    while (f < site.forecast.size() && site.forecast[f].end <= p.start) ++f;
+    const bool known = f < site.forecast.size() && site.forecast[f].start <= p.start;
+    const double surplus = known ? site.forecast[f].surplus_w : 0.0;
+    const double house = known ? site.forecast[f].house_w : house_w;
+    r.slots.push_back({std::max(p.start, site.now), p.end, p.import_dkk_per_kwh, p.export_dkk_per_kwh,
+                       surplus, std::max(0.0, fuse_w - house)});
   }
   return r;
 }

@@ -59,8 +59,8 @@ struct Plan {
 Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars);
 
 // What the snapshot asks to plan: smart-mode cars with a car, a departure and a need; the known prices up
-// to the last departure; headroom from the fuse after the house's present load. No PV forecast yet: the
-// plan buys from the grid, and live surplus is used on top whenever it is there.
+// to the last departure; expected surplus and headroom (the fuse after the house) from the snapshot's
+// forecast, or no surplus and the house's present load where there is none.
 struct PlanRequest {
   std::vector<PlanSlot> slots;
   std::vector<CarNeed> cars;

@@ -98,6 +98,14 @@ struct PricePoint {
   double export_dkk_per_kwh = 0;  // what exporting a kWh earns
 };
 
+// What the site expects for one interval, from its own history: PV surplus after the house, and the house.
+struct ForecastPoint {
+  TimeMs start = 0;
+  TimeMs end = 0;
+  double surplus_w = 0;
+  double house_w = 0;
+};
+
 struct SiteSnapshot {
   TimeMs now = 0;
   SiteLimits limits;
@@ -106,6 +114,8 @@ struct SiteSnapshot {
   std::vector<ChargerState> chargers;
   // Known prices from the current interval on, in time order; empty when no prices are known (plan on PV).
   std::vector<PricePoint> prices;
+  // Expected surplus and house load ahead, in time order; empty without history (plan without surplus).
+  std::vector<ForecastPoint> forecast;
 
   const ChargerState* charger(const std::string& id) const {
     for (const auto& c : chargers)

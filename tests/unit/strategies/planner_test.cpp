@@ -119,3 +119,26 @@ TEST(PlanRequest, SmartCarsWithANeedAndADeparture) {
 
 }  // namespace
 }  // namespace hemd
+
+namespace hemd {
+namespace {
+
+TEST(PlanRequest, ExpectedSurplusMakesNoonCheap) {
+  auto smart = test::charger("a", ChargeMode::smart);
+  smart.departure = 4 * q;
+  smart.energy_need_wh = 2000;
+  auto s = test::site(0, 25, {smart}, 2);
+  for (int t = 0; t < 4; ++t) s.prices.push_back({t * q, (t + 1) * q, 2.0, 0.5});
+  s.forecast = {{2 * q, 3 * q, 9000, 400}};  // the sun in the third quarter
+  const auto r = plan_request(s, 0.5);
+  ASSERT_EQ(r.slots.size(), 4u);
+  EXPECT_DOUBLE_EQ(r.slots[2].surplus_w, 9000);
+  EXPECT_DOUBLE_EQ(r.slots[2].headroom_w, 24.5 * 690 - 400);
+  EXPECT_DOUBLE_EQ(r.slots[0].surplus_w, 0);
+  const Plan p = plan_charging(r.slots, r.cars);
+  EXPECT_NEAR(p.cars[0].energy_wh[2], 2000, 1);  // from surplus, at the export price
+  EXPECT_NEAR(p.cost_dkk, 2 * 0.5, 1e-6);
+}
+
+}  // namespace
+}  // namespace hemd

@@ -1,0 +1,51 @@
+// The expected surplus and house load come from the same quarter of the day in the past week.
+#include <gtest/gtest.h>
+
+#include "daemon/forecast_input.h"
+#include "drivers/prices/local_time.h"
+#include "drivers/storage/database.h"
+#include "tests/support/process.h"
+
+namespace hemd {
+namespace {
+
+TimeMs dk(const char* local) {
+  return *prices::parse_danish(local);
+}
+
+TEST(Forecast, MeanOfTheSameQuarterOfTheDay) {
+  const std::vector<HistoryRow> rows = {
+      {dk("2025-06-01T12:05:00"), 6000, 500},  // noon, two sunny days and a grey one
+      {dk("2025-06-02T12:10:00"), 5000, 700},
+      {dk("2025-06-03T12:00:00"), 1000, 600},
+      {dk("2025-06-03T20:00:00"), 0, 900},
+  };
+  const auto f = forecast_from_history(rows, dk("2025-06-04T00:00:00"), dk("2025-06-05T00:00:00"));
+  ASSERT_EQ(f.size(), 2u);  // only the quarters the history has
+  EXPECT_EQ(f[0].start, dk("2025-06-04T12:00:00"));
+  EXPECT_DOUBLE_EQ(f[0].house_w, 600);
+  EXPECT_DOUBLE_EQ(f[0].surplus_w, 4000 - 600);
+  EXPECT_EQ(f[1].start, dk("2025-06-04T20:00:00"));
+  EXPECT_DOUBLE_EQ(f[1].surplus_w, 0);  // no negative surplus
+  EXPECT_TRUE(forecast_from_history({}, 0, 86'400'000).empty());
+}
+
+TEST(Forecast, ReadsTheSitesHistory) {
+  test::TempDir dir;
+  {
+    auto db = storage::Database::open(dir.file("hemd.db"));
+    db.exec("INSERT INTO site_measurements VALUES (" + std::to_string(dk("2025-06-03T12:00:00")) +
+            ", 5000, -4000, 1000, 0, 0, 0)");
+  }
+  ForecastInput input(dir.file("hemd.db"));
+  SiteSnapshot s;
+  s.now = dk("2025-06-04T08:00:00");
+  input.fill(s);
+  ASSERT_EQ(s.forecast.size(), 2u);  // noon today and tomorrow, within the 48 h ahead
+  EXPECT_EQ(s.forecast[0].start, dk("2025-06-04T12:00:00"));
+  EXPECT_DOUBLE_EQ(s.forecast[0].surplus_w, 4000);
+  EXPECT_EQ(s.forecast[1].start, dk("2025-06-05T12:00:00"));
+}
+
+}  // namespace
+}  // namespace hemd
