@@ -45,6 +45,17 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
   const std::string scheme = options_.ca_file.empty() ? "tcp" : "ssl";
   client_ = std::make_unique<::mqtt::async_client>(
       fmt::format("{}://{}:{}", scheme, options_.host, options_.port), options_.client_id);
+  callback_ = std::make_unique<Callback>(
+      [this](const std::string& cause) {
+        connected_ = false;
+        log::warning("mqtt: connection to {}:{} lost{}; reconnecting", options_.host, options_.port,
+                     cause.empty() ? "" : " (" + cause + ")");
+        wake_.notify_all();
+      },
+      [this](::mqtt::const_message_ptr msg) {
+        if (message_handler_ && !stopping_) message_handler_({msg->get_topic(), msg->to_string()});
+      });
+  client_->set_callback(*callback_);
 }
 
 Client::~Client() {
@@ -58,6 +69,7 @@ Client::~Client() {
     } catch (const ::mqtt::exception&) {
     }
   }
+  client_.reset();  // before callback_, which Paho may still call until then
 }
 
 void Client::start() {
@@ -98,17 +110,6 @@ bool Client::connect_once() {
 }
 
 void Client::run() {
-  auto callback = std::make_shared<Callback>(
-      [this](const std::string& cause) {
-        connected_ = false;
-        log::warning("mqtt: connection to {}:{} lost{}; reconnecting", options_.host, options_.port,
-                     cause.empty() ? "" : " (" + cause + ")");
-        wake_.notify_all();
-      },
-      [this](::mqtt::const_message_ptr msg) {
-        if (message_handler_) message_handler_({msg->get_topic(), msg->to_string()});
-      });
-  client_->set_callback(*callback);
   auto delay = std::chrono::seconds(1);
   while (!stopping_) {
     if (!connected_) {
@@ -126,7 +127,6 @@ void Client::run() {
     wake_.wait_for(lock, connected_ ? std::chrono::seconds(1) : delay, [this] { return stopping_.load(); });
     if (!connected_) delay = std::min(delay * 2, std::chrono::seconds(30));
   }
-  client_->disable_callbacks();
 }
 
 bool Client::publish(const std::string& topic, const std::string& payload, bool retained) {

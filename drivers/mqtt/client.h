@@ -13,7 +13,8 @@
 
 namespace mqtt {
 class async_client;
-}
+class callback;
+}  // namespace mqtt
 
 namespace hemd::mqtt {
 
@@ -57,6 +58,9 @@ class Client {
   bool connect_once();
 
   ClientOptions options_;
+  // Paho keeps a plain pointer to the callback and calls it until the client is gone: it is declared first,
+  // so it outlives the client.
+  std::unique_ptr<::mqtt::callback> callback_;
   std::unique_ptr<::mqtt::async_client> client_;
   std::function<void()> connected_handler_;
   std::function<void(const Message&)> message_handler_;
