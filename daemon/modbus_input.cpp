@@ -3,6 +3,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "drivers/log/wall_clock.h"
+
 namespace hemd {
 
 modbus::Endpoint endpoint_of(const config::Meter& m) {
@@ -51,7 +53,8 @@ std::vector<config::Error> check_meter_devices(const config::Config& cfg) {
   return errors;
 }
 
-ModbusInput::ModbusInput(const config::Config& cfg) {
+ModbusInput::ModbusInput(const config::Config& cfg, WallClock wall)
+    : wall_(wall ? std::move(wall) : WallClock(wall_ms)) {
   // Meters behind one TCP gateway or on one RS-485 bus share its connection and its poller.
   std::map<std::string, std::vector<modbus::DeviceSpec>> by_endpoint;
   std::map<std::string, modbus::Endpoint> endpoints;
@@ -85,17 +88,20 @@ void ModbusInput::fill(SiteSnapshot& s) {
   for (const auto& m : meters_) {
     const auto state = m.poller->state(m.cfg.name);
     if (!state || state->at_ms == 0) continue;
-    const bool fresh = s.now - state->at_ms <= static_cast<std::int64_t>(m.cfg.stale_after_s * 1000);
+    // Ages are wall-clock ages; the reading is stamped in the snapshot's time, which the demo runs faster.
+    const std::int64_t age = wall_() - state->at_ms;
+    const std::int64_t at = s.now - age;
+    const bool fresh = age <= static_cast<std::int64_t>(m.cfg.stale_after_s * 1000);
     const Quality q = fresh ? Quality::ok : Quality::stale;
     const auto& v = state->values;
     if (m.cfg.role == "grid") {
-      if (v.power_w) s.grid.power_w = Reading{*v.power_w, q, state->at_ms};
+      if (v.power_w) s.grid.power_w = Reading{*v.power_w, q, at};
       for (int ph = 0; ph < 3; ++ph)
-        if (v.current_a[ph]) s.grid.current_a[ph] = Reading{*v.current_a[ph], q, state->at_ms};
+        if (v.current_a[ph]) s.grid.current_a[ph] = Reading{*v.current_a[ph], q, at};
     } else if (v.power_w) {
       // Several inverters add up; the sum is only as good as the worst of them.
       pv += std::max(0.0, *v.power_w);
-      pv_reading.at = pv_seen ? std::min(pv_reading.at, state->at_ms) : state->at_ms;
+      pv_reading.at = pv_seen ? std::min(pv_reading.at, at) : at;
       pv_reading.quality = pv_seen && pv_reading.quality != Quality::ok ? pv_reading.quality : q;
       pv_seen = true;
     }

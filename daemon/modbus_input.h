@@ -1,6 +1,7 @@
 #pragma once
 // The configured meters, polled over Modbus, as snapshot readings: PV production, grid power and per-phase
 // grid currents, each with its time and quality.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,8 +14,10 @@ namespace hemd {
 
 class ModbusInput final : public SiteInput {
  public:
-  // Loads the register maps the meters name; throws std::runtime_error listing every problem.
-  explicit ModbusInput(const config::Config& cfg);
+  using WallClock = std::function<std::int64_t()>;
+  // Loads the register maps the meters name; throws std::runtime_error listing every problem. A reading's
+  // age is measured on `wall` (the drivers' clock), whatever time the snapshot runs on.
+  explicit ModbusInput(const config::Config& cfg, WallClock wall = nullptr);
   void start();
   void fill(SiteSnapshot& snapshot) override;
 
@@ -25,6 +28,7 @@ class ModbusInput final : public SiteInput {
   };
   std::vector<std::unique_ptr<modbus::Poller>> pollers_;
   std::vector<Meter> meters_;
+  WallClock wall_;
 };
 
 // Every meter's device must be "sunspec" or a readable, valid register map.

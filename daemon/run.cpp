@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <tuple>
 
 #include "config/charger_profile.h"
 #include "config/config.h"
@@ -52,6 +53,37 @@ std::string clock_text(TimeMs t) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
   return buf;
+}
+
+// The demo's devices are real protocol servers on loopback; the config is pointed at them, so hemd reads
+// and steers them through the same drivers as a real site.
+std::unique_ptr<SimulatedSite> start_simulated_site(config::Config& cfg) {
+  SimulatedSiteOptions so;
+  if (!cfg.chargers.empty()) {
+    so.charger_id = cfg.chargers.front().id;
+    so.charger_password = cfg.chargers.front().password;
+    so.car_max_a = cfg.chargers.front().max_current_a;
+    so.car_phases = cfg.chargers.front().phases;
+  }
+  auto sim = std::make_unique<SimulatedSite>(so);
+  cfg.meters.clear();
+  for (const auto& [name, role, port] : {std::tuple{"inverter", "pv", sim->inverter_port()},
+                                         std::tuple{"grid meter", "grid", sim->meter_port()}}) {
+    config::Meter m;
+    m.name = name;
+    m.role = role;
+    m.device = "sunspec";
+    m.transport = "tcp";
+    m.host = "127.0.0.1";
+    m.port = port;
+    cfg.meters.push_back(m);
+  }
+  cfg.ocpp.enabled = true;
+  cfg.ocpp.listen_address = "127.0.0.1";
+  cfg.ocpp.port = 0;  // any free port: a demo never collides with a real hemd on 8887
+  log::notice("demo: simulated inverter on modbus://127.0.0.1:{}, grid meter on modbus://127.0.0.1:{}",
+              sim->inverter_port(), sim->meter_port());
+  return sim;
 }
 
 }  // namespace
@@ -127,6 +159,14 @@ int run_daemon(const RunOptions& o) {
         notify::ready();
       });
 
+  if (o.demo) {
+    try {
+      sim = start_simulated_site(*cfg);
+    } catch (const std::exception& e) {
+      log::error("demo: {}", e.what());
+      return 1;
+    }
+  }
   try {
     app = std::make_unique<App>(*cfg);
   } catch (const storage::StorageError& e) {
@@ -134,21 +174,14 @@ int run_daemon(const RunOptions& o) {
     return 1;
   }
 
-  if (o.demo) {
-    SimulatedSiteOptions so;
-    if (!cfg->chargers.empty()) so.charger_id = cfg->chargers.front().id;
-    sim = std::make_unique<SimulatedSite>(so);
-    app->add_input(*sim);
-    app->add_output(*sim);
-  }
   std::unique_ptr<ModbusInput> meters;
-  if (!o.demo && !cfg->meters.empty()) {
+  if (!cfg->meters.empty()) {
     meters = std::make_unique<ModbusInput>(*cfg);
     meters->start();
     app->add_input(*meters);
   }
   std::unique_ptr<OcppIo> chargers;
-  if (!o.demo && cfg->ocpp.enabled && !cfg->chargers.empty()) {
+  if (cfg->ocpp.enabled && !cfg->chargers.empty()) {
     try {
       chargers = std::make_unique<OcppIo>(*cfg, app->recorder());
     } catch (const std::exception& e) {
@@ -157,6 +190,7 @@ int run_daemon(const RunOptions& o) {
     }
     app->add_input(*chargers);
     app->add_output(*chargers);
+    if (sim) sim->connect_charger(fmt::format("ws://127.0.0.1:{}{}", chargers->port(), cfg->ocpp.path));
   }
   std::unique_ptr<PriceInput> prices;
   if (cfg->prices.enabled) {
@@ -205,8 +239,7 @@ int run_daemon(const RunOptions& o) {
     app->add_observer(*mqtt);
     mqtt->start();
   }
-  if (cfg->meters.empty() && !o.demo)
-    log::warning("site: no meters configured; chargers stay at their safe current");
+  if (cfg->meters.empty()) log::warning("site: no meters configured; chargers stay at their safe current");
   running_app = app.get();
 
   log::notice(

@@ -10,6 +10,30 @@ constexpr double volts = 230.0;
 constexpr double pi = 3.14159265358979;
 }  // namespace
 
+SimulatedSite::SimulatedSite(SimulatedSiteOptions o)
+    : o_(std::move(o)),
+      inverter_(modbus::SunSpecServer::Kind::inverter, "hemd", "Simulated inverter", "SIM-PV-1"),
+      meter_(modbus::SunSpecServer::Kind::meter, "hemd", "Simulated grid meter", "SIM-GRID-1") {
+  publish();
+  inverter_.start();
+  meter_.start();
+}
+
+SimulatedSite::~SimulatedSite() {
+  if (charger_) charger_->stop();
+}
+
+void SimulatedSite::connect_charger(const std::string& url) {
+  ocpp::ChargePointOptions c;
+  c.url = url;
+  c.id = o_.charger_id;
+  c.password = o_.charger_password;
+  c.phases = o_.car_phases;
+  c.max_current_a = o_.car_max_a;
+  charger_ = std::make_unique<ocpp::ChargePoint>(c);
+  charger_->start();
+}
+
 double SimulatedSite::cloud_factor(double hour) const {
   // Slow weather plus fast cloud edges: a sum of incommensurate sines, the same every run for a seed.
   const double s = o_.seed;
@@ -26,43 +50,47 @@ void SimulatedSite::advance(TimeMs now) {
   pv_w_ = o_.pv_peak_w * sun * cloud_factor(hour);
   const bool cooking = hour > 17.5 && hour < 18.5;
   house_w_ = 350 + 120 * std::sin(hour * 20) + (cooking ? 2500 : 0);
-  const bool car_home = hour >= 7 && hour < 22;
+  car_home_ = hour >= 7 && hour < 22;
   const bool full = charged_wh_ >= o_.car_need_wh;
-  car_a_ = car_home && !full ? std::min(limit_a_, o_.car_max_a) : 0.0;
+  // The car takes what the charger offers, up to its own maximum; below 6 A it cannot charge at all.
+  const double offered = charger_ ? charger_->limit_a() : 0.0;
+  car_a_ = car_home_ && !full && offered >= 6 ? std::min(offered, o_.car_max_a) : 0.0;
   charged_wh_ += car_a_ * volts * o_.car_phases * dt_h;
+  pv_wh_ += pv_w_ * dt_h;
+  const double grid = grid_w() * dt_h;
+  (grid > 0 ? import_wh_ : export_wh_) += std::abs(grid);
+  publish();
 }
 
 double SimulatedSite::grid_w() const {
   return house_w_ + car_a_ * volts * o_.car_phases - pv_w_;
 }
 
-void SimulatedSite::fill(SiteSnapshot& s) {
-  s.pv_power_w = Reading{pv_w_, Quality::ok, now_};
-  s.grid.power_w = Reading{grid_w(), Quality::ok, now_};
+void SimulatedSite::publish() {
+  modbus::Values pv;
+  pv.power_w = pv_w_;
+  modbus::Values grid;
+  grid.power_w = grid_w();
   // The house leans on L1 (cooker, fridge); the inverter feeds all three phases evenly.
   const double house_l1 = house_w_ * 0.5 / volts, house_other = house_w_ * 0.25 / volts;
+  ocpp::ChargePointMeter car;
+  car.car_plugged = car_home_;
+  car.car_wants_energy = charged_wh_ < o_.car_need_wh;
+  car.energy_wh = 1000 + charged_wh_;
+  car.soc_pct = 20 + 70 * std::min(1.0, charged_wh_ / o_.car_need_wh);
   for (int ph = 0; ph < 3; ++ph) {
-    const double car = ph < o_.car_phases ? car_a_ : 0.0;
-    s.grid.current_a[ph] =
-        Reading{(ph == 0 ? house_l1 : house_other) + car - pv_w_ / 3 / volts, Quality::ok, now_};
+    const double car_a = ph < o_.car_phases ? car_a_ : 0.0;
+    pv.current_a[ph] = pv_w_ / 3 / volts;
+    pv.voltage_v[ph] = grid.voltage_v[ph] = volts;
+    grid.current_a[ph] = (ph == 0 ? house_l1 : house_other) + car_a - pv_w_ / 3 / volts;
+    car.current_a[ph] = car_a;
   }
-  for (auto& c : s.chargers) {
-    if (c.id != o_.charger_id) continue;
-    c.online = true;
-    c.car_connected = std::fmod(now_ / 3600000.0 + 1.0, 24.0) >= 7;
-    c.status = car_a_ > 0 ? ChargerStatus::charging
-                          : (c.car_connected ? ChargerStatus::suspended_evse : ChargerStatus::available);
-    c.offered_limit_a = limit_a_;
-    c.active_phases = o_.car_phases;
-    for (int ph = 0; ph < 3; ++ph) c.current_a[ph] = ph < o_.car_phases ? car_a_ : 0.0;
-    c.power_w = car_a_ * volts * o_.car_phases;
-    c.session_energy_wh = charged_wh_;
-    c.soc_pct = 20 + 70 * std::min(1.0, charged_wh_ / o_.car_need_wh);
-  }
-}
-
-void SimulatedSite::apply(const Decision& d) {
-  if (const auto* cmd = d.for_charger(o_.charger_id)) limit_a_ = cmd->limit_a;
+  pv.energy_export_wh = pv_wh_;
+  grid.energy_import_wh = import_wh_;
+  grid.energy_export_wh = export_wh_;
+  inverter_.publish(pv);
+  meter_.publish(grid);
+  if (charger_) charger_->set_meter(car);
 }
 
 }  // namespace hemd

@@ -1,15 +1,19 @@
 #pragma once
-// The demo's site: a house with PV, a grid meter and one charger with a car, in simulated time. It feeds
-// the snapshot directly and obeys the decision as a charger would; the Modbus and OCPP drivers replace it
-// with real protocol traffic.
+// The demo's world: a house with PV, a grid meter and one charger with a car, in simulated time. The
+// inverter and the grid meter are SunSpec devices on Modbus TCP and the charger an OCPP 1.6J charge point,
+// all on loopback inside hemd, so the demo runs through exactly the drivers that run a real site.
+#include <memory>
 #include <string>
 
 #include "daemon/ports.h"
+#include "drivers/modbus/server.h"
+#include "drivers/ocpp/charge_point.h"
 
 namespace hemd {
 
 struct SimulatedSiteOptions {
   std::string charger_id = "garage";
+  std::string charger_password;
   double pv_peak_w = 8000;
   double car_need_wh = 30000;
   double car_max_a = 16;
@@ -17,13 +21,17 @@ struct SimulatedSiteOptions {
   std::uint32_t seed = 7;  // clouds
 };
 
-class SimulatedSite final : public SiteInput, public ChargerOutput {
+class SimulatedSite {
  public:
-  explicit SimulatedSite(SimulatedSiteOptions o) : o_(std::move(o)) {}
-  // Moves the physical world to `now`; the daemon calls it once per cycle before reading.
+  // Starts the inverter and the grid meter on free loopback ports; throws std::runtime_error.
+  explicit SimulatedSite(SimulatedSiteOptions o);
+  ~SimulatedSite();
+  int inverter_port() const { return inverter_.port(); }
+  int meter_port() const { return meter_.port(); }
+  // Plugs the charger into hemd's OCPP listener at `url` (ws://host:port/path).
+  void connect_charger(const std::string& url);
+  // Moves the physical world to `now`; the daemon calls it once per cycle.
   void advance(TimeMs now);
-  void fill(SiteSnapshot& snapshot) override;
-  void apply(const Decision& decision) override;
 
   double pv_w() const { return pv_w_; }
   double house_w() const { return house_w_; }
@@ -32,14 +40,19 @@ class SimulatedSite final : public SiteInput, public ChargerOutput {
 
  private:
   double cloud_factor(double hour) const;
+  void publish();
   SimulatedSiteOptions o_;
+  modbus::SunSpecServer inverter_;
+  modbus::SunSpecServer meter_;
+  std::unique_ptr<ocpp::ChargePoint> charger_;
   TimeMs now_ = 0;
   TimeMs last_ = 0;
   double pv_w_ = 0;
   double house_w_ = 0;
-  double limit_a_ = 0;
   double car_a_ = 0;
+  bool car_home_ = false;
   double charged_wh_ = 0;
+  double pv_wh_ = 0, import_wh_ = 0, export_wh_ = 0;
 };
 
 }  // namespace hemd

@@ -26,15 +26,6 @@ using json = nlohmann::json;
 using Server = websocketpp::server<websocketpp::config::asio>;
 using Hdl = websocketpp::connection_hdl;
 
-std::string iso_time(std::int64_t ms) {
-  const std::time_t s = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03}Z", buf, ms % 1000);
-}
-
 bool car_present(const std::string& status) {
   return status == "Preparing" || status == "Charging" || status == "SuspendedEV" ||
          status == "SuspendedEVSE" || status == "Finishing";

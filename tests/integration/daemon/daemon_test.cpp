@@ -196,5 +196,29 @@ TEST(Daemon, DemoPrintsAStatusLinePerCycleUntilInterrupted) {
   EXPECT_EQ(demo.wait_exit(), 0) << demo.err();
 }
 
+// The demo is a site on real protocols: hemd reads a SunSpec inverter and grid meter over Modbus TCP and
+// steers an OCPP 1.6J charge point over WebSocket, all simulated on loopback. In mode now the car must end
+// up at its 16 A, measured by the charger and reported in MeterValues.
+TEST(Daemon, DemoRunsThroughModbusAndOcpp) {
+  TempDir dir;
+  const std::string cfg = dir.write(
+      "demo.yaml",
+      "site: {name: demo, main_fuse_a: 25}\nchargers:\n  - {id: carport, max_current_a: 16, mode: now}\n"
+      "prices: {enabled: false}\n");
+  Process demo({HEMD_BINARY, "--demo", "--speed", "60", "--config", cfg}, dir.file("out"), dir.file("err"));
+  ASSERT_TRUE(demo.wait_for_err("demo: simulated inverter on modbus://127.0.0.1:")) << demo.err();
+  EXPECT_TRUE(demo.wait_for_err("ocpp: carport booted: hemd Simulated charger")) << demo.err();
+  EXPECT_TRUE(Process::wait_until(
+      [&] { return demo.out().find("carport 16.0 A 3φ 11.04 kW") != std::string::npos; }, 60s))
+      << demo.out() << demo.err();
+  // PV and grid come from the meters: a number, not "--".
+  const std::string out = demo.out();
+  const std::string last = out.substr(out.rfind('\n', out.size() - 2) + 1);
+  EXPECT_EQ(last.find("--"), std::string::npos) << last;
+  EXPECT_EQ(last.find("PV   0.00 kW"), std::string::npos) << last;
+  kill(demo.pid(), SIGINT);
+  EXPECT_EQ(demo.wait_exit(), 0) << demo.err();
+}
+
 }  // namespace
 }  // namespace hemd::test

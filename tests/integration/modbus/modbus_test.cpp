@@ -2,11 +2,14 @@
 // pair. The server lays registers out as each vendor documents them; hemd must find the values.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
 #include <signal.h>
+#include <atomic>
 
 #include <regex>
 
 #include "daemon/modbus_input.h"
+#include "drivers/log/wall_clock.h"
 #include "drivers/modbus/poller.h"
 #include "tests/support/process.h"
 
@@ -260,7 +263,8 @@ TEST(Modbus, SiteInputTurnsReadingsIntoSnapshotValuesWithQuality) {
                   server.port()),
       "t.yaml");
   ASSERT_TRUE(r.config);
-  ModbusInput input(*r.config);
+  std::atomic<std::int64_t> later{0};
+  ModbusInput input(*r.config, [&later] { return wall_ms() + later.load(); });
   input.start();
   SiteSnapshot s;
   ASSERT_TRUE(Process::wait_until(
@@ -276,11 +280,16 @@ TEST(Modbus, SiteInputTurnsReadingsIntoSnapshotValuesWithQuality) {
   EXPECT_NEAR(s.pv_power_w.value, 3456, 0.5);
   EXPECT_NEAR(s.grid.power_w.value, 3456, 0.5);
   EXPECT_NEAR(s.grid.current_a[2].value, 7.5, 0.01);
+  // Readings are stamped in the snapshot's time (the demo's runs faster than the wall clock).
+  EXPECT_LE(s.grid.power_w.at, s.now);
+  EXPECT_GT(s.grid.power_w.at, s.now - 5000);
   // Ten seconds later without a new reading the same values are stale, never silently "ok".
-  s.now += 10'000;
   kill(server.pid(), SIGSTOP);
+  later = 10'000;
+  s.now += 10'000;
   input.fill(s);
   EXPECT_EQ(s.grid.power_w.quality, Quality::stale);
+  EXPECT_LE(s.grid.power_w.at, s.now - 10'000);
   kill(server.pid(), SIGCONT);
 }
 
