@@ -150,9 +150,9 @@ SunSpecServer::SunSpecServer(Kind kind, std::string manufacturer, std::string mo
   regs[3] = common_length;
   put_text(regs, 4, 16, manufacturer);
   put_text(regs, 20, 16, model);
-  put_text(regs, 52, 8, "1.0");
-  put_text(regs, 60, 16, serial);
-  regs[76] = 1;  // device address
+  put_text(regs, 44, 8, "1.0");
+  put_text(regs, 52, 16, serial);
+  regs[68] = 1;  // device address
   const std::size_t header = 4 + common_length;
   regs[header] = kind == Kind::inverter ? 103 : 203;
   regs[header + 1] = static_cast<std::uint16_t>(length);

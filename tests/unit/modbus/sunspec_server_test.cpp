@@ -39,6 +39,18 @@ TEST(SunSpecServer, AnInverterReadsBackThroughThePoller) {
   EXPECT_NEAR(*s->values.current_a[2], 7.87, 1e-9);
   EXPECT_NEAR(*s->values.voltage_v[0], 231.4, 1e-9);
   EXPECT_DOUBLE_EQ(*s->values.energy_export_wh, 1'234'567);
+  // The common model's points sit where SunSpec puts them (an installer's `hemd scan` shows them).
+  Endpoint e;
+  e.host = "127.0.0.1";
+  e.port = inverter.port();
+  Connection c(e, std::chrono::milliseconds(500));
+  std::string error;
+  const auto layout =
+      sunspec::discover([&](int address, int count) { return c.read(1, false, address, count, error); });
+  ASSERT_TRUE(layout);
+  EXPECT_EQ(layout->manufacturer, "hemd");
+  EXPECT_EQ(layout->model_name, "Simulated inverter");
+  EXPECT_EQ(layout->serial, "SIM-1");
 }
 
 TEST(SunSpecServer, AMeterKeepsImportPositiveAndExportNegative) {
