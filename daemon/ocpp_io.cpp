@@ -37,9 +37,13 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history) {
   for (const auto& [name, p] : profiles.profiles) current_steps_[name] = p.current_steps_a;
   std::vector<ocpp::ChargerSetup> chargers;
   for (const auto& c : cfg.chargers) {
-    ocpp::ChargerSetup s{
-        c.id,     c.password,  c.min_current_a, c.safe_current_a.value_or(cfg.site.safe_current_a),
-        c.phases, std::nullopt};
+    ocpp::ChargerSetup s;
+    s.id = c.id;
+    s.password = c.password;
+    s.min_current_a = c.min_current_a;
+    s.max_current_a = c.max_current_a;
+    s.safe_current_a = c.safe_current_a.value_or(cfg.site.safe_current_a);
+    s.phases = c.phases;
     if (!c.profile.empty())
       if (const auto* p = profiles.find(c.profile)) s.profile = *p;
     chargers.push_back(std::move(s));
@@ -67,8 +71,9 @@ void OcppIo::fill(SiteSnapshot& s) {
     auto it = views.find(c.id);
     if (it == views.end()) continue;
     const auto& v = it->second;
-    // A charger that refuses hemd's profiles cannot be steered: it counts as offline, at its last limit.
-    c.online = v.connected && v.booted && !v.profile_rejected;
+    // A charger that refuses hemd's profiles, or accepts and ignores them, cannot be steered: it counts as
+    // offline, at the limit it last accepted or (ignoring) the one it says it applies.
+    c.online = v.connected && v.booted && !v.profile_rejected && !v.profile_ignored;
     c.status = status_of(v.status);
     c.car_connected = v.car_connected;
     c.offered_limit_a = v.offered_a;

@@ -18,7 +18,7 @@ struct ChargePointOptions {
   std::string url;  // ws://host:port/path/<id>
   std::string id;
   std::string password;  // HTTP Basic when set
-  std::string vendor = "hemd";
+  std::string vendor = "hemd-demo";
   std::string model = "Simulated charger";
   std::string id_tag = "demo";
   int phases = 3;

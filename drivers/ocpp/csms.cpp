@@ -60,6 +60,10 @@ struct Csms::Impl {
     const config::ChargerProfile* profile = nullptr;
     std::optional<double> sent_a;
     std::int64_t sent_ms = 0;
+    std::string sent_purpose;
+    int max_periods = 24;
+    bool tx_profile_fallback = false;  // the charger refused a TxDefaultProfile: TxProfile in transactions
+    int tx_refusals = 0;
     double meter_start_wh = 0;
   };
 
@@ -202,6 +206,7 @@ struct Csms::Impl {
         s.meter_start_wh = c.payload.value("meterStart", 0);
         v.session_wh = 0;
         if (sink) sink({id, tx, tag, false, t, s.meter_start_wh, ""});
+        if (s.tx_profile_fallback) s.sent_a.reset();  // the limit can be sent now, as a TxProfile
       }
     } else if (c.action == "StopTransaction") {
       const double meter = c.payload.value("meterStop", 0);
@@ -210,6 +215,8 @@ struct Csms::Impl {
               c.payload.value("reason", "Local")});
       v.session_wh = meter - s.meter_start_wh;
       v.transaction_id.reset();
+      if (s.sent_purpose == "TxProfile")
+        s.sent_a.reset();  // the charger drops a TxProfile with its transaction
       reply = {{"idTagInfo", {{"status", "Accepted"}}}};
     } else if (c.action == "MeterValues") {
       read_meter_values(v, s, c.payload);
@@ -218,6 +225,7 @@ struct Csms::Impl {
     }
     lock.unlock();
     send(s, result_frame(c.id, reply));
+    if (c.action == "StartTransaction" || c.action == "StopTransaction") update(id);
   }
 
   bool accepts(const std::string& tag) const {
@@ -267,6 +275,7 @@ struct Csms::Impl {
       for (const auto& kv : r.value("configurationKey", json::array())) {
         const std::string key = kv.value("key", ""), value = kv.value("value", "");
         if (key == "ChargeProfileMaxStackLevel") s.stack_level = std::max(0, std::atoi(value.c_str()));
+        if (key == "ChargingScheduleMaxPeriods") s.max_periods = std::max(1, std::atoi(value.c_str()));
         if (key == "ChargingScheduleAllowedChargingRateUnit" && value.find("Current") == std::string::npos &&
             value.find('A') == std::string::npos &&
             (value.find("Power") != std::string::npos || value.find('W') != std::string::npos))
@@ -287,12 +296,54 @@ struct Csms::Impl {
       call(id, "ChangeConfiguration",
            {{"key", "MeterValueSampleInterval"},
             {"value", std::to_string(s.profile ? s.profile->meter_interval_s : 10)}});
+      // Profiles another central system left (a cloud backend's 0 A at a high stack level) would override
+      // hemd's: the charger starts from a clean slate.
+      call(id, "ClearChargingProfile", {{"chargingProfilePurpose", "TxDefaultProfile"}});
+      const auto& setup = setups.at(id);
       if (s.stack_level > 0)
-        set_profile(id, 1, s.stack_level - 1, setups.at(id).safe_current_a, std::nullopt);
+        set_profile(id, floor_profile, "TxDefaultProfile", s.stack_level - 1, setup.safe_current_a,
+                    std::nullopt);
+      // The installation's maximum, enforced by the charger itself whatever else happens.
+      if (!s.profile || s.profile->charge_point_max_profile)
+        set_profile(id, max_profile, "ChargePointMaxProfile", 0, setup.max_current_a, std::nullopt);
       s.configured = true;
       s.sent_a.reset();
       update(id);
+      // What the connector is doing now, rather than at its next change.
+      call(id, "TriggerMessage", {{"requestedMessage", "StatusNotification"}, {"connectorId", 1}});
     });
+  }
+
+  static constexpr int floor_profile = 1, limit_profile = 2, max_profile = 3, tx_profile = 4;
+
+  // After a changed limit: does the charger apply it? Its composite schedule says what it will do.
+  void verify(const std::string& id, double amps) {
+    Session& s = sessions[id];
+    if (s.profile && !s.profile->verify_with_composite_schedule) return;
+    call(id, "GetCompositeSchedule", {{"connectorId", 1}, {"duration", 60}, {"chargingRateUnit", s.unit}},
+         [this, id, amps](const json& r) {
+           if (r.value("status", "") != "Accepted" || !r.contains("chargingSchedule")) return;
+           const auto& periods = r["chargingSchedule"].value("chargingSchedulePeriod", json::array());
+           if (periods.empty()) return;
+           double applied = periods[0].value("limit", 0.0);
+           if (r["chargingSchedule"].value("chargingRateUnit", "A") == "W")
+             applied /= 230.0 * periods[0].value("numberPhases", setups.at(id).phases);
+           const double expected = std::min(amps, setups.at(id).max_current_a);
+           std::lock_guard lock(mutex);
+           ChargerView& v = view(id);
+           const bool ignored = std::abs(applied - expected) > 0.5;
+           if (ignored && !v.profile_ignored)
+             log::warning(
+                 "ocpp: {}: accepted a limit of {:.1f} A but its composite schedule says {:.1f} A: it does "
+                 "not apply hemd's profiles; counted at {:.1f} A",
+                 id, expected, applied, applied);
+           if (!ignored && v.profile_ignored) log::notice("ocpp: {}: applies hemd's limits again", id);
+           v.profile_ignored = ignored;
+           if (ignored) {
+             v.offered_a = applied;
+             v.last_error = fmt::format("accepts profiles but applies {:.1f} A", applied);
+           }
+         });
   }
 
   double limit_in_unit(const Session& s, const std::string& id, double amps) const {
@@ -301,9 +352,15 @@ struct Csms::Impl {
 
   // A TxDefaultProfile on connector 0. With `lapse_after_s` the limit holds that long and then the charger
   // is back at its safe current by itself: hemd renews it while it runs, a crashed hemd does not.
-  void set_profile(const std::string& id, int profile_id, int stack_level, double amps,
-                   std::optional<int> lapse_after_s, std::function<void(bool)> done = nullptr) {
+  void set_profile(const std::string& id, int profile_id, const std::string& purpose, int stack_level,
+                   double amps, std::optional<int> lapse_after_s, std::function<void(bool)> done = nullptr) {
     Session& s = sessions[id];
+    std::optional<int> transaction;
+    if (purpose == "TxProfile") {
+      std::lock_guard lock(mutex);
+      transaction = view(id).transaction_id;
+      if (!transaction) return;  // chargers disagree on a TxProfile outside a transaction: never sent
+    }
     const auto& setup = setups.at(id);
     const double limit = amps >= setup.min_current_a ? amps : 0.0;
     const double safe = setup.safe_current_a >= setup.min_current_a ? setup.safe_current_a : 0.0;
@@ -319,7 +376,11 @@ struct Csms::Impl {
                      {"chargingSchedulePeriod", json::array({period(0, limit)})}};
     if (!relative) schedule["startSchedule"] = iso_time(start_ms);
     if (lapse_after_s) {
-      if (stack_level == 0) {
+      if (stack_level == 0 && s.max_periods < 2) {
+        // No floor below and no room for a second period: a lapsing limit would leave the charger at its own
+        // maximum, so this one holds until hemd sends the next.
+        log::info("ocpp: {}: one stack level and one period only: the limit holds if hemd stops", id);
+      } else if (stack_level == 0) {
         // No level below for a floor (a charger that takes stack level 0 only): the fall-back is a second
         // period.
         schedule["chargingSchedulePeriod"].push_back(period(*lapse_after_s + 60, safe));
@@ -327,25 +388,56 @@ struct Csms::Impl {
         schedule["duration"] = *lapse_after_s + 60;
       }
     }
+    const bool cap = purpose == "ChargePointMaxProfile";
     json profile = {{"chargingProfileId", profile_id},
                     {"stackLevel", stack_level},
-                    {"chargingProfilePurpose", "TxDefaultProfile"},
-                    {"chargingProfileKind", relative ? "Relative" : "Absolute"},
+                    {"chargingProfilePurpose", purpose},
+                    {"chargingProfileKind", relative && !cap ? "Relative" : "Absolute"},
                     {"chargingSchedule", schedule}};
-    call(id, "SetChargingProfile", {{"connectorId", 0}, {"csChargingProfiles", profile}},
-         [this, id, limit, done](const json& r) {
+    if (cap && relative) profile["chargingSchedule"]["startSchedule"] = iso_time(start_ms);
+    if (transaction) profile["transactionId"] = *transaction;
+    const bool dynamic = profile_id == limit_profile || profile_id == tx_profile;
+    call(id, "SetChargingProfile",
+         {{"connectorId", purpose == "TxProfile" ? 1 : 0}, {"csChargingProfiles", profile}},
+         [this, id, limit, done, purpose, dynamic, cap](const json& r) {
            const bool ok = r.value("status", "") == "Accepted";
-           std::lock_guard lock(mutex);
+           const std::string status = r.value("status", "");
+           std::unique_lock lock(mutex);
            ChargerView& v = view(id);
-           if (ok && limit >= 0) v.offered_a = limit;
-           if (!ok) {
-             v.profile_rejected = true;
-             v.last_error = "SetChargingProfile " + r.value("status", "");
-             log::warning("ocpp: {}: the charger answered {} to a charging profile; it gets its safe current",
-                          id, r.value("status", ""));
+           if (cap) {
+             if (!ok)
+               log::notice("ocpp: {}: no ChargePointMaxProfile ({}); hemd's limits alone keep it in", id,
+                           status);
+           } else if (ok) {
+             if (purpose == "TxProfile") sessions[id].tx_refusals = 0;
+             if (dynamic) {
+               v.offered_a = limit;
+               v.limit_purpose = purpose;
+               v.profile_rejected = false;
+             }
+           } else if (dynamic && purpose == "TxDefaultProfile" && !sessions[id].tx_profile_fallback) {
+             // Some chargers take limits only for a running transaction (as the Home Assistant integration
+             // learnt): from now on the limit goes out as a TxProfile while there is one.
+             sessions[id].tx_profile_fallback = true;
+             sessions[id].sent_a.reset();
+             v.last_error = "TxDefaultProfile " + status + "; TxProfile inside transactions";
+             log::warning(
+                 "ocpp: {}: answered {} to a TxDefaultProfile; limits go out as TxProfile inside "
+                 "transactions, the safe current outside them",
+                 id, status);
+             if (!v.transaction_id) v.profile_rejected = true;
+           } else if (purpose == "TxProfile" && ++sessions[id].tx_refusals < 3) {
+             // A charger may not know its transaction id yet when the profile follows StartTransaction at
+             // once: asked again at the next tick before it counts as a refusal.
+             sessions[id].sent_a.reset();
+             log::info("ocpp: {}: TxProfile {}; trying again", id, status);
            } else {
-             v.profile_rejected = false;
+             v.profile_rejected = true;
+             v.last_error = "SetChargingProfile " + status;
+             log::warning("ocpp: {}: the charger answered {} to a charging profile; it gets its safe current",
+                          id, status);
            }
+           lock.unlock();
            if (done) done(ok);
          });
   }
@@ -363,8 +455,15 @@ struct Csms::Impl {
       want = it == desired.end() ? setup.safe_current_a : it->second;
     }
     if (want < setup.min_current_a) want = 0;  // never 5 A: pause
+    bool in_transaction;
+    {
+      std::lock_guard lock(mutex);
+      in_transaction = view(id).transaction_id.has_value();
+    }
+    const std::string purpose = s.tx_profile_fallback && in_transaction ? "TxProfile" : "TxDefaultProfile";
+    if (s.tx_profile_fallback && !in_transaction) return;  // the safe floor holds outside transactions
     const std::int64_t t = now();
-    bool send_now = !s.sent_a;
+    bool send_now = !s.sent_a || purpose != s.sent_purpose;
     if (s.sent_a) {
       const double change = want - *s.sent_a;
       const bool renew = t - s.sent_ms >= options.profile_duration_s * 1000 / 3;
@@ -376,9 +475,14 @@ struct Csms::Impl {
         send_now = true;
     }
     if (!send_now) return;
+    const bool changed = !s.sent_a || *s.sent_a != want;
     s.sent_a = want;
     s.sent_ms = t;
-    set_profile(id, 2, s.stack_level, want, options.profile_duration_s);
+    s.sent_purpose = purpose;
+    set_profile(id, purpose == "TxProfile" ? tx_profile : limit_profile, purpose, s.stack_level, want,
+                options.profile_duration_s, [this, id, want, changed](bool ok) {
+                  if (ok && changed) verify(id, want);
+                });
   }
 
   void on_tick() {

@@ -18,6 +18,8 @@ struct ChargerSetup {
   std::string id;
   std::string password;  // empty: no Basic authentication (security profile 0, for a charger without it)
   double min_current_a = 6;
+  double max_current_a =
+      16;  // what the installation allows: laid on the charger as its ChargePointMaxProfile
   double safe_current_a = 6;
   int phases = 3;
   std::optional<config::ChargerProfile> profile;  // from the config; otherwise matched at BootNotification
@@ -54,6 +56,8 @@ struct ChargerView {
   std::string vendor, model, profile;
   std::string rate_unit = "A";
   bool profile_rejected = false;
+  bool profile_ignored = false;                    // accepted, yet its composite schedule shows another limit
+  std::string limit_purpose = "TxDefaultProfile";  // how the dynamic limit is sent (TxProfile as fall-back)
   std::string last_error;
   std::int64_t last_seen_ms = 0;
 };

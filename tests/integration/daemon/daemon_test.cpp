@@ -207,7 +207,7 @@ TEST(Daemon, DemoRunsThroughModbusAndOcpp) {
       "prices: {enabled: false}\n");
   Process demo({HEMD_BINARY, "--demo", "--speed", "60", "--config", cfg}, dir.file("out"), dir.file("err"));
   ASSERT_TRUE(demo.wait_for_err("demo: simulated inverter on modbus://127.0.0.1:")) << demo.err();
-  EXPECT_TRUE(demo.wait_for_err("ocpp: carport booted: hemd Simulated charger")) << demo.err();
+  EXPECT_TRUE(demo.wait_for_err("ocpp: carport booted: hemd-demo Simulated charger")) << demo.err();
   EXPECT_TRUE(Process::wait_until(
       [&] { return demo.out().find("carport 16.0 A 3φ 11.04 kW") != std::string::npos; }, 60s))
       << demo.out() << demo.err();

@@ -1,11 +1,13 @@
 // An OCPP 1.6J charge point on ocpp-rpc in strict mode: every message hemd sends it is validated against the
 // official OCPP 1.6 JSON schemas (an invalid one is refused and reported), and so is every message it sends.
 // It keeps the charging profiles it is given and computes the limit it would apply, the way a charger does:
-// the highest stack level whose schedule is in force, the period reached, a lapsed profile no longer counts.
+// per purpose the highest stack level whose schedule is in force, a TxProfile (of the running transaction)
+// before the TxDefaultProfile, capped by the ChargePointMaxProfile; a lapsed profile no longer counts.
 //
 // usage: node chargepoint.js --url ws://127.0.0.1:PORT/ocpp --id ID [--password P] [--unit Current|Power]
-//        [--reject-profiles] [--silent] [--stack-level N]
-// stdin: plug | start | meter AMPS | stop | reconnect | exit        stdout: one JSON event per line
+//        [--reject-profiles] [--reject-tx-default] [--reject-max-profile] [--ignore-profiles] [--silent]
+//        [--stack-level N] [--max-periods N] [--vendor V]
+// stdin: plug | start [TAG] | meter AMPS | stop | reconnect | exit      stdout: one JSON event per line
 const path = require('path');
 const { RPCClient, createRPCError } = require(path.join(__dirname, '../../peers/node_modules/ocpp-rpc'));
 
@@ -14,56 +16,166 @@ const opt = (name, dflt) => { const i = args.indexOf('--' + name); return i < 0 
 const flag = (name) => args.includes('--' + name);
 const id = opt('id', 'cp1');
 const phases = 3;
+const hardwareMaxA = 32;
 const emit = (event) => process.stdout.write(JSON.stringify(event) + '\n');
 
-const profiles = new Map();  // stackLevel -> {profile, received}
+const profiles = new Map();  // `${purpose}/${stackLevel}` -> {profile, received, connectorId}
 let client = null;
 let transactionId = null;
+let status = 'Available';
 let energyWh = 1000;
 let lastLimit = null;
 
-function effectiveLimit(now) {
-  const levels = [...profiles.keys()].sort((a, b) => b - a);
-  for (const level of levels) {
-    const p = profiles.get(level).profile;
-    const s = p.chargingSchedule;
-    const start = s.startSchedule ? Date.parse(s.startSchedule) : profiles.get(level).received;
-    const elapsed = (now - start) / 1000;
-    if (elapsed < 0) continue;
-    if (s.duration !== undefined && elapsed >= s.duration) continue;
-    let period = null;
-    for (const pp of s.chargingSchedulePeriod) if (pp.startPeriod <= elapsed) period = pp;
-    if (!period) continue;
-    const amps = s.chargingRateUnit === 'W' ? period.limit / 230 / (period.numberPhases || phases) : period.limit;
-    return Math.round(amps * 100) / 100;
-  }
-  return null;  // no profile: the charger's own maximum
+function periodLimit(entry, now) {
+  const p = entry.profile;
+  const s = p.chargingSchedule;
+  const start = s.startSchedule && p.chargingProfileKind !== 'Relative' ? Date.parse(s.startSchedule) : entry.received;
+  const elapsed = (now - start) / 1000;
+  if (elapsed < 0) return null;
+  if (s.duration !== undefined && elapsed >= s.duration) return null;
+  let period = null;
+  for (const pp of s.chargingSchedulePeriod) if (pp.startPeriod <= elapsed) period = pp;
+  if (!period) return null;
+  return s.chargingRateUnit === 'W' ? period.limit / 230 / (period.numberPhases || phases) : period.limit;
 }
+
+function highest(purpose, now) {
+  let best = null;
+  for (const entry of profiles.values()) {
+    const p = entry.profile;
+    if (p.chargingProfilePurpose !== purpose) continue;
+    if (purpose === 'TxProfile' && (transactionId === null || (p.transactionId !== undefined && p.transactionId !== transactionId))) continue;
+    const l = periodLimit(entry, now);
+    if (l !== null && (!best || p.stackLevel > best.level)) best = { level: p.stackLevel, limit: l };
+  }
+  return best ? best.limit : null;
+}
+
+function effectiveLimit(now) {
+  let tx = highest('TxProfile', now);
+  if (tx === null) tx = highest('TxDefaultProfile', now);
+  const cap = highest('ChargePointMaxProfile', now);
+  const limits = [tx, cap].filter((l) => l !== null);
+  if (!limits.length) return null;  // no profile: the charger's own maximum
+  return Math.round(Math.min(...limits) * 100) / 100;
+}
+
+async function sendStatus(s) {
+  status = s;
+  await client.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: s });
+}
+
+async function sendMeter(amps) {
+  const sv = [{ value: String(energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+              { value: String(amps * 230 * phases), measurand: 'Power.Active.Import', unit: 'W' }];
+  for (const ph of ['L1', 'L2', 'L3']) sv.push({ value: String(amps), measurand: 'Current.Import', phase: ph, unit: 'A' });
+  await client.call('MeterValues', { connectorId: 1, transactionId: transactionId || undefined,
+                                     meterValue: [{ timestamp: new Date().toISOString(), sampledValue: sv }] });
+}
+
+async function startTransaction(tag) {
+  const r = await client.call('StartTransaction', { connectorId: 1, idTag: tag, meterStart: energyWh, timestamp: new Date().toISOString() });
+  transactionId = r.transactionId;
+  emit({ event: 'started', transactionId, status: r.idTagInfo.status });
+  await sendStatus('Charging');
+}
+
+async function stopTransaction(reason) {
+  const tx = transactionId;
+  transactionId = null;
+  for (const [key, entry] of profiles) if (entry.profile.chargingProfilePurpose === 'TxProfile') profiles.delete(key);
+  await client.call('StopTransaction', { transactionId: tx, meterStop: energyWh, timestamp: new Date().toISOString(), reason });
+  emit({ event: 'stopped', transactionId: tx, reason });
+}
+
+const later = (fn) => setTimeout(() => fn().catch((e) => emit({ event: 'error', error: String(e.message || e) })), 10);
 
 function handlers(cli) {
   cli.handle('GetConfiguration', () => ({
     configurationKey: [
       { key: 'ChargeProfileMaxStackLevel', readonly: true, value: opt('stack-level', '8') },
       { key: 'ChargingScheduleAllowedChargingRateUnit', readonly: true, value: opt('unit', 'Current') },
-      { key: 'ChargingScheduleMaxPeriods', readonly: true, value: '5' },
+      { key: 'ChargingScheduleMaxPeriods', readonly: true, value: opt('max-periods', '5') },
       { key: 'MeterValuesSampledData', readonly: false, value: 'Energy.Active.Import.Register' },
     ],
   }));
   cli.handle('ChangeConfiguration', ({ params }) => { emit({ event: 'config', key: params.key, value: params.value }); return { status: 'Accepted' }; });
   cli.handle('SetChargingProfile', ({ params }) => {
     const p = params.csChargingProfiles;
-    emit({ event: 'profile', stackLevel: p.stackLevel, purpose: p.chargingProfilePurpose, kind: p.chargingProfileKind,
-           unit: p.chargingSchedule.chargingRateUnit, limit: p.chargingSchedule.chargingSchedulePeriod[0].limit,
-           periods: p.chargingSchedule.chargingSchedulePeriod.length, duration: p.chargingSchedule.duration });
-    if (flag('reject-profiles')) return { status: 'Rejected' };
-    profiles.set(p.stackLevel, { profile: p, received: Date.now() });
+    const s = p.chargingSchedule;
+    emit({ event: 'profile', connectorId: params.connectorId, stackLevel: p.stackLevel, purpose: p.chargingProfilePurpose,
+           kind: p.chargingProfileKind, unit: s.chargingRateUnit, limit: s.chargingSchedulePeriod[0].limit,
+           periods: s.chargingSchedulePeriod.length, duration: s.duration, transactionId: p.transactionId,
+           id: p.chargingProfileId });
+    const maxPeriods = Number(opt('max-periods', '5'));
+    const refused = flag('reject-profiles') ||
+      (flag('reject-tx-default') && p.chargingProfilePurpose === 'TxDefaultProfile') ||
+      (flag('reject-max-profile') && p.chargingProfilePurpose === 'ChargePointMaxProfile') ||
+      (p.chargingProfilePurpose === 'TxProfile' && (transactionId === null || p.transactionId !== transactionId)) ||
+      (p.chargingProfilePurpose === 'ChargePointMaxProfile' && params.connectorId !== 0) ||
+      s.chargingSchedulePeriod.length > maxPeriods;
+    if (refused) return { status: 'Rejected' };
+    if (!flag('ignore-profiles'))  // a charger that says Accepted and goes on as before
+      profiles.set(`${p.chargingProfilePurpose}/${p.stackLevel}`, { profile: p, received: Date.now(), connectorId: params.connectorId });
     return { status: 'Accepted' };
   });
-  cli.handle('ClearChargingProfile', () => { profiles.clear(); return { status: 'Accepted' }; });
+  cli.handle('ClearChargingProfile', ({ params }) => {
+    emit({ event: 'clear', params });
+    let removed = 0;
+    for (const [key, e] of profiles) {
+      const p = e.profile;
+      if ((params.id === undefined || p.chargingProfileId === params.id) &&
+          (params.connectorId === undefined || e.connectorId === params.connectorId) &&
+          (params.chargingProfilePurpose === undefined || p.chargingProfilePurpose === params.chargingProfilePurpose) &&
+          (params.stackLevel === undefined || p.stackLevel === params.stackLevel)) { profiles.delete(key); ++removed; }
+    }
+    return { status: removed ? 'Accepted' : 'Unknown' };
+  });
+  cli.handle('GetCompositeSchedule', ({ params }) => {
+    const amps = effectiveLimit(Date.now());
+    const a = amps === null ? hardwareMaxA : amps;
+    const unit = params.chargingRateUnit || 'A';
+    emit({ event: 'composite', amps: a });
+    return { status: 'Accepted', connectorId: params.connectorId, scheduleStart: new Date().toISOString(),
+             chargingSchedule: { duration: params.duration, chargingRateUnit: unit,
+                                 chargingSchedulePeriod: [{ startPeriod: 0, limit: unit === 'W' ? a * 230 * phases : a }] } };
+  });
   cli.handle('TriggerMessage', ({ params }) => {
-    emit({ event: 'trigger', message: params.requestedMessage });
-    setTimeout(() => boot().catch(() => {}), 10);
+    const what = params.requestedMessage;
+    emit({ event: 'trigger', message: what });
+    if (what === 'BootNotification') later(boot);
+    else if (what === 'StatusNotification') later(() => sendStatus(status));
+    else if (what === 'MeterValues') later(() => sendMeter(0));
+    else if (what === 'Heartbeat') later(() => client.call('Heartbeat', {}));
+    else return { status: 'NotImplemented' };
     return { status: 'Accepted' };
+  });
+  cli.handle('RemoteStartTransaction', ({ params }) => {
+    emit({ event: 'remote-start', idTag: params.idTag });
+    if (transactionId !== null || status === 'Available' || status === 'Unavailable') return { status: 'Rejected' };
+    later(() => startTransaction(params.idTag));
+    return { status: 'Accepted' };
+  });
+  cli.handle('RemoteStopTransaction', ({ params }) => {
+    emit({ event: 'remote-stop', transactionId: params.transactionId });
+    if (transactionId === null || params.transactionId !== transactionId) return { status: 'Rejected' };
+    later(async () => { await stopTransaction('Remote'); await sendStatus('Finishing'); });
+    return { status: 'Accepted' };
+  });
+  cli.handle('ChangeAvailability', ({ params }) => {
+    emit({ event: 'availability', connectorId: params.connectorId, type: params.type });
+    later(() => sendStatus(params.type === 'Inoperative' ? 'Unavailable' : 'Available'));
+    return { status: 'Accepted' };
+  });
+  cli.handle('Reset', ({ params }) => {
+    emit({ event: 'reset', type: params.type });
+    later(async () => { await client.close({ code: 1012, awaitPending: false }); await connect(); });
+    return { status: 'Accepted' };
+  });
+  cli.handle('UnlockConnector', ({ params }) => {
+    emit({ event: 'unlock', connectorId: params.connectorId });
+    if (transactionId !== null) later(() => stopTransaction('UnlockCommand'));
+    return { status: 'Unlocked' };
   });
   cli.handle(({ method }) => { emit({ event: 'unhandled', action: method }); throw createRPCError('NotImplemented'); });
 }
@@ -71,7 +183,7 @@ function handlers(cli) {
 async function boot() {
   const r = await client.call('BootNotification', { chargePointVendor: opt('vendor', 'hemd-test'), chargePointModel: 'Strict CP' });
   emit({ event: 'boot', status: r.status, interval: r.interval });
-  await client.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
+  await sendStatus(status === 'Unavailable' ? 'Available' : status);
 }
 
 async function connect() {
@@ -96,28 +208,15 @@ async function connect() {
 async function command(line) {
   const [cmd, arg] = line.trim().split(/\s+/);
   emit({ event: 'command', line });
-  if (cmd === 'plug') await client.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Preparing' });
-  if (cmd === 'start') {
-    const r = await client.call('StartTransaction', { connectorId: 1, idTag: arg || 'TAG1', meterStart: energyWh, timestamp: new Date().toISOString() });
-    transactionId = r.transactionId;
-    emit({ event: 'started', transactionId, status: r.idTagInfo.status });
-    await client.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
-  }
+  if (cmd === 'plug') await sendStatus('Preparing');
+  if (cmd === 'start') await startTransaction(arg || 'TAG1');
   if (cmd === 'meter') {
     const amps = Number(arg);
     energyWh += 500;
-    const sv = [{ value: String(energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
-                { value: String(amps * 230 * phases), measurand: 'Power.Active.Import', unit: 'W' }];
-    for (const ph of ['L1', 'L2', 'L3']) sv.push({ value: String(amps), measurand: 'Current.Import', phase: ph, unit: 'A' });
-    await client.call('MeterValues', { connectorId: 1, transactionId: transactionId || undefined,
-                                       meterValue: [{ timestamp: new Date().toISOString(), sampledValue: sv }] });
+    await sendMeter(amps);
     emit({ event: 'metered', amps });
   }
-  if (cmd === 'stop') {
-    await client.call('StopTransaction', { transactionId, meterStop: energyWh, timestamp: new Date().toISOString(), reason: 'EVDisconnected' });
-    emit({ event: 'stopped', transactionId });
-    transactionId = null;
-  }
+  if (cmd === 'stop') { await stopTransaction('EVDisconnected'); await sendStatus('Available'); }
   if (cmd === 'reconnect') { await client.close({ code: 1000, awaitPending: false }); await connect(); }
   if (cmd === 'exit') process.exit(0);
 }

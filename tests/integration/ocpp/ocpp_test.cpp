@@ -58,6 +58,13 @@ auto is(const std::string& name) {
   return [name](const json& e) { return e.value("event", "") == name; };
 }
 
+auto profile_for(const std::string& purpose, int stack_level = -1) {
+  return [purpose, stack_level](const json& e) {
+    return e.value("event", "") == "profile" && e["purpose"] == purpose &&
+           (stack_level < 0 || e["stackLevel"] == stack_level);
+  };
+}
+
 struct Site {
   TempDir dir;
   int port = free_port();
@@ -125,18 +132,39 @@ TEST(Ocpp, BootConfiguresAndLaysTheSafeFloorUnderALapsingLimit) {
   auto config = wait_events(*cp, is("config"), 2);
   ASSERT_EQ(config.size(), 2u) << cp->out();
   EXPECT_EQ(config[0]["key"], "MeterValuesSampledData");
-  auto profiles = wait_events(*cp, is("profile"), 2);
-  ASSERT_GE(profiles.size(), 2u) << cp->out() << site.hemd->err();
-  EXPECT_EQ(profiles[0]["stackLevel"], 0);  // the floor: the safe current, forever
-  EXPECT_EQ(profiles[0]["limit"], 6);
-  EXPECT_TRUE(profiles[0]["duration"].is_null());
-  EXPECT_EQ(profiles[1]["stackLevel"], 1);  // the limit hemd wants, lapsing unless renewed
-  EXPECT_EQ(profiles[1]["purpose"], "TxDefaultProfile");
-  EXPECT_EQ(profiles[1]["duration"], 360);
+  // What another central system left behind is cleared first.
+  auto clear = wait_events(*cp, is("clear"));
+  ASSERT_EQ(clear.size(), 1u) << cp->out();
+  EXPECT_EQ(clear[0]["params"]["chargingProfilePurpose"], "TxDefaultProfile");
+  auto floor = wait_events(*cp, profile_for("TxDefaultProfile", 0));
+  ASSERT_EQ(floor.size(), 1u) << cp->out() << site.hemd->err();
+  EXPECT_EQ(floor[0]["limit"], 6);  // the floor: the safe current, forever
+  EXPECT_TRUE(floor[0]["duration"].is_null());
+  auto cap = wait_events(*cp, profile_for("ChargePointMaxProfile"));
+  ASSERT_EQ(cap.size(), 1u) << cp->out();
+  EXPECT_EQ(cap[0]["connectorId"], 0);  // the installation's maximum, kept by the charger itself
+  EXPECT_EQ(cap[0]["limit"], 16);
+  EXPECT_TRUE(cap[0]["duration"].is_null());
+  auto limit = wait_events(*cp, profile_for("TxDefaultProfile", 1));
+  ASSERT_EQ(limit.size(), 1u) << cp->out();
+  EXPECT_EQ(limit[0]["duration"], 360);  // the limit hemd wants, lapsing unless renewed
+  EXPECT_EQ(limit[0]["connectorId"], 0);
+  // hemd asks for the connector's status and checks what the charger will do.
+  EXPECT_FALSE(wait_events(*cp,
+                           [](const json& e) {
+                             return e.value("event", "") == "trigger" && e["message"] == "StatusNotification";
+                           })
+                   .empty())
+      << cp->out();
   // No car yet: hemd pauses the charger (0 A). A car plugs in: mode "now" takes what the fuse allows.
   EXPECT_FALSE(wait_events(*cp, limit_is(0)).empty()) << cp->out();
+  const auto before_plug = mark(*cp);
   cp->send("plug");
   EXPECT_TRUE(wait_events(*cp, limit_is(16)).size()) << cp->out() << site.hemd->err();
+  auto composite = wait_events(*cp, is("composite"), 1, 30s, before_plug);
+  ASSERT_FALSE(composite.empty()) << cp->out();
+  EXPECT_EQ(composite[0]["amps"], 16);
+  EXPECT_EQ(site.hemd->err().find("does not apply"), std::string::npos) << site.hemd->err();
   EXPECT_TRUE(wait_events(*cp, is("bad"), 1, 1s).empty())
       << "strict mode refused a message from hemd: " << cp->out();
 }
@@ -177,10 +205,10 @@ TEST(Ocpp, LimitsInWattsForAChargerThatOnlyTakesPower) {
   Site site;
   site.start(one_charger, false);
   auto cp = site.charge_point("cp1", {"--unit", "Power"});
-  auto profiles = wait_events(*cp, is("profile"), 2);
-  ASSERT_GE(profiles.size(), 2u) << cp->out() << site.hemd->err();
-  EXPECT_EQ(profiles[1]["unit"], "W");
-  EXPECT_EQ(profiles[1]["limit"], 6 * 230 * 3);  // no grid meter: the safe current, in watts
+  auto profiles = wait_events(*cp, profile_for("TxDefaultProfile", 1));
+  ASSERT_EQ(profiles.size(), 1u) << cp->out() << site.hemd->err();
+  EXPECT_EQ(profiles[0]["unit"], "W");
+  EXPECT_EQ(profiles[0]["limit"], 6 * 230 * 3);  // no grid meter: the safe current, in watts
 }
 
 TEST(Ocpp, ReconnectSendsTheLimitAgain) {
@@ -193,12 +221,13 @@ TEST(Ocpp, ReconnectSendsTheLimitAgain) {
   const auto before = mark(*cp);
   cp->send("reconnect");  // the charger forgets its profiles, as one that rebooted may
   // The floor and the limit in force arrive again on the new connection.
-  auto again = wait_events(*cp, is("profile"), 2, 30s, before);
-  ASSERT_EQ(again.size(), 2u) << cp->out() << site.hemd->err();
-  EXPECT_EQ(again[0]["stackLevel"], 0);
-  EXPECT_EQ(again[0]["limit"], 6);
-  EXPECT_EQ(again[1]["stackLevel"], 1);
-  EXPECT_EQ(again[1]["limit"], 16);
+  auto floor = wait_events(*cp, profile_for("TxDefaultProfile", 0), 1, 30s, before);
+  auto again = wait_events(*cp, profile_for("TxDefaultProfile", 1), 1, 30s, before);
+  ASSERT_EQ(floor.size(), 1u) << cp->out() << site.hemd->err();
+  ASSERT_EQ(again.size(), 1u) << cp->out() << site.hemd->err();
+  EXPECT_EQ(floor[0]["limit"], 6);
+  EXPECT_EQ(again[0]["limit"], 16);
+  EXPECT_EQ(wait_events(*cp, profile_for("ChargePointMaxProfile"), 1, 30s, before).size(), 1u);
 }
 
 TEST(Ocpp, WrongPasswordUnknownIdAndMissingSubprotocolAreRefused) {
@@ -319,6 +348,69 @@ TEST(Ocpp, KilledHemdLeavesTheChargerAtItsSafeCurrentWithinTheProfileDuration) {
   // Not at once (the last limit holds for its duration), but by itself within it.
   EXPECT_GE(std::chrono::steady_clock::now() - killed, 5s);
   EXPECT_FALSE(lapsed.empty()) << cp->out();
+}
+
+// A charger that says Accepted and goes on as before (Wallbox Pulsar Pro 6.13 stays at 9 A): its composite
+// schedule gives it away, hemd reports it and counts it at what it really allows.
+TEST(Ocpp, AChargerThatAcceptsButIgnoresProfilesIsReported) {
+  Site site;
+  site.start(one_charger, false);
+  auto cp = site.charge_point("cp1", {"--ignore-profiles"});
+  ASSERT_FALSE(wait_events(*cp, is("composite")).empty()) << cp->out() << site.hemd->err();
+  EXPECT_TRUE(
+      site.hemd->wait_for_err("its composite schedule says 32.0 A: it does not apply hemd's profiles"))
+      << site.hemd->err();
+}
+
+// Some chargers take limits only for a running transaction: a refused TxDefaultProfile makes hemd send the
+// limit as a TxProfile of the transaction (never outside one), and the safe floor holds in between.
+TEST(Ocpp, ARefusedTxDefaultProfileFallsBackToATxProfileInsideTheTransaction) {
+  Site site;
+  site.start(one_charger, true, "", 20);
+  auto cp = site.charge_point("cp1", {"--reject-tx-default"});
+  ASSERT_TRUE(site.hemd->wait_for_err("limits go out as TxProfile inside transactions")) << site.hemd->err();
+  cp->send("plug");
+  cp->send("start TAG1");
+  auto started = wait_events(*cp, is("started"));
+  ASSERT_EQ(started.size(), 1u) << cp->out();
+  auto tx = wait_events(*cp, profile_for("TxProfile"));
+  ASSERT_FALSE(tx.empty()) << cp->out() << site.hemd->err();
+  EXPECT_EQ(tx[0]["transactionId"], started[0]["transactionId"]);
+  EXPECT_EQ(tx[0]["connectorId"], 1);
+  // 20 A fuse - 0.5 margin - 7.5 A of house on L3 = 12 A, applied through the TxProfile.
+  EXPECT_FALSE(wait_events(*cp, limit_is(12)).empty()) << cp->out() << site.hemd->err();
+  const auto before_stop = mark(*cp);
+  cp->send("stop");
+  ASSERT_FALSE(wait_events(*cp, is("stopped")).empty());
+  EXPECT_TRUE(wait_events(*cp, profile_for("TxProfile"), 1, 3s, before_stop).empty()) << cp->out();
+  EXPECT_TRUE(wait_events(*cp, is("bad"), 1, 1s).empty()) << cp->out();
+}
+
+// A charger with one stack level and room for one period: no floor can sit under the limit, and a lapsing
+// limit would leave it at its own maximum, so the limit holds without a duration. With two periods the
+// fall-back to the safe current is the second period.
+TEST(Ocpp, StackLevelZeroAndMaxPeriodsShapeTheProfile) {
+  Site site;
+  site.start(one_charger + "  - {id: cp2, password: pw-1234, max_current_a: 16, mode: now}\n", false);
+  auto one = site.charge_point("cp1", {"--stack-level", "0", "--max-periods", "1"});
+  auto two = site.charge_point("cp2", {"--stack-level", "0", "--max-periods", "2"});
+  auto a = wait_events(*one, profile_for("TxDefaultProfile", 0));
+  auto b = wait_events(*two, profile_for("TxDefaultProfile", 0));
+  ASSERT_FALSE(a.empty()) << one->out() << site.hemd->err();
+  ASSERT_FALSE(b.empty()) << two->out() << site.hemd->err();
+  EXPECT_EQ(a[0]["periods"], 1);
+  EXPECT_TRUE(a[0]["duration"].is_null());
+  EXPECT_EQ(b[0]["periods"], 2);
+  EXPECT_FALSE(wait_events(*one, limit_is(6)).empty()) << one->out();  // no meter: the safe current
+}
+
+TEST(Ocpp, ARefusedChargePointMaxProfileIsNotAFailure) {
+  Site site;
+  site.start(one_charger);
+  auto cp = site.charge_point("cp1", {"--reject-max-profile"});
+  ASSERT_TRUE(site.hemd->wait_for_err("no ChargePointMaxProfile (Rejected)")) << site.hemd->err();
+  cp->send("plug");
+  EXPECT_FALSE(wait_events(*cp, limit_is(16)).empty()) << cp->out() << site.hemd->err();
 }
 
 }  // namespace
