@@ -40,13 +40,15 @@ std::string join(const std::vector<std::string>& list) {
 
 MqttIo::MqttIo(const config::Config& cfg, RuntimeSettings& settings, storage::Recorder& recorder,
                std::vector<std::string> announced_before, std::function<void()> nudge,
-               std::function<void()> replan)
+               std::function<void()> replan,
+               std::function<void(const std::string&, const std::string&)> charger_action)
     : cfg_(cfg),
       settings_(settings),
       recorder_(recorder),
       announced_before_(std::move(announced_before)),
       nudge_(std::move(nudge)),
       replan_(std::move(replan)),
+      charger_action_(std::move(charger_action)),
       publisher_(static_cast<std::int64_t>(cfg.mqtt.min_interval_s * 1000),
                  static_cast<std::int64_t>(cfg.mqtt.heartbeat_s * 1000)) {
   topics_.prefix = cfg.mqtt.topic_prefix;
@@ -109,6 +111,9 @@ void MqttIo::handle(const mqtt::Message& m) {
     log::warning("mqtt: refused {} = '{}': {}", m.topic, m.payload, cmd->error);
     std::lock_guard<std::mutex> lock(mutex_);
     publisher_.forget_all();  // HA shows what it asked for until the true state is published again
+  } else if (cmd->what == "restart" || cmd->what == "unlock") {
+    log::notice("mqtt: {}: {} asked for", cmd->charger_id, cmd->what);
+    if (charger_action_) charger_action_(cmd->charger_id, cmd->what);
   } else if (cmd->what != "replan") {
     settings_.change({cmd->charger_id, cmd->what, cmd->text, cmd->number});
   } else {

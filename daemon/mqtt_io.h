@@ -22,8 +22,8 @@ class MqttIo final : public Observer {
  public:
   // `announced` reads and stores which chargers HA was told about, so removed ones can be taken away.
   MqttIo(const config::Config& cfg, RuntimeSettings& settings, storage::Recorder& recorder,
-         std::vector<std::string> announced_before, std::function<void()> nudge,
-         std::function<void()> replan);
+         std::vector<std::string> announced_before, std::function<void()> nudge, std::function<void()> replan,
+         std::function<void(const std::string& charger, const std::string& action)> charger_action = nullptr);
   void start() { client_->start(); }
   void observe(const SiteSnapshot& snapshot, const Decision& decision) override;
 
@@ -43,6 +43,7 @@ class MqttIo final : public Observer {
   std::vector<std::string> announced_before_;
   std::function<void()> nudge_;
   std::function<void()> replan_;
+  std::function<void(const std::string&, const std::string&)> charger_action_;
   std::unique_ptr<mqtt::Client> client_;
 
   std::mutex mutex_;  // guards publisher_ (observe runs in the loop, announce in the client's thread)

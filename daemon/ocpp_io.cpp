@@ -87,6 +87,12 @@ void OcppIo::fill(SiteSnapshot& s) {
   }
 }
 
+bool OcppIo::act(const std::string& charger_id, const std::string& action) {
+  if (action == "restart") return csms_->act(charger_id, ocpp::Csms::Action::restart);
+  if (action == "unlock") return csms_->act(charger_id, ocpp::Csms::Action::unlock);
+  return false;
+}
+
 void OcppIo::apply(const Decision& d) {
   for (const auto& cmd : d.commands) csms_->set_limit(cmd.charger_id, cmd.limit_a);
 }

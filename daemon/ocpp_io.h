@@ -18,6 +18,8 @@ class OcppIo final : public SiteInput, public ChargerOutput {
   void fill(SiteSnapshot& snapshot) override;
   void apply(const Decision& decision) override;
   int port() const { return csms_->port(); }
+  // "restart" or "unlock", from Home Assistant; false when the charger or the action is unknown.
+  bool act(const std::string& charger_id, const std::string& action);
 
  private:
   std::map<std::string, std::vector<double>> current_steps_;  // by quirk profile name

@@ -223,7 +223,11 @@ int run_daemon(const RunOptions& o) {
       }
       mqtt = std::make_unique<MqttIo>(
           *cfg, *settings, app->recorder(), announced, [&loop] { loop.nudge(); },
-          [p = planner.get()] { p->replan(); });
+          [p = planner.get()] { p->replan(); },
+          [c = chargers.get()](const std::string& id, const std::string& action) {
+            if (!c || !c->act(id, action))
+              log::warning("mqtt: {}: {}: the charger is not on OCPP", id, action);
+          });
     }
   } catch (const storage::StorageError& e) {
     log::error("storage: {}", e.what());

@@ -158,7 +158,9 @@ json charger_discovery(const Topics& t, const std::string& site_name, const Char
                     {"min", 5},
                     {"max", 5},
                     {"value_template", "{{ value_json.departure }}"}};
-  for (const auto& [key, name] : {std::pair{"start", "Start charging now"}, std::pair{"replan", "Re-plan"}})
+  for (const auto& [key, name] :
+       {std::pair{"start", "Start charging now"}, std::pair{"replan", "Re-plan"},
+        std::pair{"restart", "Restart charger"}, std::pair{"unlock", "Unlock cable"}})
     c[key] = {{"p", "button"},
               {"unique_id", uid + "_" + key},
               {"name", name},
@@ -205,7 +207,7 @@ std::optional<Command> parse_command(const Topics& t, const std::string& topic, 
   } else if (cmd.what == "departure") {
     if (!is_hhmm(payload)) cmd.error = fmt::format("'{}' is not a time of day; expected HH:MM", payload);
     cmd.text = payload;
-  } else if (cmd.what == "start" || cmd.what == "replan") {
+  } else if (cmd.what == "start" || cmd.what == "replan" || cmd.what == "restart" || cmd.what == "unlock") {
     if (payload != "PRESS") cmd.error = fmt::format("'{}': expected PRESS", payload);
   } else {
     cmd.error = fmt::format("unknown control '{}'", cmd.what);

@@ -42,7 +42,8 @@ nlohmann::json charger_discovery(const Topics& t, const std::string& site_name, 
 // A command from HA, parsed and checked against the charger's limits; `error` says what was wrong.
 struct Command {
   std::string charger_id;
-  std::string what;  // mode | target_energy | target_soc | max_current | departure | start | replan
+  std::string what;  // mode | target_energy | target_soc | max_current | departure | start | replan |
+                     // restart | unlock
   std::string text;  // mode, departure "HH:MM"
   double number = 0;
   std::string error;

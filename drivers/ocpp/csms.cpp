@@ -64,6 +64,8 @@ struct Csms::Impl {
     int max_periods = 24;
     bool tx_profile_fallback = false;  // the charger refused a TxDefaultProfile: TxProfile in transactions
     int tx_refusals = 0;
+    bool remote_started = false;  // RemoteStartTransaction sent for the car plugged in now
+    bool remote_stopped = false;  // paused by RemoteStopTransaction (quirk pause: remote_stop)
     double meter_start_wh = 0;
   };
 
@@ -193,6 +195,7 @@ struct Csms::Impl {
       if (c.payload.value("connectorId", 0) > 0 || v.status == "Unknown") {
         v.status = c.payload.value("status", "Unknown");
         v.car_connected = car_present(v.status);
+        if (!v.car_connected) s.remote_started = s.remote_stopped = false;
       }
     } else if (c.action == "Authorize") {
       reply = {{"idTagInfo", {{"status", accepts(c.payload.value("idTag", "")) ? "Accepted" : "Invalid"}}}};
@@ -225,7 +228,8 @@ struct Csms::Impl {
     }
     lock.unlock();
     send(s, result_frame(c.id, reply));
-    if (c.action == "StartTransaction" || c.action == "StopTransaction") update(id);
+    if (c.action == "StartTransaction" || c.action == "StopTransaction" || c.action == "StatusNotification")
+      update(id);
   }
 
   bool accepts(const std::string& tag) const {
@@ -269,6 +273,16 @@ struct Csms::Impl {
 
   // After boot: learn what the charger supports, ask for the meter values hemd needs, lay the safe floor.
   void configure(const std::string& id) {
+    Session& session = sessions[id];
+    // A charger a previous central system left Inoperative would never charge (evcc's setup does the same).
+    if (!session.profile || session.profile->change_availability)
+      call(id, "ChangeAvailability",
+           {{"connectorId", session.profile && session.profile->change_availability_connector_1 ? 1 : 0},
+            {"type", "Operative"}},
+           [this, id](const json& r) {
+             if (r.value("status", "") == "Rejected")
+               log::notice("ocpp: {}: ChangeAvailability Operative rejected", id);
+           });
     call(id, "GetConfiguration", json::object(), [this, id](const json& r) {
       Session& s = sessions[id];
       std::string unit = "A";
@@ -455,11 +469,15 @@ struct Csms::Impl {
       want = it == desired.end() ? setup.safe_current_a : it->second;
     }
     if (want < setup.min_current_a) want = 0;  // never 5 A: pause
-    bool in_transaction;
+    bool in_transaction, car;
+    std::optional<int> transaction;
     {
       std::lock_guard lock(mutex);
-      in_transaction = view(id).transaction_id.has_value();
+      transaction = view(id).transaction_id;
+      in_transaction = transaction.has_value();
+      car = view(id).car_connected;
     }
+    sessions_by_command(id, s, want, car, transaction);
     const std::string purpose = s.tx_profile_fallback && in_transaction ? "TxProfile" : "TxDefaultProfile";
     if (s.tx_profile_fallback && !in_transaction) return;  // the safe floor holds outside transactions
     const std::int64_t t = now();
@@ -483,6 +501,78 @@ struct Csms::Impl {
                 options.profile_duration_s, [this, id, want, changed](bool ok) {
                   if (ok && changed) verify(id, want);
                 });
+  }
+
+  // Chargers whose quirk profile says a session starts only by RemoteStartTransaction, or pauses only by
+  // RemoteStopTransaction, get those besides the 0 A profile.
+  void sessions_by_command(const std::string& id, Session& s, double want, bool car,
+                           std::optional<int> transaction) {
+    if (!s.profile) return;
+    const bool pause_by_stop = s.profile->pause == "remote_stop";
+    if (want == 0 && transaction && pause_by_stop && !s.remote_stopped) {
+      s.remote_stopped = true;
+      log::info("ocpp: {}: pausing by RemoteStopTransaction (its quirk profile)", id);
+      call(id, "RemoteStopTransaction", {{"transactionId", *transaction}});
+    }
+    const bool start = s.profile->remote_start || (pause_by_stop && s.remote_stopped);
+    if (want > 0 && car && !transaction && start && (!s.remote_started || s.remote_stopped)) {
+      s.remote_started = true;
+      s.remote_stopped = false;
+      log::info("ocpp: {}: starting the session by RemoteStartTransaction", id);
+      call(id, "RemoteStartTransaction", {{"connectorId", 1}, {"idTag", own_tag()}});
+    }
+  }
+
+  // The idTag hemd starts sessions with: one it accepts itself.
+  std::string own_tag() const { return options.id_tags.empty() ? "hemd" : options.id_tags.front(); }
+
+  void act(const std::string& id, Action a) {
+    std::optional<int> transaction;
+    {
+      std::lock_guard lock(mutex);
+      transaction = view(id).transaction_id;
+    }
+    auto report = [this, id](const std::string& action) {
+      return [this, id, action](const json& r) {
+        const std::string status = r.value("status", "");
+        const bool ok = status == "Accepted" || status == "Unlocked" || status == "Scheduled";
+        if (ok) log::notice("ocpp: {}: {}: {}", id, action, status);
+        if (!ok) {
+          log::warning("ocpp: {}: {}: {}", id, action, status);
+          std::lock_guard lock(mutex);
+          view(id).last_error = action + ": " + status;
+        }
+      };
+    };
+    switch (a) {
+      case Action::start_session:
+        call(id, "RemoteStartTransaction", {{"connectorId", 1}, {"idTag", own_tag()}},
+             report("start session"));
+        break;
+      case Action::stop_session:
+        if (!transaction) return log::notice("ocpp: {}: stop session: no session running", id);
+        call(id, "RemoteStopTransaction", {{"transactionId", *transaction}}, report("stop session"));
+        break;
+      case Action::restart:
+      case Action::hard_restart:
+        call(id, "Reset", {{"type", a == Action::restart ? "Soft" : "Hard"}}, report("restart"));
+        break;
+      case Action::unlock:
+        call(id, "UnlockConnector", {{"connectorId", 1}}, report("unlock"));
+        break;
+      case Action::enable:
+      case Action::disable: {
+        const bool on = a == Action::enable;
+        call(id, "ChangeAvailability", {{"connectorId", 0}, {"type", on ? "Operative" : "Inoperative"}},
+             [this, id, on, done = report(on ? "enable" : "disable")](const json& r) {
+               done(r);
+               if (r.value("status", "") == "Rejected") return;
+               std::lock_guard lock(mutex);
+               view(id).available = on;
+             });
+        break;
+      }
+    }
   }
 
   void on_tick() {
@@ -682,6 +772,13 @@ void Csms::set_limit(const std::string& id, double amps) {
   }
   // Handled on the server's thread at once, so a cut reaches the charger within the same cycle.
   websocketpp::lib::asio::post(impl_->server.get_io_service(), [this, id] { impl_->update(id); });
+}
+
+bool Csms::act(const std::string& id, Action action) {
+  if (!impl_->setups.count(id)) return false;
+  websocketpp::lib::asio::post(impl_->server.get_io_service(),
+                               [this, id, action] { impl_->act(id, action); });
+  return true;
 }
 
 void Csms::stop() {

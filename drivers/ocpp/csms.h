@@ -57,6 +57,7 @@ struct ChargerView {
   std::string rate_unit = "A";
   bool profile_rejected = false;
   bool profile_ignored = false;                    // accepted, yet its composite schedule shows another limit
+  bool available = true;                           // false after ChangeAvailability Inoperative
   std::string limit_purpose = "TxDefaultProfile";  // how the dynamic limit is sent (TxProfile as fall-back)
   std::string last_error;
   std::int64_t last_seen_ms = 0;
@@ -87,6 +88,10 @@ class Csms {
   std::map<std::string, ChargerView> views() const;
   // The limit hemd wants for a charger: 0 pauses, otherwise at least its minimum. Sent when it matters.
   void set_limit(const std::string& id, double amps);
+  // An installer's or owner's action on one charger; the answer is logged (and kept as last_error when it
+  // is a refusal). False for an unknown charger.
+  enum class Action { start_session, stop_session, restart, hard_restart, unlock, enable, disable };
+  bool act(const std::string& id, Action action);
   void stop();
 
  private:

@@ -384,5 +384,32 @@ openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out s
   stop(*wrong);
 }
 
+// Home Assistant's buttons reach the charger as OCPP calls: the demo's charge point restarts (and boots
+// again) and unlocks its cable.
+TEST_F(Mqtt, RestartAndUnlockButtonsReachTheCharger) {
+  Broker broker(dir, free_port());
+  Listener ha(broker.port());
+  auto h = hemd(config(broker.port()), "buttons", {"--demo", "--speed", "60"});
+  ASSERT_TRUE(ha.wait(garage_config, [](const std::string& v) { return !v.empty(); })) << h->err();
+  const json garage = json::parse(*ha.latest(garage_config));
+  EXPECT_EQ(garage["cmps"]["restart"]["command_topic"], "hemd/charger/garage/restart/set");
+  EXPECT_EQ(garage["cmps"]["unlock"]["p"], "button");
+  ASSERT_TRUE(h->wait_for_err("ocpp: garage booted")) << h->err();
+  ha.publish("hemd/charger/garage/restart/set", "PRESS");
+  EXPECT_TRUE(h->wait_for_err("ocpp: garage: restart: Accepted")) << h->err();
+  EXPECT_TRUE(Process::wait_until(
+      [&] {
+        const std::string e = h->err();
+        return e.find("ocpp: garage booted") != e.rfind("ocpp: garage booted");
+      },
+      30s))
+      << h->err();
+  ha.publish("hemd/charger/garage/unlock/set", "PRESS");
+  EXPECT_TRUE(h->wait_for_err("ocpp: garage: unlock: Unlocked")) << h->err();
+  ha.publish("hemd/charger/garage/unlock/set", "now");
+  EXPECT_TRUE(h->wait_for_err("'now': expected PRESS")) << h->err();
+  stop(*h);
+}
+
 }  // namespace
 }  // namespace hemd::test

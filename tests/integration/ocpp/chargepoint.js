@@ -164,7 +164,8 @@ function handlers(cli) {
   });
   cli.handle('ChangeAvailability', ({ params }) => {
     emit({ event: 'availability', connectorId: params.connectorId, type: params.type });
-    later(() => sendStatus(params.type === 'Inoperative' ? 'Unavailable' : 'Available'));
+    // A charger reports what its connector does: Operative brings back Available only from Unavailable.
+    later(() => sendStatus(params.type === 'Inoperative' ? 'Unavailable' : (status === 'Unavailable' ? 'Available' : status)));
     return { status: 'Accepted' };
   });
   cli.handle('Reset', ({ params }) => {

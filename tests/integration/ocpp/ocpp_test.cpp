@@ -11,6 +11,8 @@
 #include <regex>
 #include <sstream>
 
+#include "config/charger_profile.h"
+#include "drivers/ocpp/csms.h"
 #include "drivers/storage/database.h"
 #include "tests/support/process.h"
 
@@ -411,6 +413,109 @@ TEST(Ocpp, ARefusedChargePointMaxProfileIsNotAFailure) {
   ASSERT_TRUE(site.hemd->wait_for_err("no ChargePointMaxProfile (Rejected)")) << site.hemd->err();
   cp->send("plug");
   EXPECT_FALSE(wait_events(*cp, limit_is(16)).empty()) << cp->out() << site.hemd->err();
+}
+
+// A charger whose quirk profile says a session starts only by RemoteStartTransaction (Easee): hemd starts it
+// when the car is plugged in, with a tag it accepts itself. Every charger is first made Operative.
+TEST(Ocpp, ASessionIsStartedRemotelyForAChargerThatNeedsIt) {
+  Site site;
+  site.start("  - {id: cp1, password: pw-1234, max_current_a: 16, mode: now, profile: easee}\n");
+  auto cp = site.charge_point("cp1");
+  auto available = wait_events(*cp, is("availability"));
+  ASSERT_FALSE(available.empty()) << cp->out() << site.hemd->err();
+  EXPECT_EQ(available[0]["type"], "Operative");
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty());
+  cp->send("plug");
+  auto remote = wait_events(*cp, is("remote-start"));
+  ASSERT_EQ(remote.size(), 1u) << cp->out() << site.hemd->err();
+  EXPECT_EQ(remote[0]["idTag"], "hemd");
+  auto started = wait_events(*cp, is("started"));
+  ASSERT_EQ(started.size(), 1u) << cp->out();
+  EXPECT_EQ(started[0]["status"], "Accepted");
+  EXPECT_TRUE(wait_events(*cp, is("remote-start"), 2, 3s).size() == 1u) << "started twice: " << cp->out();
+}
+
+// The central system inside a test process, driven directly, against the strict charge point.
+struct InProcess {
+  TempDir dir;
+  std::unique_ptr<ocpp::Csms> csms;
+  void start(std::optional<config::ChargerProfile> profile = std::nullopt) {
+    ocpp::CsmsOptions o;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    o.min_resend_s = 0;
+    ocpp::ChargerSetup c;
+    c.id = "cp1";
+    c.profile = std::move(profile);
+    csms = std::make_unique<ocpp::Csms>(o, std::vector<ocpp::ChargerSetup>{c}, config::ProfileSet{});
+    csms->start();
+  }
+  std::unique_ptr<Process> charge_point() {
+    return std::make_unique<Process>(
+        std::vector<std::string>{"/usr/bin/node", std::string(OCPP_PEERS) + "/chargepoint.js", "--url",
+                                 fmt::format("ws://127.0.0.1:{}/ocpp", csms->port()), "--id", "cp1"},
+        dir.file("cp.out"), dir.file("cp.err"));
+  }
+};
+
+// A charger that is paused by ending its session (quirk pause: remote_stop) gets RemoteStopTransaction at
+// 0 A and a new session by RemoteStartTransaction when current is there again.
+TEST(Ocpp, PauseByRemoteStopAndResumeByRemoteStart) {
+  config::ChargerProfile stopper;
+  stopper.name = "stopper";
+  stopper.pause = "remote_stop";
+  InProcess hemd;
+  hemd.start(stopper);
+  auto cp = hemd.charge_point();
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty()) << cp->out();
+  hemd.csms->set_limit("cp1", 16);
+  cp->send("plug");
+  cp->send("start");
+  auto started = wait_events(*cp, is("started"));
+  ASSERT_EQ(started.size(), 1u) << cp->out();
+  hemd.csms->set_limit("cp1", 0);
+  auto stop = wait_events(*cp, is("remote-stop"));
+  ASSERT_EQ(stop.size(), 1u) << cp->out();
+  EXPECT_EQ(stop[0]["transactionId"], started[0]["transactionId"]);
+  ASSERT_FALSE(wait_events(*cp, is("stopped")).empty()) << cp->out();
+  hemd.csms->set_limit("cp1", 10);
+  EXPECT_EQ(wait_events(*cp, is("remote-start")).size(), 1u) << cp->out();
+  EXPECT_EQ(wait_events(*cp, is("started"), 2).size(), 2u) << cp->out();
+  EXPECT_TRUE(wait_events(*cp, is("bad"), 1, 1s).empty()) << cp->out();
+}
+
+// What an installer or owner does from Home Assistant reaches the charger as the right OCPP call, and the
+// strict charge point accepts each.
+TEST(Ocpp, ActionsOnAChargerBecomeTheirOcppCalls) {
+  InProcess hemd;
+  hemd.start();
+  auto cp = hemd.charge_point();
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty()) << cp->out();
+  using A = ocpp::Csms::Action;
+  EXPECT_FALSE(hemd.csms->act("nobody", A::unlock));
+  cp->send("plug");
+  ASSERT_TRUE(hemd.csms->act("cp1", A::start_session));
+  auto started = wait_events(*cp, is("started"));
+  ASSERT_EQ(started.size(), 1u) << cp->out();
+  ASSERT_TRUE(Process::wait_until(
+      [&] { return hemd.csms->views().at("cp1").transaction_id == started[0]["transactionId"].get<int>(); },
+      10s));
+  hemd.csms->act("cp1", A::stop_session);
+  EXPECT_EQ(wait_events(*cp, is("remote-stop")).size(), 1u) << cp->out();
+  hemd.csms->act("cp1", A::unlock);
+  EXPECT_EQ(wait_events(*cp, is("unlock")).size(), 1u) << cp->out();
+  hemd.csms->act("cp1", A::disable);
+  auto off = wait_events(*cp, [](const json& e) {
+    return e.value("event", "") == "availability" && e["type"] == "Inoperative";
+  });
+  EXPECT_EQ(off.size(), 1u) << cp->out();
+  EXPECT_TRUE(Process::wait_until([&] { return !hemd.csms->views().at("cp1").available; }, 10s));
+  hemd.csms->act("cp1", A::restart);
+  auto reset = wait_events(*cp, is("reset"));
+  ASSERT_EQ(reset.size(), 1u) << cp->out();
+  EXPECT_EQ(reset[0]["type"], "Soft");
+  EXPECT_EQ(wait_events(*cp, is("boot"), 2).size(), 2u) << "booted again after the restart: " << cp->out();
+  EXPECT_TRUE(wait_events(*cp, is("bad"), 1, 1s).empty()) << cp->out();
 }
 
 }  // namespace
