@@ -64,6 +64,7 @@ struct Csms::Impl {
     int max_periods = 24;
     bool tx_profile_fallback = false;  // the charger refused a TxDefaultProfile: TxProfile in transactions
     int tx_refusals = 0;
+    int limits_sent = 0;
     bool remote_started = false;  // RemoteStartTransaction sent for the car plugged in now
     bool remote_stopped = false;  // paused by RemoteStopTransaction (quirk pause: remote_stop)
     double meter_start_wh = 0;
@@ -334,8 +335,10 @@ struct Csms::Impl {
   void verify(const std::string& id, double amps) {
     Session& s = sessions[id];
     if (s.profile && !s.profile->verify_with_composite_schedule) return;
+    const int seq = s.limits_sent;
     call(id, "GetCompositeSchedule", {{"connectorId", 1}, {"duration", 60}, {"chargingRateUnit", s.unit}},
-         [this, id, amps](const json& r) {
+         [this, id, amps, seq](const json& r) {
+           if (sessions[id].limits_sent != seq) return;  // a newer limit went out meanwhile: judged after it
            if (r.value("status", "") != "Accepted" || !r.contains("chargingSchedule")) return;
            const auto& periods = r["chargingSchedule"].value("chargingSchedulePeriod", json::array());
            if (periods.empty()) return;
@@ -497,6 +500,7 @@ struct Csms::Impl {
     s.sent_a = want;
     s.sent_ms = t;
     s.sent_purpose = purpose;
+    ++s.limits_sent;
     set_profile(id, purpose == "TxProfile" ? tx_profile : limit_profile, purpose, s.stack_level, want,
                 options.profile_duration_s, [this, id, want, changed](bool ok) {
                   if (ok && changed) verify(id, want);

@@ -494,6 +494,7 @@ TEST(Ocpp, ActionsOnAChargerBecomeTheirOcppCalls) {
   using A = ocpp::Csms::Action;
   EXPECT_FALSE(hemd.csms->act("nobody", A::unlock));
   cp->send("plug");
+  ASSERT_TRUE(Process::wait_until([&] { return hemd.csms->views().at("cp1").car_connected; }, 10s));
   ASSERT_TRUE(hemd.csms->act("cp1", A::start_session));
   auto started = wait_events(*cp, is("started"));
   ASSERT_EQ(started.size(), 1u) << cp->out();
