@@ -7,39 +7,16 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 
+#include "bench/support/proc_sample.h"
+
 namespace {
 
-struct Sample {
-  double rss_kb = 0, hwm_kb = 0, private_kb = 0, cpu_s = 0;
-};
-
-Sample sample(pid_t pid) {
-  Sample s;
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = std::stod(line.substr(6));
-    if (line.rfind("VmHWM:", 0) == 0) s.hwm_kb = std::stod(line.substr(6));
-  }
-  // RSS counts the shared libraries' code pages (libcurl alone brings GnuTLS, LDAP, Kerberos); what hemd
-  // itself holds is its private memory.
-  std::ifstream rollup("/proc/" + std::to_string(pid) + "/smaps_rollup");
-  while (std::getline(rollup, line))
-    if (line.rfind("Private_", 0) == 0) s.private_kb += std::stod(line.substr(line.find(':') + 1));
-  // CPU time of every thread, in ns (schedstat), summed: clock ticks are too coarse for an idle daemon.
-  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
-    std::ifstream schedstat(task.path() / "schedstat");
-    double ns = 0;
-    if (schedstat >> ns) s.cpu_s += ns / 1e9;
-  }
-  return s;
-}
+using hemd::bench::sample;
+using hemd::bench::Sample;
 
 void run(const char* label, const std::string& config, bool demo, int seconds) {
   char dir_tmpl[] = "/tmp/hemd-bench-XXXXXX";

@@ -1,6 +1,7 @@
 #include "drivers/ocpp/schema.h"
 
 #include <map>
+#include <mutex>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -11,12 +12,38 @@
 
 namespace hemd::ocpp {
 
+namespace {
+
+// valijson builds a std::regex for every date-time it checks (about 1 ms each); a `pattern` is compiled once
+// and kept in the validator's cache. The same check, written as the pattern valijson would use.
+constexpr const char* date_time_pattern =
+    "^([0-9]+)-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9]|60)"
+    "(\\.[0-9]+)?(([Zz])|([\\+|\\-]([01][0-9]|2[0-3]):[0-5][0-9]))$";
+
+void date_times_as_patterns(nlohmann::json& schema) {
+  if (schema.is_object()) {
+    // (A property may be called "format" too: MeterValues' sampledValue has one.)
+    if (const auto f = schema.find("format"); f != schema.end() && f->is_string() && *f == "date-time") {
+      schema.erase("format");
+      schema["pattern"] = date_time_pattern;
+    }
+    for (auto& [key, value] : schema.items()) date_times_as_patterns(value);
+  } else if (schema.is_array()) {
+    for (auto& value : schema) date_times_as_patterns(value);
+  }
+}
+
+}  // namespace
+
 struct Schemas::Impl {
   std::map<std::string, std::unique_ptr<valijson::Schema>> by_id;  // "BootNotification.req"
+  std::mutex mutex;                                                // guards the validator's regex cache
+  valijson::Validator validator;
 };
 
 Schemas::Schemas() : impl_(std::make_unique<Impl>()) {
-  const auto all = nlohmann::json::parse(ocpp16_schemas_json);
+  auto all = nlohmann::json::parse(ocpp16_schemas_json);
+  date_times_as_patterns(all);
   valijson::SchemaParser parser;
   for (const auto& doc : all) {
     std::string id = doc.at("$id").get<std::string>();
@@ -39,10 +66,12 @@ std::optional<Violation> Schemas::check(const std::string& action, bool conf,
   auto it = impl_->by_id.find(action + (conf ? ".conf" : ".req"));
   if (it == impl_->by_id.end()) return Violation{"NotImplemented", "unknown action " + action};
   if (!payload.is_object()) return Violation{"FormationViolation", "the payload is not a JSON object"};
-  valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter adapter(payload);
-  if (validator.validate(*it->second, adapter, &results)) return std::nullopt;
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->validator.validate(*it->second, adapter, &results)) return std::nullopt;
+  }
   // The most specific error, named the way OCPP-J names its error codes. valijson also reports each
   // enclosing object and array ("Failed to validate ..."); those only repeat the leaf error.
   // valijson tests multipleOf in binary floating point (6.0 / 0.1 = 59.999...), so a decimal limit such
@@ -50,7 +79,10 @@ std::optional<Violation> Schemas::check(const std::string& action, bool conf,
   // validator) agrees.
   valijson::ValidationResults::Error e;
   while (results.popError(e)) {
-    const std::string& what = e.description;
+    // The only patterns are the date-times put in above.
+    const std::string what = e.description.find("'pattern' constraint") != std::string::npos
+                                 ? "String should be a valid date-time"
+                                 : e.description;
     if (what.find("multiple of") != std::string::npos || what.rfind("Failed to validate", 0) == 0) continue;
     std::string where;
     for (const auto& c : e.context) where += c;

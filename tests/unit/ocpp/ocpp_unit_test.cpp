@@ -40,6 +40,27 @@ TEST(Schemas, ViolationsGetTheirOcppErrorCode) {
   EXPECT_EQ(s.check("Authorize", false, {{"idTag", std::string(21, 'x')}})->code,
             "PropertyConstraintViolation");
   EXPECT_EQ(s.check("FlyToTheMoon", false, json::object())->code, "NotImplemented");
+  // Dates and times: checked as the schema's format says (valijson's own check is replaced by a pattern).
+  json start = {
+      {"connectorId", 1}, {"idTag", "x"}, {"meterStart", 1}, {"timestamp", "2026-11-26T10:00:00.123Z"}};
+  EXPECT_FALSE(s.check("StartTransaction", false, start));
+  start["timestamp"] = "2026-11-26T10:00:00+01:00";
+  EXPECT_FALSE(s.check("StartTransaction", false, start));
+  for (const char* bad :
+       {"yesterday", "2026-13-26T10:00:00Z", "2026-11-26 10:00:00Z", "2026-11-26T10:00:00"}) {
+    start["timestamp"] = bad;
+    const auto v = s.check("StartTransaction", false, start);
+    ASSERT_TRUE(v) << bad;
+    EXPECT_EQ(v->code, "PropertyConstraintViolation") << bad;
+    EXPECT_NE(v->description.find("valid date-time"), std::string::npos) << v->description;
+  }
+  // A property that is called "format" is a property, not a format.
+  EXPECT_FALSE(
+      s.check("MeterValues", false,
+              {{"connectorId", 1},
+               {"meterValue",
+                json::array({{{"timestamp", "2026-11-26T10:00:00Z"},
+                              {"sampledValue", json::array({{{"value", "1"}, {"format", "Raw"}}})}}})}}));
   EXPECT_FALSE(s.check("Heartbeat", false, json::object()));
   EXPECT_TRUE(s.knows("MeterValues"));
 }
