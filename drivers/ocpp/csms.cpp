@@ -194,9 +194,13 @@ struct Csms::Impl {
       reply = {{"currentTime", iso_time(t)}};
     } else if (c.action == "StatusNotification") {
       if (c.payload.value("connectorId", 0) > 0 || v.status == "Unknown") {
+        const bool was_connected = v.car_connected;
         v.status = c.payload.value("status", "Unknown");
         v.car_connected = car_present(v.status);
         if (!v.car_connected) s.remote_started = s.remote_stopped = false;
+        // A car that has just arrived starts at once: the rate limit spares contactors from a limit that
+        // hunts, not from the first start.
+        if (v.car_connected && !was_connected) s.sent_ms = 0;
       }
     } else if (c.action == "Authorize") {
       reply = {{"idTagInfo", {{"status", accepts(c.payload.value("idTag", "")) ? "Accepted" : "Invalid"}}}};
