@@ -12,6 +12,7 @@
 #include "daemon/modbus_commands.h"
 #include "daemon/modbus_input.h"
 #include "daemon/prices_command.h"
+#include "daemon/report_command.h"
 
 namespace hemd {
 
@@ -54,6 +55,7 @@ void add_subcommands(CLI::App& cli) {
   add_cert_command(cli);
   add_modbus_commands(cli);
   add_prices_command(cli);
+  add_report_command(cli);
 }
 
 std::optional<int> run_subcommand(CLI::App&) {

@@ -204,10 +204,18 @@ void MqttIo::observe(const SiteSnapshot& s, const Decision& d) {
   if (!client_->connected()) return;
   std::vector<std::pair<std::string, std::string>> out = {{topics_.site_state(), site_state(s, d)}};
   for (const auto& c : s.chargers) out.push_back({topics_.charger_state(c.id), charger_state(s, c, d)});
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& [topic, payload] : out) {
-    if (!publisher_.due(topic, payload, s.now)) continue;
-    if (client_->publish(topic, payload, true)) publisher_.published(topic, payload, s.now);
+  // Paho is never called with mutex_ held: its callback thread takes mutex_ for a refused command, and a
+  // publish that waits on that thread while holding mutex_ would hang both (seen under load in the tests).
+  std::vector<std::pair<std::string, std::string>> due;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& item : out)
+      if (publisher_.due(item.first, item.second, s.now)) due.push_back(std::move(item));
+  }
+  for (const auto& [topic, payload] : due) {
+    if (!client_->publish(topic, payload, true)) continue;
+    std::lock_guard<std::mutex> lock(mutex_);
+    publisher_.published(topic, payload, s.now);
   }
 }
 

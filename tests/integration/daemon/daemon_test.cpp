@@ -1,4 +1,5 @@
 // The real hemd binary, started as systemd would: a config file, a NOTIFY_SOCKET, signals.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -218,6 +219,48 @@ TEST(Daemon, DemoRunsThroughModbusAndOcpp) {
   EXPECT_EQ(last.find("PV   0.00 kW"), std::string::npos) << last;
   kill(demo.pid(), SIGINT);
   EXPECT_EQ(demo.wait_exit(), 0) << demo.err();
+}
+
+// hemd report over a month of history: an evening arrival that hemd charged in the cheap night hours, against
+// the same 22 kWh charged at once on arrival (a fixed tariff with cheap nights, so the figures are known).
+TEST(Daemon, ReportShowsCostPvShareAndTheSavingAgainstChargingOnArrival) {
+  TempDir dir;
+  const std::string db = dir.file("hemd.db");
+  dir.write("hemd.yaml",
+            "site: {name: report, main_fuse_a: 25}\nchargers:\n  - {id: garage, max_current_a: 16}\n"
+            "prices: {provider: fixed, fixed_price_dkk_kwh: 2.40, fixed_export_dkk_kwh: 0.5, time_of_use: "
+            "[{from_hour: 0, to_hour: 6, dkk_kwh: 1.60}]}\n"
+            "storage: {path: " +
+                db + ", measurement_interval_s: 3600}\n");
+  {
+    auto d = storage::Database::open(db);
+    // 2026-10-15 18:00 Danish summer time is 16:00 UTC.
+    const std::int64_t arrival = 1'792'080'000'000;
+    for (int h = 0; h < 9; ++h) {
+      const double cars = h == 6 || h == 7 ? 11040 : 0;  // 00:00-02:00 Danish time
+      d.exec(fmt::format("INSERT INTO site_measurements VALUES ({}, 0, {}, 500, 0, 0, 0)",
+                         arrival + h * 3'600'000LL, cars + 500));
+    }
+    d.exec(fmt::format(
+        "INSERT INTO sessions (charger_id, transaction_id, started_ms, stopped_ms, meter_start_wh, "
+        "meter_stop_wh, energy_wh) VALUES ('garage', '1', {}, {}, 0, 22080, 22080)",
+        arrival, arrival + 9 * 3'600'000LL));
+  }
+  Process r({HEMD_BINARY, "report", "--month", "2026-10", "-c", dir.file("hemd.yaml")}, dir.file("out"),
+            dir.file("err"));
+  ASSERT_EQ(r.wait_exit(), 0) << r.err();
+  const std::string out = r.out();
+  EXPECT_NE(out.find("hemd report for 2026-10"), std::string::npos) << out;
+  EXPECT_NE(out.find("charged                 22.1 kWh in 1 session"), std::string::npos) << out;
+  EXPECT_NE(out.find("from PV                  0.0 kWh (0 %)"), std::string::npos) << out;
+  EXPECT_NE(out.find("cost                   35.33 DKK (1.60 DKK/kWh"), std::string::npos)
+      << out;                                                                          // 22.08 x 1.60
+  EXPECT_NE(out.find("charged on arrival     52.99 DKK"), std::string::npos) << out;  // 22.08 x 2.40
+  EXPECT_NE(out.find("saving                 17.66 DKK (33 %)"), std::string::npos) << out;
+  Process bad({HEMD_BINARY, "report", "--month", "October", "-c", dir.file("hemd.yaml")}, dir.file("out2"),
+              dir.file("err2"));
+  EXPECT_EQ(bad.wait_exit(), 2);
+  EXPECT_NE(bad.err().find("expected YYYY-MM"), std::string::npos) << bad.err();
 }
 
 }  // namespace
