@@ -24,7 +24,8 @@ ChargerStatus status_of(const std::string& s) {
 
 }  // namespace
 
-OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history) {
+OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history,
+               std::map<std::string, std::map<std::string, std::string>> knowledge) {
   ocpp::CsmsOptions o;
   o.address = cfg.ocpp.listen_address;
   o.port = cfg.ocpp.port;
@@ -44,12 +45,14 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history) {
     s.max_current_a = c.max_current_a;
     s.safe_current_a = c.safe_current_a.value_or(cfg.site.safe_current_a);
     s.phases = c.phases;
+    s.knowledge = knowledge[c.id];
     if (!c.profile.empty())
       if (const auto* p = profiles.find(c.profile)) s.profile = *p;
     chargers.push_back(std::move(s));
   }
   csms_ = std::make_unique<ocpp::Csms>(
-      o, std::move(chargers), std::move(profiles), [&history](const ocpp::SessionEvent& e) {
+      o, std::move(chargers), std::move(profiles),
+      [&history](const ocpp::SessionEvent& e) {
         if (!e.stopped)
           history.submit(
               {"INSERT INTO sessions (charger_id, transaction_id, id_tag, "
@@ -61,6 +64,11 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history) {
                "energy_wh = ? - meter_start_wh, stop_reason = ? WHERE "
                "charger_id = ? AND transaction_id = ?",
                {e.at_ms, e.meter_wh, e.meter_wh, e.reason, e.charger_id, std::to_string(e.transaction_id)}});
+      },
+      nullptr,
+      [&history](const ocpp::Learnt& l) {
+        history.submit({"INSERT OR REPLACE INTO charger_knowledge (charger_id, key, value) VALUES (?, ?, ?)",
+                        {l.charger_id, l.key, l.value}});
       });
   csms_->start();
 }

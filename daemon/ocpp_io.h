@@ -2,6 +2,7 @@
 // The chargers as the control loop sees them (snapshot), and the limits it decides (OCPP profiles).
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -13,8 +14,10 @@ namespace hemd {
 
 class OcppIo final : public SiteInput, public ChargerOutput {
  public:
-  // Charging sessions go to `history`; throws std::runtime_error when the listener cannot be opened.
-  OcppIo(const config::Config& cfg, storage::Recorder& history);
+  // Charging sessions and what chargers teach hemd go to `history`; `knowledge` is what they taught before
+  // (charger_knowledge). Throws std::runtime_error when the listener cannot be opened.
+  OcppIo(const config::Config& cfg, storage::Recorder& history,
+         std::map<std::string, std::map<std::string, std::string>> knowledge = {});
   void fill(SiteSnapshot& snapshot) override;
   void apply(const Decision& decision) override;
   int port() const { return csms_->port(); }

@@ -183,7 +183,11 @@ int run_daemon(const RunOptions& o) {
   std::unique_ptr<OcppIo> chargers;
   if (cfg->ocpp.enabled && !cfg->chargers.empty()) {
     try {
-      chargers = std::make_unique<OcppIo>(*cfg, app->recorder());
+      std::map<std::string, std::map<std::string, std::string>> knowledge;
+      auto db = storage::Database::open(cfg->storage.path);
+      for (const auto& row : db.query({"SELECT charger_id, key, value FROM charger_knowledge", {}}))
+        if (row[0] && row[1] && row[2]) knowledge[*row[0]][*row[1]] = *row[2];
+      chargers = std::make_unique<OcppIo>(*cfg, app->recorder(), std::move(knowledge));
     } catch (const std::exception& e) {
       log::error("ocpp: {}", e.what());
       return 1;

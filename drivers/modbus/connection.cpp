@@ -33,8 +33,9 @@ bool Connection::ensure_open(std::string& error) {
   if (ctx_) return true;
   const auto now = Clock::now();
   if (now < retry_at_) {
-    error = fmt::format("{} is down; next attempt in {} ms", endpoint_.describe(),
-                        std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now).count());
+    // The same text for every wait, so the device's problem is logged once, not once per poll.
+    error = fmt::format("{} is down; trying again every {} s at most", endpoint_.describe(),
+                        std::chrono::duration_cast<std::chrono::seconds>(max_backoff).count());
     return false;
   }
   ctx_ = endpoint_.host.empty()

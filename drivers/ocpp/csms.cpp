@@ -64,6 +64,8 @@ struct Csms::Impl {
     int max_periods = 24;
     bool tx_profile_fallback = false;  // the charger refused a TxDefaultProfile: TxProfile in transactions
     int tx_refusals = 0;
+    bool max_profile_refused = false;
+    bool car_arrived = false;  // its first increase is not held back by the rate limit
     int limits_sent = 0;
     bool remote_started = false;  // RemoteStartTransaction sent for the car plugged in now
     bool remote_stopped = false;  // paused by RemoteStopTransaction (quirk pause: remote_stop)
@@ -74,6 +76,7 @@ struct Csms::Impl {
   std::map<std::string, ChargerSetup> setups;
   config::ProfileSet profiles;
   SessionSink sink;
+  LearntSink learnt;
   WallClock clock;
   Schemas schemas;
   Server server;
@@ -200,7 +203,7 @@ struct Csms::Impl {
         if (!v.car_connected) s.remote_started = s.remote_stopped = false;
         // A car that has just arrived starts at once: the rate limit spares contactors from a limit that
         // hunts, not from the first start.
-        if (v.car_connected && !was_connected) s.sent_ms = 0;
+        if (v.car_connected && !was_connected) s.car_arrived = true;
       }
     } else if (c.action == "Authorize") {
       reply = {{"idTagInfo", {{"status", accepts(c.payload.value("idTag", "")) ? "Accepted" : "Invalid"}}}};
@@ -301,6 +304,14 @@ struct Csms::Impl {
           unit = "W";
       }
       s.stack_level = std::min(s.stack_level, 1);  // floor at 0, dynamic at 1: that is all hemd needs
+      const auto& known = setups.at(id).knowledge;
+      if (auto k = known.find("limit_as");
+          k != known.end() && k->second == "TxProfile" && !s.tx_profile_fallback) {
+        s.tx_profile_fallback = true;
+        log::notice("ocpp: {}: known from before: it refuses TxDefaultProfiles; limits go as TxProfile", id);
+      }
+      if (auto k = known.find("max_profile"); k != known.end() && k->second == "refused")
+        s.max_profile_refused = true;
       if (s.profile && s.profile->stack_level) s.stack_level = *s.profile->stack_level;
       if (s.profile && s.profile->rate_unit != "auto") unit = s.profile->rate_unit;
       s.unit = unit;
@@ -319,11 +330,11 @@ struct Csms::Impl {
       // hemd's: the charger starts from a clean slate.
       call(id, "ClearChargingProfile", {{"chargingProfilePurpose", "TxDefaultProfile"}});
       const auto& setup = setups.at(id);
-      if (s.stack_level > 0)
+      if (s.stack_level > 0 && !s.tx_profile_fallback)
         set_profile(id, floor_profile, "TxDefaultProfile", s.stack_level - 1, setup.safe_current_a,
                     std::nullopt);
       // The installation's maximum, enforced by the charger itself whatever else happens.
-      if (!s.profile || s.profile->charge_point_max_profile)
+      if ((!s.profile || s.profile->charge_point_max_profile) && !s.max_profile_refused)
         set_profile(id, max_profile, "ChargePointMaxProfile", 0, setup.max_current_a, std::nullopt);
       s.configured = true;
       s.sent_a.reset();
@@ -426,9 +437,12 @@ struct Csms::Impl {
            std::unique_lock lock(mutex);
            ChargerView& v = view(id);
            if (cap) {
-             if (!ok)
+             if (!ok) {
                log::notice("ocpp: {}: no ChargePointMaxProfile ({}); hemd's limits alone keep it in", id,
                            status);
+               sessions[id].max_profile_refused = true;
+               if (learnt) learnt({id, "max_profile", "refused"});
+             }
            } else if (ok) {
              if (purpose == "TxProfile") sessions[id].tx_refusals = 0;
              if (dynamic) {
@@ -441,6 +455,7 @@ struct Csms::Impl {
              // learnt): from now on the limit goes out as a TxProfile while there is one.
              sessions[id].tx_profile_fallback = true;
              sessions[id].sent_a.reset();
+             if (learnt) learnt({id, "limit_as", "TxProfile"});
              v.last_error = "TxDefaultProfile " + status + "; TxProfile inside transactions";
              log::warning(
                  "ocpp: {}: answered {} to a TxDefaultProfile; limits go out as TxProfile inside "
@@ -494,12 +509,14 @@ struct Csms::Impl {
       const bool renew = t - s.sent_ms >= options.profile_duration_s * 1000 / 3;
       if (change <= -options.deadband_a || (want == 0 && *s.sent_a > 0))
         send_now = true;
-      else if (change >= options.deadband_a && t - s.sent_ms >= options.min_resend_s * 1000)
+      else if (change >= options.deadband_a &&
+               (s.car_arrived || t - s.sent_ms >= options.min_resend_s * 1000))
         send_now = true;
       else if (renew)
         send_now = true;
     }
     if (!send_now) return;
+    if (s.sent_a && want > *s.sent_a) s.car_arrived = false;
     const bool changed = !s.sent_a || *s.sent_a != want;
     s.sent_a = want;
     s.sent_ms = t;
@@ -706,8 +723,9 @@ struct Csms::Impl {
 };
 
 Csms::Csms(CsmsOptions options, std::vector<ChargerSetup> chargers, config::ProfileSet profiles,
-           SessionSink sink, WallClock clock)
+           SessionSink sink, WallClock clock, LearntSink learnt)
     : impl_(std::make_unique<Impl>()) {
+  impl_->learnt = std::move(learnt);
   impl_->options = std::move(options);
   for (auto& c : chargers) {
     impl_->views[c.id] = ChargerView{};

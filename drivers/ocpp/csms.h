@@ -23,6 +23,13 @@ struct ChargerSetup {
   double safe_current_a = 6;
   int phases = 3;
   std::optional<config::ChargerProfile> profile;  // from the config; otherwise matched at BootNotification
+  std::map<std::string, std::string> knowledge;   // what this charger taught hemd before (see Learnt)
+};
+
+// What hemd learns from a charger's answers and keeps across restarts, so the next boot starts with what
+// worked: "limit_as" = "TxProfile" (it refuses TxDefaultProfiles), "max_profile" = "refused".
+struct Learnt {
+  std::string charger_id, key, value;
 };
 
 struct CsmsOptions {
@@ -77,8 +84,9 @@ class Csms {
  public:
   using WallClock = std::function<std::int64_t()>;
   using SessionSink = std::function<void(const SessionEvent&)>;
+  using LearntSink = std::function<void(const Learnt&)>;
   Csms(CsmsOptions options, std::vector<ChargerSetup> chargers, config::ProfileSet profiles,
-       SessionSink sink = nullptr, WallClock clock = nullptr);
+       SessionSink sink = nullptr, WallClock clock = nullptr, LearntSink learnt = nullptr);
   ~Csms();
   Csms(const Csms&) = delete;
   Csms& operator=(const Csms&) = delete;

@@ -386,6 +386,21 @@ TEST(Ocpp, ARefusedTxDefaultProfileFallsBackToATxProfileInsideTheTransaction) {
   ASSERT_FALSE(wait_events(*cp, is("stopped")).empty());
   EXPECT_TRUE(wait_events(*cp, profile_for("TxProfile"), 1, 3s, before_stop).empty()) << cp->out();
   EXPECT_TRUE(wait_events(*cp, is("bad"), 1, 1s).empty()) << cp->out();
+
+  // What worked is remembered: after a restart hemd goes straight to TxProfiles, no TxDefaultProfile tried.
+  cp->send("exit");
+  kill(site.hemd->pid(), SIGTERM);
+  ASSERT_EQ(site.hemd->wait_exit(), 0) << site.hemd->err();
+  site.hemd =
+      std::make_unique<Process>(std::vector<std::string>{HEMD_BINARY, "--config", site.dir.file("hemd.yaml")},
+                                site.dir.file("hemd2.out"), site.dir.file("hemd2.err"));
+  ASSERT_TRUE(site.hemd->wait_for_err("ocpp: listening")) << site.hemd->err();
+  auto again = site.charge_point("cp1", {"--reject-tx-default"});
+  ASSERT_TRUE(site.hemd->wait_for_err("known from before: it refuses TxDefaultProfiles")) << site.hemd->err();
+  again->send("plug");
+  again->send("start TAG2");
+  EXPECT_FALSE(wait_events(*again, profile_for("TxProfile")).empty()) << again->out() << site.hemd->err();
+  EXPECT_TRUE(wait_events(*again, profile_for("TxDefaultProfile"), 1, 2s).empty()) << again->out();
 }
 
 // A charger with one stack level and room for one period: no floor can sit under the limit, and a lapsing
