@@ -125,8 +125,10 @@ struct Ocpp {
   std::string path = "/ocpp";
   std::string authorize = "free";  // free | list
   std::vector<std::string> id_tags;
-  std::string tls_cert_file;
+  std::string tls_cert_file;  // set (with the key): wss:// on `port` (security profile 2)
   std::string tls_key_file;
+  std::string tls_client_ca_file;  // set: chargers need a client certificate it signed (profile 3)
+  int plain_port = 0;              // with TLS: a plain ws:// listener on this port as well (0: none)
   int profile_duration_s = 300;
   int call_timeout_s = 30;
 };

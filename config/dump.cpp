@@ -161,6 +161,8 @@ std::string to_yaml(const Config& c) {
   e << YAML::Key << "id_tags" << YAML::Value << YAML::Flow << c.ocpp.id_tags;
   kv(e, "tls_cert_file", c.ocpp.tls_cert_file);
   kv(e, "tls_key_file", c.ocpp.tls_key_file);
+  kv(e, "tls_client_ca_file", c.ocpp.tls_client_ca_file);
+  if (c.ocpp.plain_port) kv(e, "plain_port", c.ocpp.plain_port);
   kv(e, "profile_duration_s", c.ocpp.profile_duration_s);
   kv(e, "call_timeout_s", c.ocpp.call_timeout_s);
   e << YAML::EndMap;

@@ -193,6 +193,23 @@ void read_ocpp(MapReader& m, Ocpp& o) {
   m.text_list("id_tags", o.id_tags);
   m.text("tls_cert_file", o.tls_cert_file);
   m.text("tls_key_file", o.tls_key_file);
+  m.text("tls_client_ca_file", o.tls_client_ca_file);
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty())
+    m.reader().error(m.mark(), m.path("tls_key_file"),
+                     "expected tls_cert_file and tls_key_file together, or neither");
+  if (!o.tls_client_ca_file.empty() && o.tls_cert_file.empty())
+    m.reader().error(m.mark("tls_client_ca_file"), m.path("tls_client_ca_file"),
+                     "client certificates need TLS: expected tls_cert_file and tls_key_file too");
+  if (m.has("plain_port")) {
+    m.integer("plain_port", o.plain_port, 1, 65535);
+    if (o.tls_cert_file.empty())
+      m.reader().error(
+          m.mark("plain_port"), m.path("plain_port"),
+          "a second, plain listener is for sites with TLS: without tls_cert_file, `port` is plain");
+    else if (o.plain_port == o.port)
+      m.reader().error(m.mark("plain_port"), m.path("plain_port"),
+                       fmt::format("found {}, expected a port other than ocpp.port", o.plain_port));
+  }
   m.integer("profile_duration_s", o.profile_duration_s, 30, 86400);
   m.integer("call_timeout_s", o.call_timeout_s, 5, 300);
   if (o.authorize == "list" && o.id_tags.empty())

@@ -50,31 +50,59 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history,
       if (const auto* p = profiles.find(c.profile)) s.profile = *p;
     chargers.push_back(std::move(s));
   }
-  csms_ = std::make_unique<ocpp::Csms>(
-      o, std::move(chargers), std::move(profiles),
-      [&history](const ocpp::SessionEvent& e) {
-        if (!e.stopped)
-          history.submit(
-              {"INSERT INTO sessions (charger_id, transaction_id, id_tag, "
-               "started_ms, meter_start_wh) VALUES (?,?,?,?,?)",
-               {e.charger_id, std::to_string(e.transaction_id), e.id_tag, e.at_ms, e.meter_wh}});
-        else
-          history.submit(
-              {"UPDATE sessions SET stopped_ms = ?, meter_stop_wh = ?, "
-               "energy_wh = ? - meter_start_wh, stop_reason = ? WHERE "
-               "charger_id = ? AND transaction_id = ?",
-               {e.at_ms, e.meter_wh, e.meter_wh, e.reason, e.charger_id, std::to_string(e.transaction_id)}});
-      },
-      nullptr,
-      [&history](const ocpp::Learnt& l) {
-        history.submit({"INSERT OR REPLACE INTO charger_knowledge (charger_id, key, value) VALUES (?, ?, ?)",
-                        {l.charger_id, l.key, l.value}});
-      });
-  csms_->start();
+  auto sessions = [&history](const ocpp::SessionEvent& e) {
+    if (!e.stopped)
+      history.submit(
+          {"INSERT INTO sessions (charger_id, transaction_id, id_tag, "
+           "started_ms, meter_start_wh) VALUES (?,?,?,?,?)",
+           {e.charger_id, std::to_string(e.transaction_id), e.id_tag, e.at_ms, e.meter_wh}});
+    else
+      history.submit(
+          {"UPDATE sessions SET stopped_ms = ?, meter_stop_wh = ?, "
+           "energy_wh = ? - meter_start_wh, stop_reason = ? WHERE "
+           "charger_id = ? AND transaction_id = ?",
+           {e.at_ms, e.meter_wh, e.meter_wh, e.reason, e.charger_id, std::to_string(e.transaction_id)}});
+  };
+  auto learnt = [&history](const ocpp::Learnt& l) {
+    history.submit({"INSERT OR REPLACE INTO charger_knowledge (charger_id, key, value) VALUES (?, ?, ?)",
+                    {l.charger_id, l.key, l.value}});
+  };
+  // With a certificate, `port` speaks wss:// only; a plain listener runs beside it only when asked for.
+  if (!cfg.ocpp.tls_cert_file.empty())
+    o.tls =
+        ocpp::CsmsOptions::Tls{cfg.ocpp.tls_cert_file, cfg.ocpp.tls_key_file, cfg.ocpp.tls_client_ca_file};
+  listeners_.push_back(std::make_unique<ocpp::Csms>(o, chargers, profiles, sessions, nullptr, learnt));
+  if (o.tls && cfg.ocpp.plain_port) {
+    o.tls.reset();
+    o.port = cfg.ocpp.plain_port;
+    listeners_.push_back(std::make_unique<ocpp::Csms>(o, chargers, profiles, sessions, nullptr, learnt));
+  }
+  for (auto& l : listeners_) l->start();
+}
+
+// A charger is on one listener at a time: the one it is connected to, or the one it was seen on last.
+std::map<std::string, ocpp::ChargerView> OcppIo::views() const {
+  std::map<std::string, ocpp::ChargerView> merged;
+  for (const auto& l : listeners_)
+    for (auto& [id, v] : l->views()) {
+      auto it = merged.find(id);
+      if (it == merged.end() ||
+          (!it->second.connected && (v.connected || v.last_seen_ms > it->second.last_seen_ms)))
+        merged[id] = std::move(v);
+    }
+  return merged;
+}
+
+ocpp::Csms& OcppIo::listener_of(const std::string& charger_id) const {
+  for (const auto& l : listeners_) {
+    const auto views = l->views();
+    if (auto it = views.find(charger_id); it != views.end() && it->second.connected) return *l;
+  }
+  return *listeners_.front();
 }
 
 void OcppIo::fill(SiteSnapshot& s) {
-  const auto views = csms_->views();
+  const auto views = this->views();
   for (auto& c : s.chargers) {
     auto it = views.find(c.id);
     if (it == views.end()) continue;
@@ -96,13 +124,14 @@ void OcppIo::fill(SiteSnapshot& s) {
 }
 
 bool OcppIo::act(const std::string& charger_id, const std::string& action) {
-  if (action == "restart") return csms_->act(charger_id, ocpp::Csms::Action::restart);
-  if (action == "unlock") return csms_->act(charger_id, ocpp::Csms::Action::unlock);
+  if (action == "restart") return listener_of(charger_id).act(charger_id, ocpp::Csms::Action::restart);
+  if (action == "unlock") return listener_of(charger_id).act(charger_id, ocpp::Csms::Action::unlock);
   return false;
 }
 
 void OcppIo::apply(const Decision& d) {
-  for (const auto& cmd : d.commands) csms_->set_limit(cmd.charger_id, cmd.limit_a);
+  for (const auto& cmd : d.commands)
+    for (auto& l : listeners_) l->set_limit(cmd.charger_id, cmd.limit_a);
 }
 
 }  // namespace hemd

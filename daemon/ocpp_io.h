@@ -20,13 +20,15 @@ class OcppIo final : public SiteInput, public ChargerOutput {
          std::map<std::string, std::map<std::string, std::string>> knowledge = {});
   void fill(SiteSnapshot& snapshot) override;
   void apply(const Decision& decision) override;
-  int port() const { return csms_->port(); }
+  int port() const { return listeners_.front()->port(); }
   // "restart" or "unlock", from Home Assistant; false when the charger or the action is unknown.
   bool act(const std::string& charger_id, const std::string& action);
 
  private:
   std::map<std::string, std::vector<double>> current_steps_;  // by quirk profile name
-  std::unique_ptr<ocpp::Csms> csms_;
+  std::map<std::string, ocpp::ChargerView> views() const;
+  ocpp::Csms& listener_of(const std::string& charger_id) const;
+  std::vector<std::unique_ptr<ocpp::Csms>> listeners_;  // wss:// (or ws://), and ws:// beside wss:// if asked
 };
 
 }  // namespace hemd

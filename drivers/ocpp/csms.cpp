@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -10,7 +12,9 @@
 #include <stdexcept>
 #include <thread>
 #include <websocketpp/base64/base64.hpp>
-#include <websocketpp/config/asio_no_tls.hpp>
+
+#include <type_traits>
+#include <websocketpp/config/asio.hpp>
 #include <websocketpp/server.hpp>
 
 #include "drivers/log/log.h"
@@ -23,7 +27,6 @@ namespace hemd::ocpp {
 namespace {
 
 using json = nlohmann::json;
-using Server = websocketpp::server<websocketpp::config::asio>;
 using Hdl = websocketpp::connection_hdl;
 
 bool car_present(const std::string& status) {
@@ -39,9 +42,56 @@ double sampled_si(const json& sv) {
   return v;
 }
 
+using SslContext = websocketpp::lib::asio::ssl::context;
+
+// TLS 1.2 and later with forward-secret AEAD ciphers only; with a client CA, chargers must show a
+// certificate it signed (security profile 3).
+std::shared_ptr<SslContext> tls_context(const CsmsOptions::Tls& t) {
+  auto ctx = std::make_shared<SslContext>(SslContext::tls_server);
+  ctx->set_options(SslContext::default_workarounds | SslContext::no_sslv2 | SslContext::no_sslv3 |
+                   SslContext::no_tlsv1 | SslContext::no_tlsv1_1 | SslContext::single_dh_use);
+  SSL_CTX_set_cipher_list(ctx->native_handle(),
+                          "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!MD5:!DSS:!RC4:!3DES");
+  auto load = [](const char* key, const std::string& file, auto&& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("ocpp.tls.{} {}: {}", key, file, e.what()));
+    }
+  };
+  load("certificate", t.certificate, [&] { ctx->use_certificate_chain_file(t.certificate); });
+  load("private_key", t.private_key, [&] { ctx->use_private_key_file(t.private_key, SslContext::pem); });
+  if (!t.client_ca.empty()) {
+    ctx->set_verify_mode(websocketpp::lib::asio::ssl::verify_peer |
+                         websocketpp::lib::asio::ssl::verify_fail_if_no_peer_cert);
+    load("client_ca", t.client_ca, [&] { ctx->load_verify_file(t.client_ca); });
+  }
+  return ctx;
+}
+
 }  // namespace
 
+// One listener, plain (ws://) or TLS (wss://): the same central system on either websocketpp config.
 struct Csms::Impl {
+  virtual ~Impl() = default;
+  virtual void start() = 0;
+  virtual int port() const = 0;
+  virtual std::map<std::string, ChargerView> views() const = 0;
+  virtual void set_limit(const std::string& id, double amps) = 0;
+  virtual bool act(const std::string& id, Action action) = 0;
+  virtual void stop() = 0;
+};
+
+namespace {
+
+template <class Config>
+struct Endpoint final : Csms::Impl {
+  using Server = websocketpp::server<Config>;
+  using Action = Csms::Action;
+  using SessionSink = Csms::SessionSink;
+  using LearntSink = Csms::LearntSink;
+  using WallClock = Csms::WallClock;
+  static constexpr bool tls = std::is_same_v<Config, websocketpp::config::asio_tls>;
   struct Pending {
     std::string id, action;
     json payload;
@@ -81,19 +131,18 @@ struct Csms::Impl {
   Schemas schemas;
   Server server;
   std::thread thread;
-  std::unique_ptr<Server::timer_ptr::element_type, void (*)(void*)> dummy{nullptr, [](void*) {}};
-  Server::timer_ptr tick;
+  typename Server::timer_ptr tick;
   std::map<Hdl, std::string, std::owner_less<Hdl>> ids;
   std::map<std::string, Session> sessions;  // the server thread's own
   mutable std::mutex mutex;                 // guards views and desired
-  std::map<std::string, ChargerView> views;
+  std::map<std::string, ChargerView> charger_views;
   std::map<std::string, double> desired;
   int next_transaction = 0;
   int bound_port = 0;
 
   std::int64_t now() const { return clock(); }
 
-  ChargerView& view(const std::string& id) { return views[id]; }  // call with mutex held
+  ChargerView& view(const std::string& id) { return charger_views[id]; }  // call with mutex held
 
   void send(Session& s, const std::string& text) {
     websocketpp::lib::error_code ec;
@@ -126,7 +175,7 @@ struct Csms::Impl {
     s.outstanding = std::move(p);
   }
 
-  void on_message(Hdl h, Server::message_ptr msg) {
+  void on_message(Hdl h, typename Server::message_ptr msg) {
     auto it = ids.find(h);
     if (it == ids.end()) return;
     const std::string id = it->second;
@@ -551,7 +600,7 @@ struct Csms::Impl {
   // The idTag hemd starts sessions with: one it accepts itself.
   std::string own_tag() const { return options.id_tags.empty() ? "hemd" : options.id_tags.front(); }
 
-  void act(const std::string& id, Action a) {
+  void do_act(const std::string& id, Action a) {
     std::optional<int> transaction;
     {
       std::lock_guard lock(mutex);
@@ -659,6 +708,21 @@ struct Csms::Impl {
     if (std::find(protocols.begin(), protocols.end(), "ocpp1.6") == protocols.end())
       return refuse(websocketpp::http::status_code::bad_request,
                     "the WebSocket subprotocol must be ocpp1.6 (Sec-WebSocket-Protocol)");
+    if constexpr (tls) {
+      // Security profile 3: the certificate names the charge point it was issued to.
+      if (!options.tls->client_ca.empty()) {
+        std::string cn;
+        if (X509* cert = SSL_get1_peer_certificate(con->get_socket().native_handle())) {
+          char buf[256] = {};
+          if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf, sizeof buf) > 0)
+            cn = buf;
+          X509_free(cert);
+        }
+        if (cn != id)
+          return refuse(websocketpp::http::status_code::forbidden,
+                        "the client certificate is for '" + cn + "', not for charge point " + id);
+      }
+    }
     if (!setup->second.password.empty()) {
       const std::string auth = con->get_request_header("Authorization");
       const std::string expected = websocketpp::base64_encode(id + ":" + setup->second.password);
@@ -720,106 +784,143 @@ struct Csms::Impl {
     mark_closed(id);
     log::warning("ocpp: {} disconnected; its last limit stays counted until it is back", id);
   }
+  Endpoint(CsmsOptions o, std::vector<ChargerSetup> chargers, config::ProfileSet p,
+           Csms::SessionSink session_sink, Csms::WallClock wall_clock, Csms::LearntSink learnt_sink) {
+    learnt = std::move(learnt_sink);
+    options = std::move(o);
+    for (auto& c : chargers) {
+      charger_views[c.id] = ChargerView{};
+      setups.emplace(c.id, std::move(c));
+    }
+    profiles = std::move(p);
+    sink = std::move(session_sink);
+    clock = wall_clock ? std::move(wall_clock) : Csms::WallClock(wall_ms);
+    next_transaction = static_cast<int>((clock() / 1000) % 1'000'000'000);
+    server.clear_access_channels(websocketpp::log::alevel::all);
+    server.clear_error_channels(websocketpp::log::elevel::all);
+    server.init_asio();
+    server.set_reuse_addr(true);
+    server.set_max_message_size(options.max_frame_bytes);
+    server.set_validate_handler([this](Hdl h) { return validate(h); });
+    server.set_open_handler([this](Hdl h) { on_open(h); });
+    server.set_close_handler([this](Hdl h) { on_close(h); });
+    server.set_fail_handler([this](Hdl h) { ids.erase(h); });
+    server.set_message_handler([this](Hdl h, typename Server::message_ptr m) { on_message(h, m); });
+    server.set_pong_handler([this](Hdl h, std::string) {
+      auto it = ids.find(h);
+      if (it == ids.end()) return true;
+      std::lock_guard lock(mutex);
+      charger_views[it->second].last_seen_ms = now();
+      return true;
+    });
+    if constexpr (tls) {
+      auto context = tls_context(*options.tls);
+      server.set_tls_init_handler([context](Hdl) { return context; });
+    }
+  }
+
+  ~Endpoint() override { stop(); }
+
+  void start() override {
+    websocketpp::lib::asio::error_code asio_ec;
+    const auto address = websocketpp::lib::asio::ip::make_address(options.address, asio_ec);
+    if (asio_ec)
+      throw std::runtime_error("ocpp.listen_address " + options.address + ": " + asio_ec.message());
+    websocketpp::lib::error_code ec;
+    server.listen(
+        websocketpp::lib::asio::ip::tcp::endpoint(address, static_cast<unsigned short>(options.port)), ec);
+    if (ec)
+      throw std::runtime_error(
+          fmt::format("cannot listen on {}:{}: {}", options.address, options.port, ec.message()));
+    bound_port = server.get_local_endpoint(asio_ec).port();
+    server.start_accept();
+    on_tick();
+    thread = std::thread([this] { server.run(); });
+    log::notice("ocpp: listening on {}://{}:{}{}/<charge point id>{}", tls ? "wss" : "ws", options.address,
+                bound_port, options.path,
+                tls ? (options.tls->client_ca.empty() ? " (TLS, security profile 2)"
+                                                      : " (TLS with client certificates, security profile 3)")
+                    : "");
+  }
+
+  int port() const override { return bound_port; }
+
+  std::map<std::string, ChargerView> views() const override {
+    std::lock_guard lock(mutex);
+    return charger_views;
+  }
+
+  void set_limit(const std::string& id, double amps) override {
+    {
+      std::lock_guard lock(mutex);
+      auto it = desired.find(id);
+      if (it != desired.end() && it->second == amps) return;
+      desired[id] = amps;
+    }
+    // Handled on the server's thread at once, so a cut reaches the charger within the same cycle.
+    websocketpp::lib::asio::post(server.get_io_service(), [this, id] { update(id); });
+  }
+
+  bool act(const std::string& id, Action action) override {
+    if (!setups.count(id)) return false;
+    websocketpp::lib::asio::post(server.get_io_service(), [this, id, action] { do_act(id, action); });
+    return true;
+  }
+
+  void stop() override {
+    if (!thread.joinable()) return;
+    websocketpp::lib::asio::post(server.get_io_service(), [this] {
+      websocketpp::lib::error_code ec;
+      server.stop_listening(ec);
+      if (tick) tick->cancel();
+      for (auto& [id, s] : sessions)
+        if (s.open) server.close(s.hdl, websocketpp::close::status::going_away, "hemd stopping", ec);
+    });
+    // Closing handshakes get a moment; then the loop is stopped whatever remains.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    server.stop();
+    thread.join();
+  }
 };
 
+}  // namespace
+
 Csms::Csms(CsmsOptions options, std::vector<ChargerSetup> chargers, config::ProfileSet profiles,
-           SessionSink sink, WallClock clock, LearntSink learnt)
-    : impl_(std::make_unique<Impl>()) {
-  impl_->learnt = std::move(learnt);
-  impl_->options = std::move(options);
-  for (auto& c : chargers) {
-    impl_->views[c.id] = ChargerView{};
-    impl_->setups.emplace(c.id, std::move(c));
-  }
-  impl_->profiles = std::move(profiles);
-  impl_->sink = std::move(sink);
-  impl_->clock = clock ? std::move(clock) : WallClock(wall_ms);
-  impl_->next_transaction = static_cast<int>((impl_->clock() / 1000) % 1'000'000'000);
-  auto& srv = impl_->server;
-  srv.clear_access_channels(websocketpp::log::alevel::all);
-  srv.clear_error_channels(websocketpp::log::elevel::all);
-  srv.init_asio();
-  srv.set_reuse_addr(true);
-  srv.set_max_message_size(impl_->options.max_frame_bytes);
-  srv.set_validate_handler([this](Hdl h) { return impl_->validate(h); });
-  srv.set_open_handler([this](Hdl h) { impl_->on_open(h); });
-  srv.set_close_handler([this](Hdl h) { impl_->on_close(h); });
-  srv.set_fail_handler([this](Hdl h) { impl_->ids.erase(h); });
-  srv.set_message_handler([this](Hdl h, Server::message_ptr m) { impl_->on_message(h, m); });
-  srv.set_pong_handler([this](Hdl h, std::string) {
-    auto it = impl_->ids.find(h);
-    if (it == impl_->ids.end()) return true;
-    std::lock_guard lock(impl_->mutex);
-    impl_->views[it->second].last_seen_ms = impl_->now();
-    return true;
-  });
+           SessionSink sink, WallClock clock, LearntSink learnt) {
+  if (options.tls)
+    impl_ = std::make_unique<Endpoint<websocketpp::config::asio_tls>>(std::move(options), std::move(chargers),
+                                                                      std::move(profiles), std::move(sink),
+                                                                      std::move(clock), std::move(learnt));
+  else
+    impl_ = std::make_unique<Endpoint<websocketpp::config::asio>>(std::move(options), std::move(chargers),
+                                                                  std::move(profiles), std::move(sink),
+                                                                  std::move(clock), std::move(learnt));
 }
 
-Csms::~Csms() {
-  stop();
-}
+Csms::~Csms() = default;
 
 void Csms::start() {
-  auto& srv = impl_->server;
-  websocketpp::lib::asio::error_code asio_ec;
-  const auto address = websocketpp::lib::asio::ip::make_address(impl_->options.address, asio_ec);
-  if (asio_ec)
-    throw std::runtime_error("ocpp.listen_address " + impl_->options.address + ": " + asio_ec.message());
-  websocketpp::lib::error_code ec;
-  srv.listen(
-      websocketpp::lib::asio::ip::tcp::endpoint(address, static_cast<unsigned short>(impl_->options.port)),
-      ec);
-  if (ec)
-    throw std::runtime_error(
-        fmt::format("cannot listen on {}:{}: {}", impl_->options.address, impl_->options.port, ec.message()));
-  impl_->bound_port = srv.get_local_endpoint(asio_ec).port();
-  srv.start_accept();
-  impl_->on_tick();
-  impl_->thread = std::thread([this] { impl_->server.run(); });
-  log::notice("ocpp: listening on ws://{}:{}{}/<charge point id>", impl_->options.address, impl_->bound_port,
-              impl_->options.path);
+  impl_->start();
 }
 
 int Csms::port() const {
-  return impl_->bound_port;
+  return impl_->port();
 }
 
 std::map<std::string, ChargerView> Csms::views() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->views;
+  return impl_->views();
 }
 
 void Csms::set_limit(const std::string& id, double amps) {
-  {
-    std::lock_guard lock(impl_->mutex);
-    auto it = impl_->desired.find(id);
-    if (it != impl_->desired.end() && it->second == amps) return;
-    impl_->desired[id] = amps;
-  }
-  // Handled on the server's thread at once, so a cut reaches the charger within the same cycle.
-  websocketpp::lib::asio::post(impl_->server.get_io_service(), [this, id] { impl_->update(id); });
+  impl_->set_limit(id, amps);
 }
 
 bool Csms::act(const std::string& id, Action action) {
-  if (!impl_->setups.count(id)) return false;
-  websocketpp::lib::asio::post(impl_->server.get_io_service(),
-                               [this, id, action] { impl_->act(id, action); });
-  return true;
+  return impl_->act(id, action);
 }
 
 void Csms::stop() {
-  if (!impl_->thread.joinable()) return;
-  websocketpp::lib::asio::post(impl_->server.get_io_service(), [this] {
-    websocketpp::lib::error_code ec;
-    impl_->server.stop_listening(ec);
-    if (impl_->tick) impl_->tick->cancel();
-    for (auto& [id, s] : impl_->sessions)
-      if (s.open) impl_->server.close(s.hdl, websocketpp::close::status::going_away, "hemd stopping", ec);
-  });
-  // Closing handshakes get a moment; then the loop is stopped whatever remains.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  impl_->server.stop();
-  impl_->thread.join();
+  impl_->stop();
 }
 
 }  // namespace hemd::ocpp

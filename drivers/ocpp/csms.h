@@ -44,6 +44,11 @@ struct CsmsOptions {
   int min_resend_s = 10;         // an increase is sent at most this often; a decrease at once
   double deadband_a = 0.5;       // smaller changes are not sent
   std::size_t max_frame_bytes = 64 * 1024;
+  struct Tls {
+    std::string certificate, private_key;  // PEM files: the server's chain and key
+    std::string client_ca;                 // set: chargers must present a certificate it signed (SP3)
+  };
+  std::optional<Tls> tls;  // set: wss:// only on this listener
 };
 
 // What hemd knows of one charger, copied out for the control loop.
@@ -102,8 +107,9 @@ class Csms {
   bool act(const std::string& id, Action action);
   void stop();
 
+  struct Impl;  // a listener, plain or TLS (csms.cpp)
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -6,13 +6,13 @@
 //
 // usage: node chargepoint.js --url ws://127.0.0.1:PORT/ocpp --id ID [--password P] [--unit Current|Power]
 //        [--reject-profiles] [--reject-tx-default] [--reject-max-profile] [--ignore-profiles] [--silent]
-//        [--stack-level N] [--max-periods N] [--vendor V]
+//        [--stack-level N] [--max-periods N] [--vendor V] [--ca PEM] [--cert PEM --key PEM]
 // stdin: plug | start [TAG] | meter AMPS | stop | reconnect | exit      stdout: one JSON event per line
 const path = require('path');
 const { RPCClient, createRPCError } = require(path.join(__dirname, '../../peers/node_modules/ocpp-rpc'));
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf('--' + name); return i < 0 ? dflt : args[i + 1]; };
+const opt = (name, dflt) => { const i = args.lastIndexOf('--' + name); return i < 0 ? dflt : args[i + 1]; };  // the last one wins
 const flag = (name) => args.includes('--' + name);
 const id = opt('id', 'cp1');
 const phases = 3;
@@ -189,8 +189,13 @@ async function boot() {
 
 async function connect() {
   profiles.clear();  // a rebooted charger may forget; hemd must send again
+  // wss://: the CA it trusts (--ca) and, for security profile 3, its own certificate (--cert, --key).
+  const fs = require('fs');
+  const wsOpts = {};
+  if (opt('ca')) wsOpts.ca = fs.readFileSync(opt('ca'));
+  if (opt('cert')) { wsOpts.cert = fs.readFileSync(opt('cert')); wsOpts.key = fs.readFileSync(opt('key')); }
   client = new RPCClient({ endpoint: opt('url'), identity: id, password: opt('password'), protocols: ['ocpp1.6'],
-                           strictMode: true, reconnect: false, callTimeoutMs: 20000 });
+                           strictMode: true, reconnect: false, callTimeoutMs: 20000, wsOpts });
   if (flag('silent')) client.handle(() => new Promise(() => {}));  // never answers
   else handlers(client);
   client.on('badMessage', (e) => emit({ event: 'bad', error: String(e.error) }));

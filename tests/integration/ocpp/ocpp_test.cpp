@@ -534,5 +534,94 @@ TEST(Ocpp, ActionsOnAChargerBecomeTheirOcppCalls) {
   EXPECT_TRUE(wait_events(*cp, is("bad"), 1, 1s).empty()) << cp->out();
 }
 
+// Security profiles 2 and 3 with the certificates `hemd cert` makes: wss:// with the server's certificate and
+// Basic authentication, client certificates naming the charge point, and plain ws:// refused on a TLS port.
+struct TlsSite : Site {
+  std::string tls;
+  void make_certificates() {
+    tls = dir.file("tls");
+    Process cert({HEMD_BINARY, "cert", "--out", tls, "--host", "localhost", "--ip", "127.0.0.1"},
+                 dir.file("cert.out"), dir.file("cert.err"));
+    ASSERT_EQ(cert.wait_exit(), 0) << cert.err();
+  }
+  // A charger's own certificate, signed by the home CA, for `cn`.
+  void client_certificate(const std::string& cn) {
+    const std::string key = tls + "/" + cn + ".key", csr = tls + "/" + cn + ".csr",
+                      pem = tls + "/" + cn + ".pem";
+    const std::string cmd = fmt::format(
+        "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout {0} -subj /CN={1} -out "
+        "{2} "
+        "2>/dev/null && openssl x509 -req -in {2} -CA {3}/ca.pem -CAkey {3}/ca.key -CAcreateserial -days 30 "
+        "-out {4} "
+        "2>/dev/null",
+        key, cn, csr, tls, pem);
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  std::unique_ptr<Process> wss_point(const std::string& name, std::vector<std::string> args,
+                                     const std::string& password = "pw-1234", int on_port = 0) {
+    std::vector<std::string> argv = {
+        "/usr/bin/node", std::string(OCPP_PEERS) + "/chargepoint.js",
+        "--url",         fmt::format("wss://localhost:{}/ocpp", on_port ? on_port : port),
+        "--id",          "cp1"};
+    if (!password.empty()) argv.insert(argv.end(), {"--password", password});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return std::make_unique<Process>(argv, dir.file(name + ".out"), dir.file(name + ".err"));
+  }
+};
+
+TEST(Ocpp, SecurityProfile2WssWithBasicAuthentication) {
+  TlsSite site;
+  site.make_certificates();
+  const int plain = free_port();
+  site.start(one_charger, false,
+             fmt::format(", tls_cert_file: {0}/server.pem, tls_key_file: {0}/server.key, plain_port: {1}",
+                         site.tls, plain));
+  ASSERT_TRUE(site.hemd->wait_for_err("listening on wss://127.0.0.1")) << site.hemd->err();
+  auto cp = site.wss_point("good", {"--ca", site.tls + "/ca.pem"});
+  auto boot = wait_events(*cp, is("boot"));
+  ASSERT_EQ(boot.size(), 1u) << cp->out() << cp->err() << site.hemd->err();
+  EXPECT_FALSE(wait_events(*cp, profile_for("TxDefaultProfile", 1)).empty()) << cp->out();
+  cp->send("exit");
+  // A wrong password is refused over TLS too; a charger that does not trust the CA never gets in.
+  auto wrong = site.wss_point("wrong", {"--ca", site.tls + "/ca.pem"}, "not-it");
+  auto refused = wait_events(*wrong, is("refused"));
+  ASSERT_EQ(refused.size(), 1u) << wrong->out();
+  EXPECT_EQ(refused[0]["error"], "Unauthorized") << wrong->out();  // HTTP 401
+  auto untrusting = site.wss_point("untrusting", {});
+  EXPECT_EQ(wait_events(*untrusting, is("refused")).size(), 1u) << untrusting->out();
+  // Plain ws:// on the TLS port does not get a WebSocket; on the plain port it does (asked for in the
+  // config).
+  auto plain_on_tls = site.charge_point("cp1", {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", site.port)});
+  EXPECT_EQ(wait_events(*plain_on_tls, is("refused")).size(), 1u) << plain_on_tls->out();
+  auto plain_cp = site.charge_point("cp1", {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", plain)});
+  EXPECT_EQ(wait_events(*plain_cp, is("boot")).size(), 1u) << plain_cp->out() << site.hemd->err();
+  EXPECT_EQ(site.hemd->err().find("not-it"), std::string::npos) << "a password was logged";
+}
+
+TEST(Ocpp, SecurityProfile3ClientCertificatesNameTheChargePoint) {
+  TlsSite site;
+  site.make_certificates();
+  site.client_certificate("cp1");
+  site.client_certificate("cp9");
+  site.start(one_charger, false,
+             fmt::format(", tls_cert_file: {0}/server.pem, tls_key_file: {0}/server.key, tls_client_ca_file: "
+                         "{0}/ca.pem",
+                         site.tls));
+  ASSERT_TRUE(site.hemd->wait_for_err("security profile 3")) << site.hemd->err();
+  auto cp = site.wss_point("good", {"--ca", site.tls + "/ca.pem", "--cert", site.tls + "/cp1.pem", "--key",
+                                    site.tls + "/cp1.key"});
+  EXPECT_EQ(wait_events(*cp, is("boot")).size(), 1u) << cp->out() << cp->err() << site.hemd->err();
+  cp->send("exit");
+  auto other = site.wss_point("other", {"--ca", site.tls + "/ca.pem", "--cert", site.tls + "/cp9.pem",
+                                        "--key", site.tls + "/cp9.key"});
+  auto refused = wait_events(*other, is("refused"));
+  ASSERT_EQ(refused.size(), 1u) << other->out();
+  EXPECT_EQ(refused[0]["error"], "Forbidden") << other->out();  // HTTP 403
+  EXPECT_TRUE(site.hemd->wait_for_err("the client certificate is for 'cp9', not for charge point cp1"))
+      << site.hemd->err();
+  auto none = site.wss_point("none", {"--ca", site.tls + "/ca.pem"});
+  EXPECT_EQ(wait_events(*none, is("refused")).size(), 1u) << none->out();
+}
+
 }  // namespace
 }  // namespace hemd::test

@@ -108,6 +108,14 @@ const Case cases[] = {
      "prices.grid_tariff[0].periods: hour 6 is not covered, expected periods covering hours 0 to 24"},
     {"tax_not_a_number", "site: {main_fuse_a: 25}\nprices: {taxes: {elafgift_dkk_kwh: low}}\n",
      "prices.taxes.elafgift_dkk_kwh: found 'low', expected a number"},
+    {"ocpp_client_ca_without_tls", "site: {main_fuse_a: 25}\nocpp: {tls_client_ca_file: ca.pem}\n",
+     "ocpp.tls_client_ca_file: client certificates need TLS: expected tls_cert_file and tls_key_file too"},
+    {"ocpp_plain_port_without_tls", "site: {main_fuse_a: 25}\nocpp: {plain_port: 8888}\n",
+     "ocpp.plain_port: a second, plain listener is for sites with TLS: without tls_cert_file, `port` is "
+     "plain"},
+    {"ocpp_plain_port_is_the_tls_port",
+     "site: {main_fuse_a: 25}\nocpp: {port: 8887, plain_port: 8887, tls_cert_file: c, tls_key_file: k}\n",
+     "ocpp.plain_port: found 8887, expected a port other than ocpp.port"},
     {"charger_phases_above_site", "site: {main_fuse_a: 25, phases: 1}\nchargers:\n  - {id: a, phases: 3}\n",
      "chargers[0].phases: found 3, expected at most site.phases (1)"},
 };
