@@ -49,7 +49,8 @@ struct Charger {
   double min_current_a = 6;
   double max_current_a = 16;
   int phases = 3;
-  int phase_offset = 0;  // grid phase wired to the charger's L1: 0 = L1, 1 = L2, 2 = L3
+  int phase_offset = 0;          // grid phase wired to the charger's L1: 0 = L1, 1 = L2, 2 = L3
+  bool phase_switching = false;  // the charger switches between 1 and 3 phases when told (numberPhases)
   int priority = 0;
   ChargeMode mode = ChargeMode::pv;
   std::optional<double> safe_current_a;  // defaults to site.safe_current_a
@@ -146,6 +147,8 @@ struct Control {
   double stop_import_w = 300;
   double fuse_margin_a = 0.5;
   double ramp_up_s = 10;
+  double phase_switch_delay_s = 120;
+  double min_phase_switch_interval_s = 600;
 };
 
 struct Config {

@@ -76,6 +76,7 @@ std::string to_yaml(const Config& c) {
     kv(e, "max_current_a", ch.max_current_a);
     kv(e, "phases", ch.phases);
     kv(e, "phase_offset", ch.phase_offset);
+    kv(e, "phase_switching", ch.phase_switching);
     kv(e, "priority", ch.priority);
     kv(e, "mode", std::string(hemd::to_string(ch.mode)));
     kv(e, "safe_current_a", ch.safe_current_a.value_or(c.site.safe_current_a));
@@ -180,6 +181,8 @@ std::string to_yaml(const Config& c) {
   kv(e, "stop_import_w", c.control.stop_import_w);
   kv(e, "fuse_margin_a", c.control.fuse_margin_a);
   kv(e, "ramp_up_s", c.control.ramp_up_s);
+  kv(e, "phase_switch_delay_s", c.control.phase_switch_delay_s);
+  kv(e, "min_phase_switch_interval_s", c.control.min_phase_switch_interval_s);
   e << YAML::EndMap;
 
   kv(e, "log_level", std::string(to_string(c.log_level)));

@@ -66,6 +66,7 @@ void read_charger(MapReader& m, Charger& c) {
   m.integer("phases", c.phases, 1, 3);
   if (c.phases == 2) m.reader().error(m.mark("phases"), m.path("phases"), "found 2, expected 1 or 3");
   m.integer("phase_offset", c.phase_offset, 0, 2);
+  m.boolean("phase_switching", c.phase_switching);
   m.integer("priority", c.priority, 0, 100);
   std::string mode = to_string(c.mode);
   m.choice("mode", mode, {"off", "now", "minpv", "pv", "smart"});
@@ -229,6 +230,8 @@ void read_control(MapReader& m, Control& c) {
   m.number("stop_import_w", c.stop_import_w, 0, 50000, "W");
   m.number("fuse_margin_a", c.fuse_margin_a, 0, 20, "A");
   m.number("ramp_up_s", c.ramp_up_s, 0, 600, "s");
+  m.number("phase_switch_delay_s", c.phase_switch_delay_s, 0, 3600, "s");
+  m.number("min_phase_switch_interval_s", c.min_phase_switch_interval_s, 60, 86400, "s");
 }
 
 void check_references(Reader& r, MapReader& top, Config& c) {

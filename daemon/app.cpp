@@ -13,6 +13,8 @@ ControlParams control_params(const config::Config& cfg) {
   p.stop_import_w = cfg.control.stop_import_w;
   p.fuse_margin_a = cfg.control.fuse_margin_a;
   p.ramp_up_s = cfg.control.ramp_up_s;
+  p.phase_switch_delay_s = cfg.control.phase_switch_delay_s;
+  p.min_phase_switch_interval_s = cfg.control.min_phase_switch_interval_s;
   p.sharing = cfg.site.sharing == "priority"    ? SharingPolicy::priority
               : cfg.site.sharing == "departure" ? SharingPolicy::departure
                                                 : SharingPolicy::fair;
@@ -38,6 +40,7 @@ SiteSnapshot App::build_snapshot(TimeMs now) const {
     st.max_current_a = c.max_current_a;
     st.phases = st.active_phases = c.phases;
     st.phase_offset = c.phase_offset;
+    st.phase_switching = c.phase_switching;
     st.priority = c.priority;
     st.safe_current_a = c.safe_current_a.value_or(cfg_.site.safe_current_a);
     s.chargers.push_back(std::move(st));
@@ -138,8 +141,8 @@ std::string App::status_line() const {
   for (const auto& c : s.chargers) {
     const auto* cmd = decision_.for_charger(c.id);
     line += fmt::format("  | {} {:4.1f} A {}φ {:5.2f} kW mode {:5} -> {:4.1f} A ({})", c.id, c.current_a[0],
-                        c.active_phases, c.power_w / 1000, to_string(c.mode), cmd ? cmd->limit_a : 0.0,
-                        cmd ? cmd->reason : "");
+                        cmd ? cmd->phases : c.active_phases, c.power_w / 1000, to_string(c.mode),
+                        cmd ? cmd->limit_a : 0.0, cmd ? cmd->reason : "");
   }
   return line;
 }

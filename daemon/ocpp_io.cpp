@@ -45,6 +45,7 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history,
     s.max_current_a = c.max_current_a;
     s.safe_current_a = c.safe_current_a.value_or(cfg.site.safe_current_a);
     s.phases = c.phases;
+    if (c.phase_switching) switchable_.insert(c.id);
     s.knowledge = knowledge[c.id];
     if (!c.profile.empty())
       if (const auto* p = profiles.find(c.profile)) s.profile = *p;
@@ -131,7 +132,8 @@ bool OcppIo::act(const std::string& charger_id, const std::string& action) {
 
 void OcppIo::apply(const Decision& d) {
   for (const auto& cmd : d.commands)
-    for (auto& l : listeners_) l->set_limit(cmd.charger_id, cmd.limit_a);
+    for (auto& l : listeners_)
+      l->set_limit(cmd.charger_id, cmd.limit_a, switchable_.count(cmd.charger_id) ? cmd.phases : 0);
 }
 
 }  // namespace hemd

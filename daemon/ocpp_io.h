@@ -2,6 +2,7 @@
 // The chargers as the control loop sees them (snapshot), and the limits it decides (OCPP profiles).
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ class OcppIo final : public SiteInput, public ChargerOutput {
 
  private:
   std::map<std::string, std::vector<double>> current_steps_;  // by quirk profile name
+  std::set<std::string> switchable_;                          // chargers told 1 or 3 phases
   std::map<std::string, ocpp::ChargerView> views() const;
   ocpp::Csms& listener_of(const std::string& charger_id) const;
   std::vector<std::unique_ptr<ocpp::Csms>> listeners_;  // wss:// (or ws://), and ws:// beside wss:// if asked

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "strategies/phase_switch.h"
 #include "strategies/surplus.h"
 
 namespace hemd {
@@ -46,17 +47,19 @@ bool loads_phase(const SiteSnapshot& site, const ChargerState& c, int ph) {
   return false;
 }
 
-Decision decide(const SiteSnapshot& site, const ControlParams& p, ControlState& state) {
+Decision decide(const SiteSnapshot& measured, const ControlParams& p, ControlState& state) {
   Decision d;
-  if (!grid_trusted(site, p)) {
+  if (!grid_trusted(measured, p)) {
     // Without a trusted grid meter nothing can be shared safely: every charger gets its safe current, which
     // the config check keeps within the fuse for all chargers together.
-    for (const auto& c : site.chargers)
+    for (const auto& c : measured.chargers)
       d.commands.push_back({c.id, safe_limit(c), c.active_phases, "grid meter stale: safe current"});
     d.summary = "grid meter stale: safe current";
     return d;
   }
-  const SurplusView surplus = track_surplus(site, p, state);
+  const SurplusView surplus = track_surplus(measured, p, state);
+  // From here on, switchable chargers count with the phases chosen for them.
+  const SiteSnapshot site = choose_phases(measured, p, surplus.calm_w, state);
 
   std::vector<Claim> claims;
   std::vector<std::string> reasons;

@@ -20,6 +20,8 @@ struct ControlParams {
   // Surplus that rises is followed once it has lasted this long; surplus that falls is followed at once.
   // Passing clouds then move the limit down and back up once instead of every few seconds.
   double ramp_up_s = 10;
+  double phase_switch_delay_s = 120;         // the surplus must stay in the other band this long
+  double min_phase_switch_interval_s = 600;  // contactors rest at least this long between switches
   SharingPolicy sharing = SharingPolicy::fair;
 };
 
@@ -29,6 +31,9 @@ struct ControlState {
     TimeMs surplus_since = -1;
     TimeMs import_since = -1;
     bool running = false;  // a PV-mode car that has been started
+    int phases = 0;        // chosen for a switchable charger (0: not yet)
+    TimeMs phases_wanted_since = -1;
+    TimeMs phases_switched_at = -1;
   };
   std::map<std::string, PerCharger> chargers;
   std::deque<std::pair<TimeMs, double>> surplus_w;  // recent surplus samples, for ramp_up_s

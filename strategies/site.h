@@ -48,12 +48,13 @@ struct ChargerState {
   // Static limits from the config (and the charger's quirk profile).
   double min_current_a = 6.0;
   double max_current_a = 16.0;
-  int phases = 3;             // phases the charger is wired for
-  int active_phases = 3;      // phases the car currently draws on (1-phase cars load one phase)
-  int phase_offset = 0;       // which grid phase is this charger's L1 (rotation in the installation)
-  int priority = 0;           // higher wins under "priority" sharing
-  double safe_current_a = 6;  // what it gets when hemd cannot trust its data
-  double current_step_a = 1;  // the charger honours limits in these steps (most round down to whole amps)
+  int phases = 3;                // phases the charger is wired for
+  int active_phases = 3;         // phases the car currently draws on (1-phase cars load one phase)
+  int phase_offset = 0;          // which grid phase is this charger's L1 (rotation in the installation)
+  bool phase_switching = false;  // can switch between 1 and 3 phases (numberPhases in its profile)
+  int priority = 0;              // higher wins under "priority" sharing
+  double safe_current_a = 6;     // what it gets when hemd cannot trust its data
+  double current_step_a = 1;     // the charger honours limits in these steps (most round down to whole amps)
   std::vector<double> current_steps_a;  // or only these limits (quirk profile); empty = use current_step_a
   // Live state from the charger.
   double offered_limit_a = 0.0;  // the limit the charger last accepted

@@ -77,7 +77,7 @@ struct Csms::Impl {
   virtual void start() = 0;
   virtual int port() const = 0;
   virtual std::map<std::string, ChargerView> views() const = 0;
-  virtual void set_limit(const std::string& id, double amps) = 0;
+  virtual void set_limit(const std::string& id, double amps, int phases) = 0;
   virtual bool act(const std::string& id, Action action) = 0;
   virtual void stop() = 0;
 };
@@ -115,7 +115,9 @@ struct Endpoint final : Csms::Impl {
     bool tx_profile_fallback = false;  // the charger refused a TxDefaultProfile: TxProfile in transactions
     int tx_refusals = 0;
     bool max_profile_refused = false;
-    bool car_arrived = false;  // its first increase is not held back by the rate limit
+    bool car_arrived = false;
+    int phases = 0;  // what the dynamic limit was sent for (1/3 switching); 0 = the charger's wiring  // its
+                     // first increase is not held back by the rate limit
     int limits_sent = 0;
     bool remote_started = false;  // RemoteStartTransaction sent for the car plugged in now
     bool remote_stopped = false;  // paused by RemoteStopTransaction (quirk pause: remote_stop)
@@ -137,6 +139,7 @@ struct Endpoint final : Csms::Impl {
   mutable std::mutex mutex;                 // guards views and desired
   std::map<std::string, ChargerView> charger_views;
   std::map<std::string, double> desired;
+  std::map<std::string, int> desired_phases;  // 1 or 3 for a charger that switches; absent: its wiring
   int next_transaction = 0;
   int bound_port = 0;
 
@@ -428,7 +431,11 @@ struct Endpoint final : Csms::Impl {
   }
 
   double limit_in_unit(const Session& s, const std::string& id, double amps) const {
-    return s.unit == "W" ? std::round(amps * 230.0 * setups.at(id).phases) : amps;
+    return s.unit == "W" ? std::round(amps * 230.0 * phases_of(s, id)) : amps;
+  }
+
+  int phases_of(const Session& s, const std::string& id) const {
+    return s.phases ? s.phases : setups.at(id).phases;
   }
 
   // A TxDefaultProfile on connector 0. With `lapse_after_s` the limit holds that long and then the charger
@@ -447,7 +454,7 @@ struct Endpoint final : Csms::Impl {
     const double safe = setup.safe_current_a >= setup.min_current_a ? setup.safe_current_a : 0.0;
     auto period = [&](int start, double a) {
       json p = {{"startPeriod", start}, {"limit", limit_in_unit(s, id, a)}};
-      if (s.unit == "A" && (!s.profile || s.profile->number_phases)) p["numberPhases"] = setup.phases;
+      if (s.unit == "A" && (!s.profile || s.profile->number_phases)) p["numberPhases"] = phases_of(s, id);
       return p;
     };
     const bool relative = s.profile && s.profile->profile_kind == "Relative";
@@ -534,10 +541,13 @@ struct Endpoint final : Csms::Impl {
     if (!s.open || !s.configured) return;
     const auto& setup = setups.at(id);
     double want;
+    int phases;
     {
       std::lock_guard lock(mutex);
       auto it = desired.find(id);
       want = it == desired.end() ? setup.safe_current_a : it->second;
+      auto ph = desired_phases.find(id);
+      phases = ph == desired_phases.end() ? setup.phases : ph->second;
     }
     if (want < setup.min_current_a) want = 0;  // never 5 A: pause
     bool in_transaction, car;
@@ -552,7 +562,8 @@ struct Endpoint final : Csms::Impl {
     const std::string purpose = s.tx_profile_fallback && in_transaction ? "TxProfile" : "TxDefaultProfile";
     if (s.tx_profile_fallback && !in_transaction) return;  // the safe floor holds outside transactions
     const std::int64_t t = now();
-    bool send_now = !s.sent_a || purpose != s.sent_purpose;
+    // A phase switch goes out at once: the car is told before it draws on phases it should not.
+    bool send_now = !s.sent_a || purpose != s.sent_purpose || phases != phases_of(s, id);
     if (s.sent_a) {
       const double change = want - *s.sent_a;
       const bool renew = t - s.sent_ms >= options.profile_duration_s * 1000 / 3;
@@ -570,6 +581,7 @@ struct Endpoint final : Csms::Impl {
     s.sent_a = want;
     s.sent_ms = t;
     s.sent_purpose = purpose;
+    s.phases = phases;
     ++s.limits_sent;
     set_profile(id, purpose == "TxProfile" ? tx_profile : limit_profile, purpose, s.stack_level, want,
                 options.profile_duration_s, [this, id, want, changed](bool ok) {
@@ -850,12 +862,19 @@ struct Endpoint final : Csms::Impl {
     return charger_views;
   }
 
-  void set_limit(const std::string& id, double amps) override {
+  void set_limit(const std::string& id, double amps, int phases) override {
     {
       std::lock_guard lock(mutex);
       auto it = desired.find(id);
-      if (it != desired.end() && it->second == amps) return;
+      auto ph = desired_phases.find(id);
+      const bool same_phases =
+          phases == 0 ? ph == desired_phases.end() : ph != desired_phases.end() && ph->second == phases;
+      if (it != desired.end() && it->second == amps && same_phases) return;
       desired[id] = amps;
+      if (phases == 0)
+        desired_phases.erase(id);
+      else
+        desired_phases[id] = phases;
     }
     // Handled on the server's thread at once, so a cut reaches the charger within the same cycle.
     websocketpp::lib::asio::post(server.get_io_service(), [this, id] { update(id); });
@@ -911,8 +930,8 @@ std::map<std::string, ChargerView> Csms::views() const {
   return impl_->views();
 }
 
-void Csms::set_limit(const std::string& id, double amps) {
-  impl_->set_limit(id, amps);
+void Csms::set_limit(const std::string& id, double amps, int phases) {
+  impl_->set_limit(id, amps, phases);
 }
 
 bool Csms::act(const std::string& id, Action action) {

@@ -100,7 +100,8 @@ class Csms {
   int port() const;
   std::map<std::string, ChargerView> views() const;
   // The limit hemd wants for a charger: 0 pauses, otherwise at least its minimum. Sent when it matters.
-  void set_limit(const std::string& id, double amps);
+  // `phases` 1 or 3 switches a charger that can (numberPhases); 0 leaves it on its wiring.
+  void set_limit(const std::string& id, double amps, int phases = 0);
   // An installer's or owner's action on one charger; the answer is logged (and kept as last_error when it
   // is a refusal). False for an unknown charger.
   enum class Action { start_session, stop_session, restart, hard_restart, unlock, enable, disable };
