@@ -106,6 +106,7 @@ function handlers(cli) {
     emit({ event: 'profile', connectorId: params.connectorId, stackLevel: p.stackLevel, purpose: p.chargingProfilePurpose,
            kind: p.chargingProfileKind, unit: s.chargingRateUnit, limit: s.chargingSchedulePeriod[0].limit,
            periods: s.chargingSchedulePeriod.length, duration: s.duration, transactionId: p.transactionId,
+           numberPhases: s.chargingSchedulePeriod[0].numberPhases,
            id: p.chargingProfileId });
     const maxPeriods = Number(opt('max-periods', '5'));
     const refused = flag('reject-profiles') ||

@@ -72,15 +72,17 @@ struct Site {
   int port = free_port();
   std::unique_ptr<Process> meter, hemd;
   std::string config;
+  std::string meter_power = "3456";  // W, import positive
 
   // A site with a grid meter (pymodbus, an SDM630 reading 5.5/6.5/7.5 A) unless `with_meter` is false.
   void start(const std::string& chargers, bool with_meter = true, const std::string& extra = "",
              double fuse = 25) {
     std::string meters;
     if (with_meter) {
-      meter = std::make_unique<Process>(
-          std::vector<std::string>{"/usr/bin/python3", MODBUS_SERVER, "--tcp", "--device", "1:sdm630"},
-          dir.file("meter.out"), dir.file("meter.err"));
+      meter =
+          std::make_unique<Process>(std::vector<std::string>{"/usr/bin/python3", MODBUS_SERVER, "--tcp",
+                                                             "--device", "1:sdm630", "--power", meter_power},
+                                    dir.file("meter.out"), dir.file("meter.err"));
       EXPECT_TRUE(meter->wait_for_out("READY")) << meter->err();
       std::smatch m;
       const std::string out = meter->out();
@@ -621,6 +623,27 @@ TEST(Ocpp, SecurityProfile3ClientCertificatesNameTheChargePoint) {
       << site.hemd->err();
   auto none = site.wss_point("none", {"--ca", site.tls + "/ca.pem"});
   EXPECT_EQ(wait_events(*none, is("refused")).size(), 1u) << none->out();
+}
+
+// A charger that switches phases, on 3.5 kW of export: too little for three phases at 6 A (4.1 kW), so
+// hemd tells it to charge on one (numberPhases 1) at what the surplus carries.
+TEST(Ocpp, PhaseSwitchingChargerIsToldToUseOnePhase) {
+  Site site;
+  site.meter_power = "-3456";
+  site.start("  - {id: cp1, password: pw-1234, max_current_a: 16, mode: pv, phase_switching: true}\n", true,
+             "", 25);
+  site.dir.write("hemd.yaml", site.config + "control: {enable_delay_s: 1}\n");
+  kill(site.hemd->pid(), SIGHUP);
+  ASSERT_TRUE(site.hemd->wait_for_err("config: reloaded")) << site.hemd->err();
+  auto cp = site.charge_point("cp1");
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty()) << cp->out();
+  cp->send("plug");
+  auto one_phase = wait_events(*cp, [](const json& e) {
+    return e.value("event", "") == "profile" && e["purpose"] == "TxDefaultProfile" && e["stackLevel"] == 1 &&
+           e["numberPhases"] == 1 && e["limit"].get<double>() >= 6;
+  });
+  ASSERT_FALSE(one_phase.empty()) << cp->out() << site.hemd->err();
+  EXPECT_EQ(one_phase[0]["limit"], 15);  // 3456 W / 230 V
 }
 
 }  // namespace
