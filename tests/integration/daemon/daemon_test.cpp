@@ -254,7 +254,7 @@ TEST(Daemon, ReportShowsCostPvShareAndTheSavingAgainstChargingOnArrival) {
   EXPECT_NE(out.find("charged                 22.1 kWh in 1 session"), std::string::npos) << out;
   EXPECT_NE(out.find("from PV                  0.0 kWh (0 %)"), std::string::npos) << out;
   EXPECT_NE(out.find("cost                   35.33 DKK (1.60 DKK/kWh"), std::string::npos)
-      << out;                                                                          // 22.08 x 1.60
+      << out;                                                                         // 22.08 x 1.60
   EXPECT_NE(out.find("charged on arrival     52.99 DKK"), std::string::npos) << out;  // 22.08 x 2.40
   EXPECT_NE(out.find("saving                 17.66 DKK (33 %)"), std::string::npos) << out;
   Process bad({HEMD_BINARY, "report", "--month", "October", "-c", dir.file("hemd.yaml")}, dir.file("out2"),
