@@ -2,11 +2,8 @@
 // every second to a central system, and every round trip is timed. The same load runs against the real
 // hemd binary and against an ocpp-rpc server (Node, strict mode like hemd) in the same run.
 // Goal from issue 4: 500 charge points, p99 <= 20 ms, less CPU than the Node server.
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,33 +17,14 @@
 #include <vector>
 
 #include "bench/support/proc_sample.h"
+#include "tests/support/process.h"
 
 namespace {
 
 using hemd::bench::sample;
 
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool listening(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<unsigned short>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
+using hemd::test::free_port;
+using hemd::test::wait_for_port;
 
 pid_t spawn(const std::vector<std::string>& argv, const std::string& out) {
   std::fflush(stdout);
@@ -78,8 +56,7 @@ Server start_hemd(const std::string& dir, int n) {
       << "storage: {path: " << dir << "/hemd.db}\nlog_level: warning\n";
   cfg.close();
   s.pid = spawn({HEMD_BINARY, "--config", dir + "/hemd.yaml"}, "/dev/null");
-  for (int i = 0; i < 100 && !listening(s.port); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  wait_for_port(s.port, std::chrono::seconds(10));
   return s;
 }
 
@@ -97,7 +74,7 @@ Server start_node(const std::string& dir) {
 }
 
 void measure(const char* name, const Server& server, int n, int seconds) {
-  if (server.port == 0 || !listening(server.port)) {
+  if (server.port == 0 || !wait_for_port(server.port, std::chrono::seconds(1))) {
     fmt::print("{:>4}  {:<22} did not start\n", n, name);
     return;
   }
