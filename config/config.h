@@ -39,7 +39,8 @@ struct Meter {
   int unit = 1;
   int timeout_ms = 500;
   double stale_after_s = 5;
-  int line = 0;  // where it was defined, for messages from the driver
+  int poll_ms = 0;  // how often it is read; 0: 500 ms for the grid meter (the fuse guard's eyes), else 1000
+  int line = 0;     // where it was defined, for messages from the driver
 };
 
 struct Charger {

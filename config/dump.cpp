@@ -62,6 +62,7 @@ std::string to_yaml(const Config& c) {
     kv(e, "unit", m.unit);
     kv(e, "timeout_ms", m.timeout_ms);
     kv(e, "stale_after_s", m.stale_after_s);
+    kv(e, "poll_ms", m.poll_ms);
     e << YAML::EndMap;
   }
   e << YAML::EndSeq;

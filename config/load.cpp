@@ -40,6 +40,8 @@ void read_meter(MapReader& m, Meter& meter) {
   m.integer("unit", meter.unit, 0, 255);
   m.integer("timeout_ms", meter.timeout_ms, 50, 10000);
   m.number("stale_after_s", meter.stale_after_s, 1, 3600, "s");
+  m.integer("poll_ms", meter.poll_ms, 100, 60000);
+  if (meter.poll_ms == 0) meter.poll_ms = meter.role == "grid" ? 500 : 1000;
   m.map("serial", [&](MapReader& s) {
     s.text("device", meter.serial.device, true);
     s.integer("baud", meter.serial.baud, 1200, 115200);

@@ -1,5 +1,6 @@
 #include "daemon/modbus_input.h"
 
+#include <cmath>
 #include <map>
 #include <stdexcept>
 
@@ -69,12 +70,35 @@ ModbusInput::ModbusInput(const config::Config& cfg, WallClock wall)
     for (const auto& e : errors) all += "\n  " + e.to_string();
     throw std::runtime_error("meters:" + all);
   }
+  std::map<std::string, int> poll_ms;  // per connection: the fastest of its devices
+  for (const auto& m : cfg.meters) {
+    auto& ms = poll_ms[endpoint_of(m).describe()];
+    const int own = m.poll_ms > 0 ? m.poll_ms : 1000;
+    ms = ms == 0 ? own : std::min(ms, own);
+  }
   for (auto& [key, devices] : by_endpoint)
     pollers_.push_back(std::make_unique<modbus::Poller>(endpoints[key], std::move(devices),
-                                                        std::chrono::milliseconds(cfg.control.interval_ms)));
+                                                        std::chrono::milliseconds(poll_ms[key])));
   for (const auto& m : cfg.meters)
     for (const auto& p : pollers_)
       if (p->endpoint().describe() == endpoint_of(m).describe()) meters_.push_back(Meter{m, p.get()});
+}
+
+void ModbusInput::on_grid_step(std::function<void()> step) {
+  for (const auto& m : meters_) {
+    if (m.cfg.role != "grid") continue;
+    m.poller->on_reading([step, name = m.cfg.name](const std::string& device, const modbus::Values& before,
+                                                   const modbus::Values& now) {
+      if (device != name) return;
+      auto moved = [](const std::optional<double>& a, const std::optional<double>& b, double by) {
+        return a && b && std::abs(*a - *b) >= by;
+      };
+      bool step_seen = moved(before.power_w, now.power_w, 500);
+      for (int ph = 0; ph < 3; ++ph)
+        step_seen = step_seen || moved(before.current_a[ph], now.current_a[ph], 1.0);
+      if (step_seen) step();
+    });
+  }
 }
 
 void ModbusInput::start() {

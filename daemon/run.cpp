@@ -76,6 +76,7 @@ std::unique_ptr<SimulatedSite> start_simulated_site(config::Config& cfg) {
     m.transport = "tcp";
     m.host = "127.0.0.1";
     m.port = port;
+    m.poll_ms = m.role == "grid" ? 500 : 1000;
     cfg.meters.push_back(m);
   }
   cfg.ocpp.enabled = true;
@@ -177,6 +178,7 @@ int run_daemon(const RunOptions& o) {
   std::unique_ptr<ModbusInput> meters;
   if (!cfg->meters.empty()) {
     meters = std::make_unique<ModbusInput>(*cfg);
+    meters->on_grid_step([&loop] { loop.nudge(); });
     meters->start();
     app->add_input(*meters);
   }

@@ -111,6 +111,7 @@ void Poller::poll_once() {
       error = "rejected: " + why;
       values.reset();
     }
+    if (values && listener_) listener_(d.spec.name, last.values, *values);
     std::lock_guard lock(mutex_);
     DeviceState& s = states_[d.spec.name];
     if (values) {

@@ -46,7 +46,10 @@ class Poller {
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
 
-  void start();  // polling thread
+  // Called on the polling thread after each good read of a device, with its previous and new values.
+  using Listener = std::function<void(const std::string& device, const Values& before, const Values& now)>;
+  void on_reading(Listener l) { listener_ = std::move(l); }  // before start()
+  void start();                                              // polling thread
   void poll_once();
   std::optional<DeviceState> state(const std::string& name) const;
   const Endpoint& endpoint() const { return connection_.endpoint(); }
@@ -65,6 +68,7 @@ class Poller {
   std::vector<Device> devices_;
   std::chrono::milliseconds interval_;
   WallClock clock_;
+  Listener listener_;
   mutable std::mutex mutex_;
   std::map<std::string, DeviceState> states_;
   std::atomic<bool> stop_{false};
