@@ -84,19 +84,22 @@ ModbusInput::ModbusInput(const config::Config& cfg, WallClock wall)
       if (p->endpoint().describe() == endpoint_of(m).describe()) meters_.push_back(Meter{m, p.get()});
 }
 
-void ModbusInput::on_grid_step(std::function<void()> step) {
+void ModbusInput::on_grid_step(double near_fuse_a, std::function<void()> step) {
   for (const auto& m : meters_) {
     if (m.cfg.role != "grid") continue;
-    m.poller->on_reading([step, name = m.cfg.name](const std::string& device, const modbus::Values& before,
-                                                   const modbus::Values& now) {
+    m.poller->on_reading([step, near_fuse_a, name = m.cfg.name](const std::string& device,
+                                                                const modbus::Values& before,
+                                                                const modbus::Values& now) {
       if (device != name) return;
-      auto moved = [](const std::optional<double>& a, const std::optional<double>& b, double by) {
-        return a && b && std::abs(*a - *b) >= by;
-      };
-      bool step_seen = moved(before.power_w, now.power_w, 500);
-      for (int ph = 0; ph < 3; ++ph)
-        step_seen = step_seen || moved(before.current_a[ph], now.current_a[ph], 1.0);
-      if (step_seen) step();
+      // Only a phase that rose to near the fuse: following PV faster than the chargers report their own
+      // draw would mistake the car's response for a change in surplus.
+      bool rose = false;
+      for (int ph = 0; ph < 3; ++ph) {
+        const auto& a = before.current_a[ph];
+        const auto& b = now.current_a[ph];
+        rose = rose || (a && b && *b - *a >= 1.0 && *b >= near_fuse_a);
+      }
+      if (rose) step();
     });
   }
 }

@@ -18,9 +18,9 @@ class ModbusInput final : public SiteInput {
   // Loads the register maps the meters name; throws std::runtime_error listing every problem. A reading's
   // age is measured on `wall` (the drivers' clock), whatever time the snapshot runs on.
   explicit ModbusInput(const config::Config& cfg, WallClock wall = nullptr);
-  // `step` runs (on a polling thread) when the grid meter moves by a step worth a cycle at once: the fuse
-  // guard then acts on it without waiting for the next tick.
-  void on_grid_step(std::function<void()> step);
+  // `step` runs (on a polling thread) when a grid phase rises to `near_fuse_a` or above: the fuse guard then
+  // acts on it without waiting for the next tick.
+  void on_grid_step(double near_fuse_a, std::function<void()> step);
   void start();
   void fill(SiteSnapshot& snapshot) override;
 

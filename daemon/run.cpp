@@ -178,7 +178,7 @@ int run_daemon(const RunOptions& o) {
   std::unique_ptr<ModbusInput> meters;
   if (!cfg->meters.empty()) {
     meters = std::make_unique<ModbusInput>(*cfg);
-    meters->on_grid_step([&loop] { loop.nudge(); });
+    meters->on_grid_step(0.9 * cfg->site.main_fuse_a, [&loop] { loop.nudge(); });
     meters->start();
     app->add_input(*meters);
   }
