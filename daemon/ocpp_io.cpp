@@ -56,13 +56,13 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history,
       history.submit(
           {"INSERT INTO sessions (charger_id, transaction_id, id_tag, "
            "started_ms, meter_start_wh) VALUES (?,?,?,?,?)",
-           {e.charger_id, std::to_string(e.transaction_id), e.id_tag, e.at_ms, e.meter_wh}});
+           {e.charger_id, e.transaction_id, e.id_tag, e.at_ms, e.meter_wh}});
     else
       history.submit(
           {"UPDATE sessions SET stopped_ms = ?, meter_stop_wh = ?, "
            "energy_wh = ? - meter_start_wh, stop_reason = ? WHERE "
            "charger_id = ? AND transaction_id = ?",
-           {e.at_ms, e.meter_wh, e.meter_wh, e.reason, e.charger_id, std::to_string(e.transaction_id)}});
+           {e.at_ms, e.meter_wh, e.meter_wh, e.reason, e.charger_id, e.transaction_id}});
   };
   auto learnt = [&history](const ocpp::Learnt& l) {
     history.submit({"INSERT OR REPLACE INTO charger_knowledge (charger_id, key, value) VALUES (?, ?, ?)",
@@ -118,6 +118,12 @@ void OcppIo::fill(SiteSnapshot& s) {
     c.power_w = v.power_w;
     c.session_energy_wh = v.session_wh;
     c.soc_pct = v.soc_pct;
+    // What an ISO 15118 car said it needs (the owner's own settings, laid over later, win).
+    if (v.ev_need && v.car_connected) {
+      if (v.ev_need->departure_ms) c.departure = *v.ev_need->departure_ms;
+      if (v.ev_need->energy_wh)
+        c.energy_need_wh = std::max(0.0, *v.ev_need->energy_wh - (v.session_wh - v.ev_need->at_session_wh));
+    }
     // A charger that honours only some currents (its quirk profile says which) is given only those.
     if (auto steps = current_steps_.find(v.profile); steps != current_steps_.end())
       c.current_steps_a = steps->second;

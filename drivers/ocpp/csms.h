@@ -1,6 +1,7 @@
 #pragma once
-// The local central system: chargers connect to hemd over OCPP 1.6J (WebSocket). The server runs on a
-// thread of its own; the control loop only reads each charger's view and sets limits, both thread-safe.
+// The local central system: chargers connect to hemd over OCPP 1.6J or 2.0.1 (WebSocket, the subprotocol
+// chosen per connection). The server runs on a thread of its own; the control loop only reads each charger's
+// view and sets limits, both thread-safe.
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -64,7 +65,15 @@ struct ChargerView {
   double energy_wh = 0;  // the energy register
   double session_wh = 0;
   std::optional<double> soc_pct;
-  std::optional<int> transaction_id;
+  std::optional<std::string> transaction_id;
+  // What a car that talks ISO 15118 asked for (OCPP 2.0.1 NotifyEVChargingNeeds).
+  struct EvNeed {
+    std::optional<std::int64_t> departure_ms;
+    std::optional<double> energy_wh;  // counted from `at_session_wh` of the session's energy
+    double at_session_wh = 0;
+  };
+  std::optional<EvNeed> ev_need;
+  std::string protocol;  // ocpp1.6 or ocpp2.0.1
   std::string vendor, model, profile;
   std::string rate_unit = "A";
   bool profile_rejected = false;
@@ -77,7 +86,7 @@ struct ChargerView {
 
 struct SessionEvent {
   std::string charger_id;
-  int transaction_id = 0;
+  std::string transaction_id;
   std::string id_tag;
   bool stopped = false;
   std::int64_t at_ms = 0;
@@ -108,7 +117,7 @@ class Csms {
   bool act(const std::string& id, Action action);
   void stop();
 
-  struct Impl;  // a listener, plain or TLS (csms.cpp)
+  struct Impl;  // a listener, plain or TLS (central.h, csms.cpp)
 
  private:
   std::unique_ptr<Impl> impl_;

@@ -1,5 +1,6 @@
 #include "drivers/ocpp/schema.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
@@ -9,6 +10,7 @@
 #include <valijson/validator.hpp>
 
 #include "drivers/ocpp/ocpp16_schemas.h"
+#include "drivers/ocpp/ocpp201_schemas.h"
 
 namespace hemd::ocpp {
 
@@ -35,19 +37,35 @@ void date_times_as_patterns(nlohmann::json& schema) {
 
 }  // namespace
 
+const char* subprotocol(Version v) {
+  return v == Version::v201 ? "ocpp2.0.1" : "ocpp1.6";
+}
+
+std::string error_code(Version v, const std::string& code_16) {
+  if (v == Version::v16) return code_16;
+  if (code_16 == "FormationViolation") return "FormatViolation";
+  if (code_16 == "OccurenceConstraintViolation") return "OccurrenceConstraintViolation";
+  return code_16;
+}
+
 struct Schemas::Impl {
+  Version version;
   std::map<std::string, std::unique_ptr<valijson::Schema>> by_id;  // "BootNotification.req"
   std::mutex mutex;                                                // guards the validator's regex cache
   valijson::Validator validator;
 };
 
-Schemas::Schemas() : impl_(std::make_unique<Impl>()) {
-  auto all = nlohmann::json::parse(ocpp16_schemas_json);
-  date_times_as_patterns(all);
+Schemas::Schemas(Version v, const std::vector<std::string>& actions) : impl_(std::make_unique<Impl>()) {
+  impl_->version = v;
+  auto all = nlohmann::json::parse(v == Version::v201 ? ocpp201_schemas_json : ocpp16_schemas_json);
   valijson::SchemaParser parser;
-  for (const auto& doc : all) {
+  for (auto& doc : all) {
     std::string id = doc.at("$id").get<std::string>();
     if (id.rfind("urn:", 0) == 0) id = id.substr(4);
+    if (!actions.empty() &&
+        std::find(actions.begin(), actions.end(), id.substr(0, id.rfind('.'))) == actions.end())
+      continue;
+    date_times_as_patterns(doc);
     auto schema = std::make_unique<valijson::Schema>();
     valijson::adapters::NlohmannJsonAdapter adapter(doc);
     parser.populateSchema(adapter, *schema);
@@ -65,7 +83,8 @@ std::optional<Violation> Schemas::check(const std::string& action, bool conf,
                                         const nlohmann::json& payload) const {
   auto it = impl_->by_id.find(action + (conf ? ".conf" : ".req"));
   if (it == impl_->by_id.end()) return Violation{"NotImplemented", "unknown action " + action};
-  if (!payload.is_object()) return Violation{"FormationViolation", "the payload is not a JSON object"};
+  if (!payload.is_object())
+    return Violation{error_code(impl_->version, "FormationViolation"), "the payload is not a JSON object"};
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter adapter(payload);
   {
@@ -94,7 +113,8 @@ std::optional<Violation> Schemas::check(const std::string& action, bool conf,
     else if (what.find("additional") != std::string::npos ||
              what.find("could not be validated") != std::string::npos)
       code = "FormationViolation";
-    return Violation{code, action + (conf ? ".conf " : ".req ") + where + ": " + what};
+    return Violation{error_code(impl_->version, code),
+                     action + (conf ? ".conf " : ".req ") + where + ": " + what};
   }
   return std::nullopt;  // nothing but multipleOf rounding
 }

@@ -516,7 +516,10 @@ TEST(Ocpp, ActionsOnAChargerBecomeTheirOcppCalls) {
   auto started = wait_events(*cp, is("started"));
   ASSERT_EQ(started.size(), 1u) << cp->out();
   ASSERT_TRUE(Process::wait_until(
-      [&] { return hemd.csms->views().at("cp1").transaction_id == started[0]["transactionId"].get<int>(); },
+      [&] {
+        return hemd.csms->views().at("cp1").transaction_id ==
+               std::to_string(started[0]["transactionId"].get<int>());
+      },
       10s));
   hemd.csms->act("cp1", A::stop_session);
   EXPECT_EQ(wait_events(*cp, is("remote-stop")).size(), 1u) << cp->out();

@@ -1,0 +1,330 @@
+// Sessions and messages: what arrives from a charger, what hemd asks of it, and what it reports.
+#include <fmt/format.h>
+
+#include "drivers/log/log.h"
+#include "drivers/log/wall_clock.h"
+#include "drivers/ocpp/central.h"
+
+namespace hemd::ocpp {
+
+namespace {
+
+bool car_present(const std::string& status) {
+  return status == "Preparing" || status == "Charging" || status == "SuspendedEV" ||
+         status == "SuspendedEVSE" || status == "Finishing";
+}
+
+}  // namespace
+
+Central::Central(CsmsOptions o, std::vector<ChargerSetup> chargers, config::ProfileSet p,
+                 Csms::SessionSink session_sink, Csms::WallClock wall_clock, Csms::LearntSink learnt_sink)
+    : options(std::move(o)),
+      profiles(std::move(p)),
+      sink(std::move(session_sink)),
+      learnt(std::move(learnt_sink)),
+      clock(wall_clock ? std::move(wall_clock) : Csms::WallClock(wall_ms)) {
+  for (auto& c : chargers) {
+    charger_views[c.id] = ChargerView{};
+    setups.emplace(c.id, std::move(c));
+  }
+  ocpp16 = make_ocpp16(*this);
+}
+
+Central::~Central() = default;
+
+Dialect& Central::dialect(Version v) {
+  if (v == Version::v16) return *ocpp16;
+  if (!ocpp201) ocpp201 = make_ocpp201(*this);
+  return *ocpp201;
+}
+
+// Queues a CALL; one is in flight per charger and the answer is handled as a message, never waited for.
+void Central::call(const std::string& id, Request r, std::function<void(const json&)> on_result) {
+  Session& s = sessions[id];
+  s.queue.push_back(Session::Pending{"", std::move(r.action), std::move(r.payload), std::move(on_result), 0});
+  pump(id);
+}
+
+void Central::pump(const std::string& id) {
+  Session& s = sessions[id];
+  if (!s.open || s.outstanding || s.queue.empty()) return;
+  Session::Pending p = std::move(s.queue.front());
+  s.queue.pop_front();
+  // hemd's own messages meet the same schemas it holds chargers to; one that does not is a bug in hemd,
+  // reported here rather than as a rejection by a strict charger.
+  if (auto v = dialect(s.version).schemas().check(p.action, false, p.payload)) {
+    log::error("ocpp: {}: not sending {}: {} (a bug in hemd)", id, p.action, v->description);
+    return pump(id);
+  }
+  p.id = fmt::format("hemd-{}", s.next_id++);
+  p.sent_ms = now();
+  send_text(id, call_frame(p.id, p.action, p.payload));
+  s.outstanding = std::move(p);
+}
+
+void Central::received(const std::string& id, const std::string& text) {
+  Session& s = sessions[id];
+  {
+    std::lock_guard lock(mutex);
+    view(id).last_seen_ms = now();
+  }
+  const Frame f = parse_frame(text);
+  if (const auto* bad = std::get_if<BadFrame>(&f)) {
+    log::warning("ocpp: {}: malformed frame ({}): {}", id, bad->code, bad->description);
+    send_text(id, error_frame(bad->id, error_code(s.version, bad->code), bad->description));
+    return;
+  }
+  if (const auto* c = std::get_if<Call>(&f)) return handle_call(id, s, *c);
+  if (const auto* r = std::get_if<CallResult>(&f)) {
+    if (!s.outstanding || s.outstanding->id != r->id) {
+      log::info("ocpp: {}: answer to unknown message {} ignored", id, r->id);
+      return;
+    }
+    Session::Pending p = std::move(*s.outstanding);
+    s.outstanding.reset();
+    if (auto v = dialect(s.version).schemas().check(p.action, true, r->payload))
+      log::warning("ocpp: {}: {} answer does not follow the schema: {}", id, p.action, v->description);
+    else if (p.on_result)
+      p.on_result(r->payload);
+    pump(id);
+    return;
+  }
+  const auto& e = std::get<CallError>(f);
+  if (s.outstanding && s.outstanding->id == e.id) {
+    log::warning("ocpp: {}: {} failed: {} {}", id, s.outstanding->action, e.code, e.description);
+    std::lock_guard lock(mutex);
+    view(id).last_error = fmt::format("{}: {} {}", s.outstanding->action, e.code, e.description);
+  }
+  s.outstanding.reset();
+  pump(id);
+}
+
+void Central::handle_call(const std::string& id, Session& s, const Call& c) {
+  Dialect& d = dialect(s.version);
+  if (!d.schemas().knows(c.action)) {
+    send_text(id, error_frame(c.id, "NotImplemented", "hemd does not know the action " + c.action));
+    return;
+  }
+  if (auto v = d.schemas().check(c.action, false, c.payload)) {
+    log::warning("ocpp: {}: {} refused ({}): {}", id, c.action, v->code, v->description);
+    send_text(id, error_frame(c.id, v->code, v->description));
+    return;
+  }
+  Dialect::Answer a;
+  {
+    std::lock_guard lock(mutex);
+    a = d.answer(id, s, view(id), c);
+  }
+  send_text(id, result_frame(c.id, a.payload));
+  if (a.booted) configure(id);
+  if (a.changed) update(id);
+}
+
+bool Central::accepts(const std::string& tag) const {
+  return options.free_charging ||
+         std::find(options.id_tags.begin(), options.id_tags.end(), tag) != options.id_tags.end();
+}
+
+void Central::booted(const std::string& id, Session& s, ChargerView& v, std::string vendor,
+                     std::string model) {
+  v.booted = true;
+  v.vendor = std::move(vendor);
+  v.model = std::move(model);
+  const auto& setup = setups.at(id);
+  s.profile = setup.profile ? &*setup.profile : profiles.match(v.vendor, v.model);
+  v.profile = s.profile ? s.profile->name : "generic";
+  log::notice("ocpp: {} booted: {} {} over {} (profile {})", id, v.vendor, v.model, v.protocol, v.profile);
+}
+
+void Central::connector_status(Session& s, ChargerView& v, const std::string& status) {
+  const bool was_connected = v.car_connected;
+  v.status = status;
+  v.car_connected = car_present(status);
+  if (!v.car_connected) {
+    s.remote_started = s.remote_stopped = false;
+    v.ev_need.reset();  // the next car says what it needs itself
+  }
+  // A car that has just arrived starts at once: the rate limit spares contactors from a limit that hunts,
+  // not from the first start.
+  if (v.car_connected && !was_connected) s.car_arrived = true;
+}
+
+void Central::transaction_started(const std::string& id, Session& s, ChargerView& v, const std::string& tx,
+                                  const std::string& tag, double meter_wh) {
+  v.transaction_id = tx;
+  s.meter_start_wh = meter_wh;
+  v.session_wh = 0;
+  if (sink) sink({id, tx, tag, false, now(), meter_wh, ""});
+  if (s.tx_profile_fallback) s.sent_a.reset();  // the limit can be sent now, as a TxProfile
+}
+
+void Central::transaction_ended(const std::string& id, Session& s, ChargerView& v, const std::string& tag,
+                                double meter_wh, const std::string& reason) {
+  if (!v.transaction_id) return;
+  if (sink) sink({id, *v.transaction_id, tag, true, now(), meter_wh, reason});
+  v.session_wh = meter_wh - s.meter_start_wh;
+  v.transaction_id.reset();
+  if (s.sent_purpose == "TxProfile") s.sent_a.reset();  // the charger drops a TxProfile with its transaction
+}
+
+void Central::samples(Session& s, ChargerView& v, const std::vector<Sample>& values) {
+  for (const auto& x : values) {
+    if (x.measurand == "Energy.Active.Import.Register" && x.phase < 0) {
+      v.energy_wh = x.value;
+      if (v.transaction_id) v.session_wh = x.value - s.meter_start_wh;
+    } else if (x.measurand == "Power.Active.Import" && x.phase < 0) {
+      v.power_w = x.value;
+    } else if (x.measurand == "Current.Import") {
+      if (x.phase >= 0)
+        v.current_a[x.phase] = x.value;
+      else
+        v.current_a = {x.value, x.value, x.value};
+    } else if (x.measurand == "Voltage" && x.phase >= 0) {
+      v.voltage_v[x.phase] = x.value;
+    } else if (x.measurand == "SoC") {
+      v.soc_pct = x.value;
+    }
+  }
+}
+
+void Central::do_act(const std::string& id, Csms::Action a) {
+  using Action = Csms::Action;
+  std::optional<std::string> transaction;
+  {
+    std::lock_guard lock(mutex);
+    transaction = view(id).transaction_id;
+  }
+  auto report = [this, id](const std::string& action) {
+    return [this, id, action](const json& r) {
+      const std::string status = r.value("status", "");
+      const bool ok = status == "Accepted" || status == "Unlocked" || status == "Scheduled";
+      if (ok) log::notice("ocpp: {}: {}: {}", id, action, status);
+      if (!ok) {
+        log::warning("ocpp: {}: {}: {}", id, action, status);
+        std::lock_guard lock(mutex);
+        view(id).last_error = action + ": " + status;
+      }
+    };
+  };
+  Dialect& d = dialect_of(id);
+  switch (a) {
+    case Action::start_session:
+      call(id, d.start_session(own_tag()), report("start session"));
+      break;
+    case Action::stop_session:
+      if (!transaction) return log::notice("ocpp: {}: stop session: no session running", id);
+      call(id, d.stop_session(*transaction), report("stop session"));
+      break;
+    case Action::restart:
+    case Action::hard_restart:
+      call(id, d.reset(a == Action::hard_restart), report("restart"));
+      break;
+    case Action::unlock:
+      call(id, d.unlock(), report("unlock"));
+      break;
+    case Action::enable:
+    case Action::disable: {
+      const bool on = a == Action::enable;
+      call(id, d.availability(on, false),
+           [this, id, on, done = report(on ? "enable" : "disable")](const json& r) {
+             done(r);
+             if (r.value("status", "") == "Rejected") return;
+             std::lock_guard lock(mutex);
+             view(id).available = on;
+           });
+      break;
+    }
+  }
+}
+
+void Central::tick() {
+  const std::int64_t t = now();
+  for (auto& [id, s] : sessions) {
+    if (!s.open) continue;
+    if (s.outstanding && t - s.outstanding->sent_ms > options.call_timeout_s * 1000) {
+      log::warning("ocpp: {}: no answer to {} within {} s; going on", id, s.outstanding->action,
+                   options.call_timeout_s);
+      s.outstanding.reset();
+      pump(id);
+    }
+    std::int64_t seen;
+    {
+      std::lock_guard lock(mutex);
+      seen = view(id).last_seen_ms;
+    }
+    if (t - seen > (2 * options.heartbeat_s + 30) * 1000LL) {
+      log::warning("ocpp: {} has been silent for {} s: offline", id, (t - seen) / 1000);
+      close(id, "silent");
+      mark_closed(id);
+      continue;
+    }
+    update(id);
+  }
+}
+
+void Central::mark_closed(const std::string& id) {
+  Session& s = sessions[id];
+  s.open = false;
+  s.configured = false;
+  s.outstanding.reset();
+  s.queue.clear();
+  std::lock_guard lock(mutex);
+  view(id).connected = false;
+}
+
+void Central::opened(const std::string& id, Version version) {
+  Session& s = sessions[id];
+  s.open = true;
+  s.version = version;
+  s.configured = false;
+  s.sent_a.reset();
+  const int connection = ++s.connection;
+  dialect(version);  // loads the version's schemas now rather than on the first message
+  {
+    std::lock_guard lock(mutex);
+    ChargerView& v = view(id);
+    v.connected = true;
+    v.last_seen_ms = now();
+    v.protocol = subprotocol(version);
+  }
+  log::notice("ocpp: {} connected ({})", id, subprotocol(version));
+  // A charger that reconnects without booting is configured again all the same; the limit is re-sent.
+  after_ms(10'000, [this, id, connection] {
+    Session& s = sessions[id];
+    if (!s.open || s.configured || s.connection != connection) return;
+    bool booted;
+    {
+      std::lock_guard lock(mutex);
+      booted = view(id).booted;
+    }
+    if (!booted) call(id, dialect(s.version).trigger("BootNotification"));
+    configure(id);
+  });
+}
+
+void Central::closed(const std::string& id) {
+  mark_closed(id);
+  log::warning("ocpp: {} disconnected; its last limit stays counted until it is back", id);
+}
+
+std::map<std::string, ChargerView> Central::views() const {
+  std::lock_guard lock(mutex);
+  return charger_views;
+}
+
+bool Central::want(const std::string& id, double amps, int phases) {
+  std::lock_guard lock(mutex);
+  auto it = desired.find(id);
+  auto ph = desired_phases.find(id);
+  const bool same_phases =
+      phases == 0 ? ph == desired_phases.end() : ph != desired_phases.end() && ph->second == phases;
+  if (it != desired.end() && it->second == amps && same_phases) return false;
+  desired[id] = amps;
+  if (phases == 0)
+    desired_phases.erase(id);
+  else
+    desired_phases[id] = phases;
+  return true;
+}
+
+}  // namespace hemd::ocpp

@@ -1,0 +1,211 @@
+#pragma once
+// The central system's core, the same for every OCPP version and for ws:// and wss://: a session per
+// charger, one CALL in flight at a time, answers matched to their calls, the limit hemd wants and when it
+// goes out, the charging profiles that carry it. A listener (csms.cpp) brings the socket; a dialect
+// (ocpp16.cpp, ocpp201.cpp) spells the messages of its version. Everything runs on the listener's thread;
+// the views and the wanted limits are shared with the control loop under `mutex`.
+#include <nlohmann/json.hpp>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "drivers/ocpp/csms.h"
+#include "drivers/ocpp/frame.h"
+#include "drivers/ocpp/schema.h"
+
+namespace hemd::ocpp {
+
+using json = nlohmann::json;
+
+struct Request {
+  std::string action;
+  json payload;
+};
+
+// A measured value however the version wrote it: SI units (W, Wh, A, V, %), phase 0..2 or -1 for all.
+struct Sample {
+  std::string measurand;
+  int phase = -1;
+  double value = 0;
+};
+
+// A charging profile as hemd means it; each dialect spells it in its version.
+struct ProfileSpec {
+  int id = 0;
+  std::string purpose;  // TxDefaultProfile, TxProfile or ChargePointMaxProfile (1.6's names)
+  int stack_level = 0;
+  bool relative = false;
+  std::string unit = "A";
+  std::optional<std::int64_t> start_ms;
+  std::optional<int> duration_s;
+  struct Period {
+    int start_s = 0;
+    double limit = 0;
+    std::optional<int> phases;
+  };
+  std::vector<Period> periods;
+  std::optional<std::string> transaction;
+};
+
+struct Session {
+  // The connection.
+  bool open = false;
+  int connection = 0;  // counts connections, so a timer set for an earlier one does nothing
+  Version version = Version::v16;
+  struct Pending {
+    std::string id, action;
+    json payload;
+    std::function<void(const json&)> on_result;
+    std::int64_t sent_ms = 0;
+  };
+  std::deque<Pending> queue;
+  std::optional<Pending> outstanding;
+  int next_id = 1;
+  // What hemd learnt of the charger.
+  bool configured = false;
+  const config::ChargerProfile* profile = nullptr;
+  int stack_level = 1;  // the dynamic limit's; the safe floor sits one below
+  std::string unit = "A";
+  int max_periods = 24;
+  bool tx_profile_fallback = false;  // it refused a TxDefaultProfile: TxProfile inside transactions
+  int tx_refusals = 0;
+  bool max_profile_refused = false;
+  // What hemd sent.
+  std::optional<double> sent_a;
+  std::int64_t sent_ms = 0;
+  std::string sent_purpose;
+  int phases = 0;  // what the dynamic limit was sent for (1/3 switching); 0 = the charger's wiring
+  int limits_sent = 0;
+  bool car_arrived = false;     // its first increase is not held back by the rate limit
+  bool remote_started = false;  // a session was started by command for the car plugged in now
+  bool remote_stopped = false;  // paused by a stop command (quirk pause: remote_stop)
+  double meter_start_wh = 0;
+};
+
+class Central;
+
+// One OCPP version's messages: what a charger's CALL means, and how hemd's wishes are put to it.
+class Dialect {
+ public:
+  explicit Dialect(Central& central) : c(central) {}
+  virtual ~Dialect() = default;
+  virtual const Schemas& schemas() const = 0;
+  // The answer to a charger's CALL (valid by its schema); runs with the views locked.
+  struct Answer {
+    json payload = json::object();
+    bool booted = false;   // configure the charger once the answer is out
+    bool changed = false;  // the car or its transaction changed: the limit is looked at again
+  };
+  virtual Answer answer(const std::string& id, Session& s, ChargerView& v, const Call& call) = 0;
+  // Asks what the charger supports; ends by calling Central::configure_with.
+  virtual void learn(const std::string& id) = 0;
+  virtual void set_metering(const std::string& id, const std::vector<std::string>& measurands,
+                            int interval_s) = 0;
+  virtual Request availability(bool operative, bool connector_1) const = 0;
+  virtual Request clear_default_profiles() const = 0;
+  virtual Request set_profile(const ProfileSpec& p) const = 0;
+  virtual Request composite_schedule(const std::string& unit, int duration_s) const = 0;
+  // The limit in force now from a composite schedule, in A; nullopt when the answer has none.
+  virtual std::optional<double> applied_a(const json& answer, int phases) const = 0;
+  virtual Request start_session(const std::string& id_tag) = 0;
+  virtual Request stop_session(const std::string& transaction) const = 0;
+  virtual Request reset(bool hard) const = 0;
+  virtual Request unlock() const = 0;
+  virtual Request trigger(const std::string& message) const = 0;
+
+ protected:
+  Central& c;
+};
+
+std::unique_ptr<Dialect> make_ocpp16(Central& central);
+std::unique_ptr<Dialect> make_ocpp201(Central& central);
+
+// One listener, plain (ws://) or TLS (wss://), as the public Csms sees it.
+struct Csms::Impl {
+  virtual ~Impl() = default;
+  virtual void start() = 0;
+  virtual int port() const = 0;
+  virtual std::map<std::string, ChargerView> views() const = 0;
+  virtual void set_limit(const std::string& id, double amps, int phases) = 0;
+  virtual bool act(const std::string& id, Action action) = 0;
+  virtual void stop() = 0;
+};
+
+class Central : public Csms::Impl {
+ public:
+  Central(CsmsOptions o, std::vector<ChargerSetup> chargers, config::ProfileSet p, Csms::SessionSink sink,
+          Csms::WallClock clock, Csms::LearntSink learnt);
+  ~Central() override;
+
+  // The listener's side.
+  virtual void send_text(const std::string& id, const std::string& text) = 0;
+  virtual void close(const std::string& id, const std::string& why) = 0;
+  virtual void after_ms(int ms, std::function<void()> fn) = 0;
+  bool knows(const std::string& id) const { return setups.count(id) > 0; }
+  const ChargerSetup& setup(const std::string& id) const { return setups.at(id); }
+  void opened(const std::string& id, Version version);
+  void closed(const std::string& id);
+  void received(const std::string& id, const std::string& text);
+  void tick();  // every second
+  void update(const std::string& id);
+  void do_act(const std::string& id, Csms::Action a);
+  std::map<std::string, ChargerView> views() const override;
+  bool want(const std::string& id, double amps, int phases);  // false: nothing changed
+
+  // The dialects' side.
+  std::int64_t now() const { return clock(); }
+  void call(const std::string& id, Request r, std::function<void(const json&)> on_result = nullptr);
+  void configure_with(const std::string& id);  // the capabilities are in the session: set the charger up
+  bool accepts(const std::string& tag) const;
+  std::string own_tag() const { return options.id_tags.empty() ? "hemd" : options.id_tags.front(); }
+  // Events common to the versions, in 1.6's words (the plain charger model the strategies see).
+  void booted(const std::string& id, Session& s, ChargerView& v, std::string vendor, std::string model);
+  void connector_status(Session& s, ChargerView& v, const std::string& status);
+  void transaction_started(const std::string& id, Session& s, ChargerView& v, const std::string& tx,
+                           const std::string& tag, double meter_wh);
+  void transaction_ended(const std::string& id, Session& s, ChargerView& v, const std::string& tag,
+                         double meter_wh, const std::string& reason);
+  void samples(Session& s, ChargerView& v, const std::vector<Sample>& values);
+  void learnt_that(const std::string& id, const std::string& key, const std::string& value) {
+    if (learnt) learnt({id, key, value});
+  }
+  ChargerView& view(const std::string& id) { return charger_views[id]; }  // with the mutex held
+  Session& session(const std::string& id) { return sessions[id]; }
+
+  CsmsOptions options;
+  config::ProfileSet profiles;
+  mutable std::mutex mutex;  // guards charger_views, desired
+
+ private:
+  Dialect& dialect(Version v);
+  Dialect& dialect_of(const std::string& id) { return dialect(sessions[id].version); }
+  void pump(const std::string& id);
+  void handle_call(const std::string& id, Session& s, const Call& c);
+  void configure(const std::string& id);
+  void set_profile(const std::string& id, int profile_id, const std::string& purpose, int stack_level,
+                   double amps, std::optional<int> lapse_after_s, std::function<void(bool)> done = nullptr);
+  void profile_answer(const std::string& id, const std::string& purpose, bool dynamic, double limit,
+                      const std::string& status);
+  void verify(const std::string& id, double amps);
+  void sessions_by_command(const std::string& id, Session& s, double want, bool car,
+                           const std::optional<std::string>& transaction);
+  double limit_in_unit(const Session& s, const std::string& id, double amps) const;
+  int phases_of(const Session& s, const std::string& id) const;
+  void mark_closed(const std::string& id);
+
+  static constexpr int floor_profile = 1, limit_profile = 2, max_profile = 3, tx_profile = 4;
+
+  std::map<std::string, ChargerSetup> setups;
+  Csms::SessionSink sink;
+  Csms::LearntSink learnt;
+  Csms::WallClock clock;
+  std::unique_ptr<Dialect> ocpp16, ocpp201;  // 2.0.1's schemas are loaded when a 2.0.1 station first comes
+  std::map<std::string, Session> sessions;
+  std::map<std::string, ChargerView> charger_views;
+  std::map<std::string, double> desired;
+  std::map<std::string, int> desired_phases;  // 1 or 3 for a charger that switches; absent: its wiring
+};
+
+}  // namespace hemd::ocpp

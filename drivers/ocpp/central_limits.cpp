@@ -1,0 +1,262 @@
+// Smart charging, the same for every version: setting a charger up after boot, the charging profiles that
+// carry hemd's limit, when a limit goes out, falling back when a charger refuses, checking that it applies.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "drivers/log/log.h"
+#include "drivers/ocpp/central.h"
+
+namespace hemd::ocpp {
+
+// After boot: learn what the charger supports (the dialect asks, then calls configure_with).
+void Central::configure(const std::string& id) {
+  Session& s = sessions[id];
+  Dialect& d = dialect(s.version);
+  // A charger a previous central system left Inoperative would never charge (evcc's setup does the same).
+  if (!s.profile || s.profile->change_availability)
+    call(id, d.availability(true, s.profile && s.profile->change_availability_connector_1),
+         [id](const json& r) {
+           if (r.value("status", "") == "Rejected")
+             log::notice("ocpp: {}: ChangeAvailability Operative rejected", id);
+         });
+  d.learn(id);
+}
+
+void Central::configure_with(const std::string& id) {
+  Session& s = sessions[id];
+  Dialect& d = dialect(s.version);
+  s.stack_level = std::min(s.stack_level, 1);  // floor at 0, dynamic at 1: that is all hemd needs
+  const auto& setup = setups.at(id);
+  if (auto k = setup.knowledge.find("limit_as");
+      k != setup.knowledge.end() && k->second == "TxProfile" && !s.tx_profile_fallback) {
+    s.tx_profile_fallback = true;
+    log::notice("ocpp: {}: known from before: it refuses TxDefaultProfiles; limits go as TxProfile", id);
+  }
+  if (auto k = setup.knowledge.find("max_profile"); k != setup.knowledge.end() && k->second == "refused")
+    s.max_profile_refused = true;
+  if (s.profile && s.profile->stack_level) s.stack_level = *s.profile->stack_level;
+  if (s.profile && s.profile->rate_unit != "auto") s.unit = s.profile->rate_unit;
+  {
+    std::lock_guard lock(mutex);
+    view(id).rate_unit = s.unit;
+  }
+  d.set_metering(id, s.profile ? s.profile->measurands : std::vector<std::string>{},
+                 s.profile ? s.profile->meter_interval_s : 10);
+  // Profiles another central system left (a cloud backend's 0 A at a high stack level) would override
+  // hemd's: the charger starts from a clean slate.
+  call(id, d.clear_default_profiles());
+  if (s.stack_level > 0 && !s.tx_profile_fallback)
+    set_profile(id, floor_profile, "TxDefaultProfile", s.stack_level - 1, setup.safe_current_a, std::nullopt);
+  // The installation's maximum, enforced by the charger itself whatever else happens.
+  if ((!s.profile || s.profile->charge_point_max_profile) && !s.max_profile_refused)
+    set_profile(id, max_profile, "ChargePointMaxProfile", 0, setup.max_current_a, std::nullopt);
+  s.configured = true;
+  s.sent_a.reset();
+  update(id);
+  // What the connector is doing now, rather than at its next change.
+  call(id, d.trigger("StatusNotification"));
+}
+
+double Central::limit_in_unit(const Session& s, const std::string& id, double amps) const {
+  return s.unit == "W" ? std::round(amps * 230.0 * phases_of(s, id)) : amps;
+}
+
+int Central::phases_of(const Session& s, const std::string& id) const {
+  return s.phases ? s.phases : setups.at(id).phases;
+}
+
+// With `lapse_after_s` the limit holds that long and then the charger is back at its safe current by
+// itself: hemd renews it while it runs, a crashed hemd does not.
+void Central::set_profile(const std::string& id, int profile_id, const std::string& purpose, int stack_level,
+                          double amps, std::optional<int> lapse_after_s, std::function<void(bool)> done) {
+  Session& s = sessions[id];
+  ProfileSpec p;
+  if (purpose == "TxProfile") {
+    std::lock_guard lock(mutex);
+    p.transaction = view(id).transaction_id;
+    if (!p.transaction) return;  // chargers disagree on a TxProfile outside a transaction: never sent
+  }
+  const auto& setup = setups.at(id);
+  const double limit = amps >= setup.min_current_a ? amps : 0.0;
+  const double safe = setup.safe_current_a >= setup.min_current_a ? setup.safe_current_a : 0.0;
+  const bool phases = s.unit == "A" && (!s.profile || s.profile->number_phases);
+  auto period = [&](int start, double a) {
+    return ProfileSpec::Period{start, limit_in_unit(s, id, a),
+                               phases ? std::optional<int>(phases_of(s, id)) : std::nullopt};
+  };
+  const bool cap = purpose == "ChargePointMaxProfile";
+  p.id = profile_id;
+  p.purpose = purpose;
+  p.stack_level = stack_level;
+  p.unit = s.unit;
+  p.relative = s.profile && s.profile->profile_kind == "Relative" && !cap;
+  // Clocks in chargers run slow as often as fast: a minute's head start keeps the schedule in force.
+  if (!p.relative) p.start_ms = now() - 60'000;
+  p.periods.push_back(period(0, limit));
+  if (lapse_after_s) {
+    if (stack_level == 0 && s.max_periods < 2) {
+      // No floor below and no room for a second period: a lapsing limit would leave the charger at its own
+      // maximum, so this one holds until hemd sends the next.
+      log::info("ocpp: {}: one stack level and one period only: the limit holds if hemd stops", id);
+    } else if (stack_level == 0) {
+      // No level below for a floor (a charger that takes stack level 0 only): the fall-back is a second
+      // period.
+      p.periods.push_back(period(*lapse_after_s + 60, safe));
+    } else {
+      p.duration_s = *lapse_after_s + 60;
+    }
+  }
+  const bool dynamic = profile_id == limit_profile || profile_id == tx_profile;
+  call(id, dialect(s.version).set_profile(p), [this, id, limit, done, purpose, dynamic](const json& r) {
+    const std::string status = r.value("status", "");
+    profile_answer(id, purpose, dynamic, limit, status);
+    if (done) done(status == "Accepted");
+  });
+}
+
+void Central::profile_answer(const std::string& id, const std::string& purpose, bool dynamic, double limit,
+                             const std::string& status) {
+  Session& s = sessions[id];
+  const bool ok = status == "Accepted";
+  std::lock_guard lock(mutex);
+  ChargerView& v = view(id);
+  if (purpose == "ChargePointMaxProfile") {
+    if (!ok) {
+      log::notice("ocpp: {}: no ChargePointMaxProfile ({}); hemd's limits alone keep it in", id, status);
+      s.max_profile_refused = true;
+      learnt_that(id, "max_profile", "refused");
+    }
+  } else if (ok) {
+    if (purpose == "TxProfile") s.tx_refusals = 0;
+    if (dynamic) {
+      v.offered_a = limit;
+      v.limit_purpose = purpose;
+      v.profile_rejected = false;
+    }
+  } else if (dynamic && purpose == "TxDefaultProfile" && !s.tx_profile_fallback) {
+    // Some chargers take limits only for a running transaction (as the Home Assistant integration learnt):
+    // from now on the limit goes out as a TxProfile while there is one.
+    s.tx_profile_fallback = true;
+    s.sent_a.reset();
+    learnt_that(id, "limit_as", "TxProfile");
+    v.last_error = "TxDefaultProfile " + status + "; TxProfile inside transactions";
+    log::warning(
+        "ocpp: {}: answered {} to a TxDefaultProfile; limits go out as TxProfile inside transactions, the "
+        "safe current outside them",
+        id, status);
+    if (!v.transaction_id) v.profile_rejected = true;
+  } else if (purpose == "TxProfile" && ++s.tx_refusals < 3) {
+    // A charger may not know its transaction id yet when the profile follows the transaction's start at
+    // once: asked again at the next tick before it counts as a refusal.
+    s.sent_a.reset();
+    log::info("ocpp: {}: TxProfile {}; trying again", id, status);
+  } else {
+    v.profile_rejected = true;
+    v.last_error = "SetChargingProfile " + status;
+    log::warning("ocpp: {}: the charger answered {} to a charging profile; it gets its safe current", id,
+                 status);
+  }
+}
+
+// After a changed limit: does the charger apply it? Its composite schedule says what it will do.
+void Central::verify(const std::string& id, double amps) {
+  Session& s = sessions[id];
+  if (s.profile && !s.profile->verify_with_composite_schedule) return;
+  const int seq = s.limits_sent;
+  Dialect& d = dialect(s.version);
+  call(id, d.composite_schedule(s.unit, 60), [this, &d, id, amps, seq](const json& r) {
+    if (sessions[id].limits_sent != seq) return;  // a newer limit went out meanwhile: judged after it
+    const auto applied = d.applied_a(r, setups.at(id).phases);
+    if (!applied) return;
+    const double expected = std::min(amps, setups.at(id).max_current_a);
+    std::lock_guard lock(mutex);
+    ChargerView& v = view(id);
+    const bool ignored = std::abs(*applied - expected) > 0.5;
+    if (ignored && !v.profile_ignored)
+      log::warning(
+          "ocpp: {}: accepted a limit of {:.1f} A but its composite schedule says {:.1f} A: it does not "
+          "apply hemd's profiles; counted at {:.1f} A",
+          id, expected, *applied, *applied);
+    if (!ignored && v.profile_ignored) log::notice("ocpp: {}: applies hemd's limits again", id);
+    v.profile_ignored = ignored;
+    if (ignored) {
+      v.offered_a = *applied;
+      v.last_error = fmt::format("accepts profiles but applies {:.1f} A", *applied);
+    }
+  });
+}
+
+// Sends the wanted limit when it matters: a decrease at once (the fuse), an increase at most every
+// min_resend_s, no change smaller than the deadband, and a renewal before the dynamic profile lapses.
+void Central::update(const std::string& id) {
+  Session& s = sessions[id];
+  if (!s.open || !s.configured) return;
+  const auto& setup = setups.at(id);
+  double want;
+  int phases;
+  bool car;
+  std::optional<std::string> transaction;
+  {
+    std::lock_guard lock(mutex);
+    auto it = desired.find(id);
+    want = it == desired.end() ? setup.safe_current_a : it->second;
+    auto ph = desired_phases.find(id);
+    phases = ph == desired_phases.end() ? setup.phases : ph->second;
+    transaction = view(id).transaction_id;
+    car = view(id).car_connected;
+  }
+  if (want < setup.min_current_a) want = 0;  // never 5 A: pause
+  sessions_by_command(id, s, want, car, transaction);
+  const bool in_transaction = transaction.has_value();
+  const std::string purpose = s.tx_profile_fallback && in_transaction ? "TxProfile" : "TxDefaultProfile";
+  if (s.tx_profile_fallback && !in_transaction) return;  // the safe floor holds outside transactions
+  const std::int64_t t = now();
+  // A phase switch goes out at once: the car is told before it draws on phases it should not.
+  bool send_now = !s.sent_a || purpose != s.sent_purpose || phases != phases_of(s, id);
+  if (s.sent_a) {
+    const double change = want - *s.sent_a;
+    const bool renew = t - s.sent_ms >= options.profile_duration_s * 1000 / 3;
+    if (change <= -options.deadband_a || (want == 0 && *s.sent_a > 0))
+      send_now = true;
+    else if (change >= options.deadband_a && (s.car_arrived || t - s.sent_ms >= options.min_resend_s * 1000))
+      send_now = true;
+    else if (renew)
+      send_now = true;
+  }
+  if (!send_now) return;
+  if (s.sent_a && want > *s.sent_a) s.car_arrived = false;
+  const bool changed = !s.sent_a || *s.sent_a != want;
+  s.sent_a = want;
+  s.sent_ms = t;
+  s.sent_purpose = purpose;
+  s.phases = phases;
+  ++s.limits_sent;
+  set_profile(id, purpose == "TxProfile" ? tx_profile : limit_profile, purpose, s.stack_level, want,
+              options.profile_duration_s, [this, id, want, changed](bool ok) {
+                if (ok && changed) verify(id, want);
+              });
+}
+
+// Chargers whose quirk profile says a session starts only by a remote start, or pauses only by a remote
+// stop, get those besides the 0 A profile.
+void Central::sessions_by_command(const std::string& id, Session& s, double want, bool car,
+                                  const std::optional<std::string>& transaction) {
+  if (!s.profile) return;
+  Dialect& d = dialect(s.version);
+  const bool pause_by_stop = s.profile->pause == "remote_stop";
+  if (want == 0 && transaction && pause_by_stop && !s.remote_stopped) {
+    s.remote_stopped = true;
+    log::info("ocpp: {}: pausing by a remote stop (its quirk profile)", id);
+    call(id, d.stop_session(*transaction));
+  }
+  const bool start = s.profile->remote_start || (pause_by_stop && s.remote_stopped);
+  if (want > 0 && car && !transaction && start && (!s.remote_started || s.remote_stopped)) {
+    s.remote_started = true;
+    s.remote_stopped = false;
+    log::info("ocpp: {}: starting the session by a remote start", id);
+    call(id, d.start_session(own_tag()));
+  }
+}
+
+}  // namespace hemd::ocpp
