@@ -60,9 +60,9 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history,
     else
       history.submit(
           {"UPDATE sessions SET stopped_ms = ?, meter_stop_wh = ?, "
-           "energy_wh = ? - meter_start_wh, stop_reason = ? WHERE "
+           "energy_wh = ? - meter_start_wh, stop_reason = ?, id_tag = COALESCE(NULLIF(?, ''), id_tag) WHERE "
            "charger_id = ? AND transaction_id = ?",
-           {e.at_ms, e.meter_wh, e.meter_wh, e.reason, e.charger_id, e.transaction_id}});
+           {e.at_ms, e.meter_wh, e.meter_wh, e.reason, e.id_tag, e.charger_id, e.transaction_id}});
   };
   auto learnt = [&history](const ocpp::Learnt& l) {
     history.submit({"INSERT OR REPLACE INTO charger_knowledge (charger_id, key, value) VALUES (?, ?, ?)",

@@ -71,7 +71,11 @@ void Central::received(const std::string& id, const std::string& text) {
   const Frame f = parse_frame(text);
   if (const auto* bad = std::get_if<BadFrame>(&f)) {
     log::warning("ocpp: {}: malformed frame ({}): {}", id, bad->code, bad->description);
-    send_text(id, error_frame(bad->id, error_code(s.version, bad->code), bad->description));
+    // 2.0.1 names a broken envelope an RPC framework error and an unknown message type by that name.
+    std::string code = bad->code;
+    if (s.version == Version::v201)
+      code = code == "FormationViolation" ? "RpcFrameworkError" : "MessageTypeNotSupported";
+    send_text(id, error_frame(bad->id, code, bad->description));
     return;
   }
   if (const auto* c = std::get_if<Call>(&f)) return handle_call(id, s, *c);
@@ -152,6 +156,7 @@ void Central::connector_status(Session& s, ChargerView& v, const std::string& st
 void Central::transaction_started(const std::string& id, Session& s, ChargerView& v, const std::string& tx,
                                   const std::string& tag, double meter_wh) {
   v.transaction_id = tx;
+  s.id_tag = tag;
   s.meter_start_wh = meter_wh;
   v.session_wh = 0;
   if (sink) sink({id, tx, tag, false, now(), meter_wh, ""});
@@ -161,7 +166,7 @@ void Central::transaction_started(const std::string& id, Session& s, ChargerView
 void Central::transaction_ended(const std::string& id, Session& s, ChargerView& v, const std::string& tag,
                                 double meter_wh, const std::string& reason) {
   if (!v.transaction_id) return;
-  if (sink) sink({id, *v.transaction_id, tag, true, now(), meter_wh, reason});
+  if (sink) sink({id, *v.transaction_id, tag.empty() ? s.id_tag : tag, true, now(), meter_wh, reason});
   v.session_wh = meter_wh - s.meter_start_wh;
   v.transaction_id.reset();
   if (s.sent_purpose == "TxProfile") s.sent_a.reset();  // the charger drops a TxProfile with its transaction

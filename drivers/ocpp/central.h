@@ -82,6 +82,7 @@ struct Session {
   bool remote_started = false;  // a session was started by command for the car plugged in now
   bool remote_stopped = false;  // paused by a stop command (quirk pause: remote_stop)
   double meter_start_wh = 0;
+  std::string id_tag;  // the transaction's (a 2.0.1 station may start it at plug-in and learn it later)
 };
 
 class Central;

@@ -252,6 +252,7 @@ class Ocpp201 final : public Dialect {
     const std::string tag = p.contains("idToken") ? p["idToken"].value("idToken", "") : "";
     if (p.contains("idToken")) a.payload = {{"idTokenInfo", {{"status", token_status(p["idToken"])}}}};
     if (p.contains("meterValue")) c.samples(s, v, samples_of(p["meterValue"]));
+    if (!tag.empty() && v.transaction_id == tx) s.id_tag = tag;
     if (event == "Started" || (event == "Updated" && v.transaction_id != tx)) {
       // A station that starts its transaction at plug-in has no token yet; it comes with an Updated event.
       c.transaction_started(id, s, v, tx, tag, v.energy_wh);

@@ -44,7 +44,8 @@ const char* subprotocol(Version v) {
 std::string error_code(Version v, const std::string& code_16) {
   if (v == Version::v16) return code_16;
   if (code_16 == "FormationViolation") return "FormatViolation";
-  if (code_16 == "OccurenceConstraintViolation") return "OccurrenceConstraintViolation";
+  // 1.6 calls a missing required field an incomplete payload; 2.0.1 an occurrence constraint.
+  if (code_16 == "ProtocolError") return "OccurrenceConstraintViolation";
   return code_16;
 }
 

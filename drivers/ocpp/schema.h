@@ -20,7 +20,7 @@ enum class Version { v16, v201 };
 // The subprotocol names: "ocpp1.6", "ocpp2.0.1".
 const char* subprotocol(Version v);
 
-// OCPP-J error codes as the version spells them (1.6's FormationViolation is 2.0.1's FormatViolation).
+// A payload's error code as the version spells it (1.6's FormationViolation is 2.0.1's FormatViolation).
 std::string error_code(Version v, const std::string& code_16);
 
 class Schemas {
