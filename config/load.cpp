@@ -61,7 +61,7 @@ void read_meter(MapReader& m, Meter& meter) {
 
 void read_charger(MapReader& m, Charger& c) {
   m.text("id", c.id, true);
-  m.choice("ocpp_version", c.ocpp_version, {"1.6", "2.0.1"});
+  m.choice("ocpp_version", c.ocpp_version, {"auto", "1.6", "2.0.1"});
   m.text("password", c.password);
   m.number("min_current_a", c.min_current_a, 6, 32, "A");
   m.number("max_current_a", c.max_current_a, 6, 80, "A");

@@ -45,6 +45,7 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history,
     s.max_current_a = c.max_current_a;
     s.safe_current_a = c.safe_current_a.value_or(cfg.site.safe_current_a);
     s.phases = c.phases;
+    s.ocpp_version = c.ocpp_version;
     if (c.phase_switching) switchable_.insert(c.id);
     s.knowledge = knowledge[c.id];
     if (!c.profile.empty())
@@ -116,6 +117,13 @@ void OcppIo::fill(SiteSnapshot& s) {
     c.offered_limit_a = v.offered_a;
     for (int k = 0; k < 3; ++k) c.current_a[k] = k < c.active_phases ? v.current_a[k] : 0.0;
     c.power_w = v.power_w;
+    // When the car's figures came, in the snapshot's time (the demo's runs faster than the wall clock).
+    auto& [reports, at] = metered_[c.id];
+    if (v.meter_reports != reports) {
+      reports = v.meter_reports;
+      at = s.now;
+    }
+    c.metered_at = reports ? at : -1;
     c.session_energy_wh = v.session_wh;
     c.soc_pct = v.soc_pct;
     // What an ISO 15118 car said it needs (the owner's own settings, laid over later, win).

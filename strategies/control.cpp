@@ -47,8 +47,9 @@ bool loads_phase(const SiteSnapshot& site, const ChargerState& c, int ph) {
   return false;
 }
 
-Decision decide(const SiteSnapshot& measured, const ControlParams& p, ControlState& state) {
+Decision decide(const SiteSnapshot& reported, const ControlParams& p, ControlState& state) {
   Decision d;
+  const SiteSnapshot measured = with_estimated_draw(reported, state.draw);
   if (!grid_trusted(measured, p)) {
     // Without a trusted grid meter nothing can be shared safely: every charger gets its safe current, which
     // the config check keeps within the fuse for all chargers together.

@@ -7,6 +7,7 @@
 
 #include "strategies/allocation.h"
 #include "strategies/decision.h"
+#include "strategies/draw_estimate.h"
 #include "strategies/site.h"
 
 namespace hemd {
@@ -37,6 +38,7 @@ struct ControlState {
   };
   std::map<std::string, PerCharger> chargers;
   std::deque<std::pair<TimeMs, double>> surplus_w;  // recent surplus samples, for ramp_up_s
+  DrawMemory draw;                                  // the chargers' limits, for what their cars draw
 };
 
 Decision decide(const SiteSnapshot& site, const ControlParams& params, ControlState& state);

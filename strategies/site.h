@@ -60,6 +60,7 @@ struct ChargerState {
   double offered_limit_a = 0.0;  // the limit the charger last accepted
   PhaseAmps current_a{};         // measured per-phase current
   double power_w = 0.0;
+  TimeMs metered_at = -1;  // when the charger last reported current and power; -1: not known
   double session_energy_wh = 0.0;
   std::optional<double> soc_pct;
   bool car_connected = false;

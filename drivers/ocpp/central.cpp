@@ -1,5 +1,6 @@
 // Sessions and messages: what arrives from a charger, what hemd asks of it, and what it reports.
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "drivers/log/log.h"
 #include "drivers/log/wall_clock.h"
@@ -173,6 +174,10 @@ void Central::transaction_ended(const std::string& id, Session& s, ChargerView& 
 }
 
 void Central::samples(Session& s, ChargerView& v, const std::vector<Sample>& values) {
+  if (std::any_of(values.begin(), values.end(), [](const Sample& x) {
+        return x.measurand == "Current.Import" || x.measurand == "Power.Active.Import";
+      }))
+    ++v.meter_reports;
   for (const auto& x : values) {
     if (x.measurand == "Energy.Active.Import.Register" && x.phase < 0) {
       v.energy_wh = x.value;

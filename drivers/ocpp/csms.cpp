@@ -93,12 +93,12 @@ struct Endpoint final : Central {
     });
   }
 
-  // The subprotocol the charger lists first among those hemd speaks.
-  static std::optional<Version> chosen(const std::vector<std::string>& requested) {
-    for (const auto& p : requested) {
-      if (p == subprotocol(Version::v201)) return Version::v201;
-      if (p == subprotocol(Version::v16)) return Version::v16;
-    }
+  // The subprotocol the charger lists first among those hemd speaks (and its config allows).
+  static std::optional<Version> chosen(const std::vector<std::string>& requested,
+                                       const std::string& allowed) {
+    for (const auto& p : requested)
+      for (Version v : {Version::v201, Version::v16})
+        if (p == subprotocol(v) && (allowed == "auto" || p == std::string("ocpp") + allowed)) return v;
     return std::nullopt;
   }
 
@@ -117,10 +117,14 @@ struct Endpoint final : Central {
     if (id.empty() || !knows(id))
       return refuse(websocketpp::http::status_code::not_found,
                     "unknown charge point '" + id + "': add it to chargers in hemd.yaml");
-    const auto version = chosen(con->get_requested_subprotocols());
+    const std::string& allowed = setup(id).ocpp_version;
+    const auto version = chosen(con->get_requested_subprotocols(), allowed);
     if (!version)
       return refuse(websocketpp::http::status_code::bad_request,
-                    "the WebSocket subprotocol must be ocpp1.6 or ocpp2.0.1 (Sec-WebSocket-Protocol)");
+                    allowed == "auto"
+                        ? "the WebSocket subprotocol must be ocpp1.6 or ocpp2.0.1 (Sec-WebSocket-Protocol)"
+                        : "charge point " + id + " is set to OCPP " + allowed +
+                              " (chargers[].ocpp_version) but did not offer ocpp" + allowed);
     if constexpr (tls) {
       // Security profile 3: the certificate names the charge point it was issued to.
       if (!options.tls->client_ca.empty()) {

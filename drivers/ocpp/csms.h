@@ -24,6 +24,7 @@ struct ChargerSetup {
   double safe_current_a = 6;
   int phases = 3;
   std::optional<config::ChargerProfile> profile;  // from the config; otherwise matched at BootNotification
+  std::string ocpp_version = "auto";               // or "1.6", "2.0.1": the only one accepted
   std::map<std::string, std::string> knowledge;   // what this charger taught hemd before (see Learnt)
 };
 
@@ -62,7 +63,8 @@ struct ChargerView {
   std::array<double, 3> current_a{};
   std::array<double, 3> voltage_v{};
   double power_w = 0;
-  double energy_wh = 0;  // the energy register
+  int meter_reports = 0;  // counts the reports of current or power: a new one says the figures are fresh
+  double energy_wh = 0;   // the energy register
   double session_wh = 0;
   std::optional<double> soc_pct;
   std::optional<std::string> transaction_id;

@@ -6,7 +6,9 @@
 //
 // usage: node chargepoint.js --url ws://127.0.0.1:PORT/ocpp --id ID [--password P] [--unit Current|Power]
 //        [--reject-profiles] [--reject-tx-default] [--reject-max-profile] [--ignore-profiles] [--silent]
-//        [--stack-level N] [--max-periods N] [--vendor V] [--ca PEM] [--cert PEM --key PEM]
+//        [--stack-level N] [--max-periods N] [--vendor V] [--model M] [--ca PEM] [--cert PEM --key PEM]
+//        [--reboot-on-measurands N] (reboots when asked for more than N measurands, as ABB Terra AC firmware did)
+//        [--relative-only] (refuses Absolute limits, as older Wallbox firmware did)
 // stdin: plug | start [TAG] | meter AMPS | stop | reconnect | exit      stdout: one JSON event per line
 const path = require('path');
 const { RPCClient, createRPCError } = require(path.join(__dirname, '../../peers/node_modules/ocpp-rpc'));
@@ -99,7 +101,15 @@ function handlers(cli) {
       { key: 'MeterValuesSampledData', readonly: false, value: 'Energy.Active.Import.Register' },
     ],
   }));
-  cli.handle('ChangeConfiguration', ({ params }) => { emit({ event: 'config', key: params.key, value: params.value }); return { status: 'Accepted' }; });
+  cli.handle('ChangeConfiguration', ({ params }) => {
+    emit({ event: 'config', key: params.key, value: params.value });
+    const most = Number(opt('reboot-on-measurands', '0'));
+    if (most && params.key === 'MeterValuesSampledData' && params.value.split(',').length > most) {
+      emit({ event: 'rebooting' });
+      later(async () => { await client.close({ code: 1012, awaitPending: false }); await connect(); });
+    }
+    return { status: 'Accepted' };
+  });
   cli.handle('SetChargingProfile', ({ params }) => {
     const p = params.csChargingProfiles;
     const s = p.chargingSchedule;
@@ -110,6 +120,7 @@ function handlers(cli) {
            id: p.chargingProfileId });
     const maxPeriods = Number(opt('max-periods', '5'));
     const refused = flag('reject-profiles') ||
+      (flag('relative-only') && p.chargingProfilePurpose !== 'ChargePointMaxProfile' && p.chargingProfileKind !== 'Relative') ||
       (flag('reject-tx-default') && p.chargingProfilePurpose === 'TxDefaultProfile') ||
       (flag('reject-max-profile') && p.chargingProfilePurpose === 'ChargePointMaxProfile') ||
       (p.chargingProfilePurpose === 'TxProfile' && (transactionId === null || p.transactionId !== transactionId)) ||
@@ -183,7 +194,7 @@ function handlers(cli) {
 }
 
 async function boot() {
-  const r = await client.call('BootNotification', { chargePointVendor: opt('vendor', 'hemd-test'), chargePointModel: 'Strict CP' });
+  const r = await client.call('BootNotification', { chargePointVendor: opt('vendor', 'hemd-test'), chargePointModel: opt('model', 'Strict CP') });
   emit({ event: 'boot', status: r.status, interval: r.interval });
   await sendStatus(status === 'Unavailable' ? 'Available' : status);
 }

@@ -130,7 +130,13 @@ TEST(Ocpp201, ARefusedTxDefaultProfileFallsBackToATxProfileOfTheTransaction) {
 
 TEST(Ocpp201, MalformedFramesGetTheErrorCodesOf201AndTheConnectionLives) {
   Site site;
-  site.start(one_station, false);
+  site.start(one_station + "  - {id: old, password: pw-1234, ocpp_version: \"1.6\"}\n", false);
+  // A charger set to one version is not let in with the other.
+  auto wrong_version = site.raw("/ocpp/old", "ocpp2.0.1", "pw-1234", {});
+  ASSERT_FALSE(wrong_version.empty());
+  EXPECT_EQ(wrong_version[0]["status"], 400);
+  EXPECT_TRUE(site.hemd->wait_for_err("charge point old is set to OCPP 1.6 (chargers[].ocpp_version)"))
+      << site.hemd->err();
   auto got = site.raw(
       "/ocpp/cs1", "ocpp2.0.1", "pw-1234",
       {"this is not json", R"([7, "x", {}])",

@@ -491,3 +491,48 @@ TEST(Ocpp, PhaseSwitchingChargerIsToldToUseOnePhase) {
 
 }  // namespace
 }  // namespace hemd::test
+
+namespace hemd::test {
+namespace {
+
+// ABB Terra AC firmware boot-loops when asked for every measurand. Matched from its BootNotification, it is
+// asked only for the two its quirk profile lists and charges; the same charger taken for a generic one is
+// asked for five and reboots, again and again (the peer behaves as the firmware did).
+TEST(OcppQuirks, AbbTerraAcIsNotAskedForTheMeasurandsThatRebootIt) {
+  Site site;
+  site.start(one_charger);
+  auto abb =
+      site.charge_point("cp1", {"--vendor", "ABB", "--model", "Terra AC", "--reboot-on-measurands", "2"});
+  ASSERT_FALSE(wait_events(*abb, is("boot")).empty()) << abb->out();
+  auto asked = wait_events(*abb, [](const json& e) {
+    return e.value("event", "") == "config" && e["key"] == "MeterValuesSampledData";
+  });
+  ASSERT_EQ(asked.size(), 1u) << abb->out();
+  EXPECT_EQ(asked[0]["value"], "Energy.Active.Import.Register,Current.Import");
+  abb->send("plug");
+  EXPECT_FALSE(wait_events(*abb, limit_is(16)).empty()) << abb->out() << site.hemd->err();
+  EXPECT_TRUE(wait_events(*abb, is("rebooting"), 1, 1s).empty()) << abb->out();
+  abb->send("exit");
+  ASSERT_EQ(abb->wait_exit(), 0);
+  auto unknown = site.charge_point("cp1", {"--vendor", "Someone", "--reboot-on-measurands", "2"});
+  EXPECT_EQ(wait_events(*unknown, is("rebooting"), 2).size(), 2u) << unknown->out();
+}
+
+// Older Wallbox firmware takes Relative profiles only and starts sessions by RemoteStartTransaction (quirk
+// profile wallbox-legacy, chosen in the config): the car still ends at the current the fuse leaves.
+TEST(OcppQuirks, WallboxLegacyGetsRelativeProfilesAndARemoteStart) {
+  Site site;
+  site.start("  - {id: cp1, password: pw-1234, max_current_a: 16, mode: now, profile: wallbox-legacy}\n");
+  auto cp = site.charge_point("cp1", {"--relative-only", "--stack-level", "0"});
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty()) << cp->out();
+  cp->send("plug");
+  EXPECT_EQ(wait_events(*cp, is("remote-start")).size(), 1u) << cp->out() << site.hemd->err();
+  EXPECT_FALSE(wait_events(*cp, limit_is(16)).empty()) << cp->out() << site.hemd->err();
+  auto limits = wait_events(*cp, profile_for("TxDefaultProfile"));
+  ASSERT_FALSE(limits.empty());
+  for (const auto& p : limits) EXPECT_EQ(p["kind"], "Relative") << p;
+  EXPECT_EQ(site.hemd->err().find("answered Rejected"), std::string::npos) << site.hemd->err();
+}
+
+}  // namespace
+}  // namespace hemd::test

@@ -195,3 +195,95 @@ TEST(Control, CloudsDoNotMakeTheLimitOscillate) {
 
 }  // namespace
 }  // namespace hemd
+
+namespace hemd {
+namespace {
+
+using test::charger;
+using test::drawing;
+using test::site;
+
+// The grid meter sees what the car draws now; the charger reported `reported_a` at `metered_at`.
+SiteSnapshot site_with_stale_report(TimeMs now, ChargerState real, double house_a, double pv_w,
+                                    double reported_a, TimeMs metered_at) {
+  auto s = site(now, 25, {real}, house_a, pv_w);
+  auto& c = s.chargers[0];
+  c.current_a = {reported_a, reported_a, reported_a};
+  c.power_w = reported_a * 230 * 3;
+  c.metered_at = metered_at;
+  return s;
+}
+
+// The house jumps, the car is cut from 16 to 8 A, its charger reports every minute: until it does, its old
+// 16 A must not be taken for less house load (that would hand the 16 A straight back, and again, and again).
+TEST(DrawEstimate, AStaleReportAfterACutIsNotTakenForASmallerHouse) {
+  ControlState st;
+  auto c = charger("a");
+  drawing(c, 16);
+  c.metered_at = t0;
+  EXPECT_EQ(limit(decide(site(t0, 25, {c}, 8), ControlParams{}, st), "a"), 16);
+  EXPECT_EQ(limit(decide(site(t0 + 1000, 25, {c}, 16), ControlParams{}, st), "a"), 8);
+  auto real = c;
+  drawing(real, 8);  // the charger took the cut (offered 8 A) and the car follows
+  for (TimeMs t = t0 + 2000; t < t0 + 60'000; t += 1000)
+    ASSERT_EQ(limit(decide(site_with_stale_report(t, real, 16, 0, 16, t0), ControlParams{}, st), "a"), 8)
+        << "at +" << (t - t0) / 1000 << " s";
+}
+
+// PV: the car is raised from 6 to 10 A; the grid meter shows the export fall at once, the charger's report
+// still says 6 A. That is the car taking its raise, not less sun: the limit stays.
+TEST(DrawEstimate, ARaiseIsNotTakenBackBeforeTheChargerReports) {
+  ControlState st;
+  auto c = charger("a", ChargeMode::minpv);
+  drawing(c, 6);
+  c.metered_at = t0;
+  // 8 kW of PV, 0.69 kW of house: 7.3 kW for the car.
+  EXPECT_EQ(limit(decide(site(t0, 25, {c}, 1, 8000), ControlParams{}, st), "a"), 10);
+  auto real = c;
+  drawing(real, 10);
+  for (TimeMs t = t0 + 1000; t < t0 + 30'000; t += 1000)
+    ASSERT_EQ(limit(decide(site_with_stale_report(t, real, 1, 8000, 6, t0), ControlParams{}, st), "a"), 10)
+        << "at +" << (t - t0) / 1000 << " s";
+}
+
+TEST(DrawEstimate, AReportAfterTheCarFollowedIsTakenAsItIs) {
+  DrawMemory m;
+  auto c = charger("a");
+  drawing(c, 16);
+  c.metered_at = t0;
+  with_estimated_draw(site(t0, 25, {c}), m);
+  c.offered_limit_a = 6;  // a cut; the report still says 16 A
+  auto s = with_estimated_draw(site(t0 + 1000, 25, {c}), m);
+  EXPECT_EQ(s.chargers[0].current_a[0], 6);
+  EXPECT_EQ(s.chargers[0].power_w, 6 * 230 * 3);
+  c.metered_at = t0 + 1000 + car_follows_ms;  // a report after the car had time to follow: 5 A
+  for (auto& a : c.current_a) a = 5;
+  s = with_estimated_draw(site(t0 + 7000, 25, {c}), m);
+  EXPECT_EQ(s.chargers[0].current_a[0], 5);
+}
+
+// A car that did not use its old limit (its battery is nearly full) is not counted at a raised one.
+TEST(DrawEstimate, ACarThatDidNotUseItsLimitIsNotCountedAtARaise) {
+  DrawMemory m;
+  auto c = charger("a");
+  drawing(c, 4);
+  c.offered_limit_a = 10;
+  c.metered_at = t0;
+  with_estimated_draw(site(t0, 25, {c}), m);
+  c.offered_limit_a = 16;
+  auto s = with_estimated_draw(site(t0 + 1000, 25, {c}), m);
+  EXPECT_EQ(s.chargers[0].current_a[0], 4);
+  // One that did is counted at its new limit, on the phases it draws on.
+  auto one_phase_car = charger("b");
+  drawing(one_phase_car, 10);
+  one_phase_car.current_a = {10, 0, 0};
+  one_phase_car.metered_at = t0;
+  with_estimated_draw(site(t0, 25, {one_phase_car}), m);
+  one_phase_car.offered_limit_a = 16;
+  s = with_estimated_draw(site(t0 + 1000, 25, {one_phase_car}), m);
+  EXPECT_EQ(s.chargers[0].current_a, (PhaseAmps{16, 0, 0}));
+  EXPECT_EQ(s.chargers[0].power_w, 16 * 230);
+}
+
+}  // namespace
+}  // namespace hemd
