@@ -189,7 +189,7 @@ class Central : public Csms::Impl {
                    double amps, std::optional<int> lapse_after_s, std::function<void(bool)> done = nullptr);
   void profile_answer(const std::string& id, const std::string& purpose, bool dynamic, double limit,
                       const std::string& status);
-  void verify(const std::string& id, double amps);
+  void verify(const std::string& id, double amps, int seq);
   void sessions_by_command(const std::string& id, Session& s, double want, bool car,
                            const std::optional<std::string>& transaction);
   double limit_in_unit(const Session& s, const std::string& id, double amps) const;

@@ -160,10 +160,9 @@ void Central::profile_answer(const std::string& id, const std::string& purpose, 
 }
 
 // After a changed limit: does the charger apply it? Its composite schedule says what it will do.
-void Central::verify(const std::string& id, double amps) {
+void Central::verify(const std::string& id, double amps, int seq) {
   Session& s = sessions[id];
   if (s.profile && !s.profile->verify_with_composite_schedule) return;
-  const int seq = s.limits_sent;
   Dialect& d = dialect(s.version);
   call(id, d.composite_schedule(s.unit, 60), [this, &d, id, amps, seq](const json& r) {
     if (sessions[id].limits_sent != seq) return;  // a newer limit went out meanwhile: judged after it
@@ -231,10 +230,11 @@ void Central::update(const std::string& id) {
   s.sent_ms = t;
   s.sent_purpose = purpose;
   s.phases = phases;
-  ++s.limits_sent;
+  // The limit's number: a composite schedule asked for after a newer limit went out judges that one.
+  const int seq = ++s.limits_sent;
   set_profile(id, purpose == "TxProfile" ? tx_profile : limit_profile, purpose, s.stack_level, want,
-              options.profile_duration_s, [this, id, want, changed](bool ok) {
-                if (ok && changed) verify(id, want);
+              options.profile_duration_s, [this, id, want, changed, seq](bool ok) {
+                if (ok && changed) verify(id, want, seq);
               });
 }
 
