@@ -173,12 +173,14 @@ void Central::transaction_ended(const std::string& id, Session& s, ChargerView& 
   if (s.sent_purpose == "TxProfile") s.sent_a.reset();  // the charger drops a TxProfile with its transaction
 }
 
-void Central::samples(Session& s, ChargerView& v, const std::vector<Sample>& values) {
-  if (std::any_of(values.begin(), values.end(), [](const Sample& x) {
-        return x.measurand == "Current.Import" || x.measurand == "Power.Active.Import";
-      }))
-    ++v.meter_reports;
+void Central::samples(const std::string& id, Session& s, ChargerView& v, const std::vector<Sample>& values) {
+  const bool drawn = std::any_of(values.begin(), values.end(), [](const Sample& x) {
+    return x.measurand == "Current.Import" || x.measurand == "Power.Active.Import";
+  });
+  if (drawn) ++v.meter_reports;
+  std::optional<double> offered;
   for (const auto& x : values) {
+    if (x.measurand == "Current.Offered") offered = offered ? std::max(*offered, x.value) : x.value;
     if (x.measurand == "Energy.Active.Import.Register" && x.phase < 0) {
       v.energy_wh = x.value;
       if (v.transaction_id) v.session_wh = x.value - s.meter_start_wh;
@@ -195,6 +197,7 @@ void Central::samples(Session& s, ChargerView& v, const std::vector<Sample>& val
       v.soc_pct = x.value;
     }
   }
+  if (drawn || offered) check_measured(id, s, v, offered);
 }
 
 void Central::do_act(const std::string& id, Csms::Action a) {

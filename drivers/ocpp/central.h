@@ -78,6 +78,9 @@ struct Session {
   std::string sent_purpose;
   int phases = 0;  // what the dynamic limit was sent for (1/3 switching); 0 = the charger's wiring
   int limits_sent = 0;
+  std::int64_t limit_accepted_ms = 0;  // when the charger accepted the limit in force
+  int over_limit_reports = 0;          // meter reports in a row with the car above it
+  bool ignores_by_measurement = false;
   bool car_arrived = false;     // its first increase is not held back by the rate limit
   bool remote_started = false;  // a session was started by command for the car plugged in now
   bool remote_stopped = false;  // paused by a stop command (quirk pause: remote_stop)
@@ -168,7 +171,7 @@ class Central : public Csms::Impl {
                            const std::string& tag, double meter_wh);
   void transaction_ended(const std::string& id, Session& s, ChargerView& v, const std::string& tag,
                          double meter_wh, const std::string& reason);
-  void samples(Session& s, ChargerView& v, const std::vector<Sample>& values);
+  void samples(const std::string& id, Session& s, ChargerView& v, const std::vector<Sample>& values);
   void learnt_that(const std::string& id, const std::string& key, const std::string& value) {
     if (learnt) learnt({id, key, value});
   }
@@ -190,6 +193,7 @@ class Central : public Csms::Impl {
   void profile_answer(const std::string& id, const std::string& purpose, bool dynamic, double limit,
                       const std::string& status);
   void verify(const std::string& id, double amps, int seq);
+  void check_measured(const std::string& id, Session& s, ChargerView& v, std::optional<double> offered_a);
   void sessions_by_command(const std::string& id, Session& s, double want, bool car,
                            const std::optional<std::string>& transaction);
   double limit_in_unit(const Session& s, const std::string& id, double amps) const;

@@ -2,6 +2,8 @@
 // carry hemd's limit, when a limit goes out, falling back when a charger refuses, checking that it applies.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "drivers/log/log.h"
@@ -129,6 +131,10 @@ void Central::profile_answer(const std::string& id, const std::string& purpose, 
     }
   } else if (ok) {
     if (purpose == "TxProfile") s.tx_refusals = 0;
+    if (dynamic && limit != v.offered_a) {
+      s.limit_accepted_ms = now();
+      s.over_limit_reports = 0;
+    }
     if (dynamic) {
       v.offered_a = limit;
       v.limit_purpose = purpose;
@@ -184,6 +190,30 @@ void Central::verify(const std::string& id, double amps, int seq) {
       v.last_error = fmt::format("accepts profiles but applies {:.1f} A", *applied);
     }
   });
+}
+
+// The second check, for every charger (and the only one for those whose composite schedule cannot be
+// trusted): what it measures. A car still drawing, or a charger still offering, clearly more than the limit
+// in two reports in a row once the car had time to follow, means the charger does not apply it. It then
+// counts at what it draws, until it keeps to its limit again.
+void Central::check_measured(const std::string& id, Session& s, ChargerView& v,
+                             std::optional<double> offered_a) {
+  constexpr std::int64_t follow_ms = 10'000;
+  if (!s.limit_accepted_ms || now() - s.limit_accepted_ms < follow_ms) return;
+  const double drawn = *std::max_element(v.current_a.begin(), v.current_a.end());
+  const bool over = drawn > v.offered_a + 2 || (offered_a && *offered_a > v.offered_a + 1);
+  s.over_limit_reports = over ? s.over_limit_reports + 1 : 0;
+  if (s.over_limit_reports >= 2 && !v.profile_ignored) {
+    log::warning(
+        "ocpp: {}: accepted a limit of {:.1f} A but the car draws {:.1f} A{}: it does not apply hemd's "
+        "profiles",
+        id, v.offered_a, drawn, offered_a ? fmt::format(" (offered {:.1f} A)", *offered_a) : "");
+    v.profile_ignored = s.ignores_by_measurement = true;
+    v.last_error = fmt::format("accepts profiles but the car draws {:.1f} A", drawn);
+  } else if (!over && s.ignores_by_measurement) {
+    log::notice("ocpp: {}: keeps to hemd's limit again", id);
+    v.profile_ignored = s.ignores_by_measurement = false;
+  }
 }
 
 // Sends the wanted limit when it matters: a decrease at once (the fuse), an increase at most every

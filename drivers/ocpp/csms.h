@@ -24,7 +24,7 @@ struct ChargerSetup {
   double safe_current_a = 6;
   int phases = 3;
   std::optional<config::ChargerProfile> profile;  // from the config; otherwise matched at BootNotification
-  std::string ocpp_version = "auto";               // or "1.6", "2.0.1": the only one accepted
+  std::string ocpp_version = "auto";              // or "1.6", "2.0.1": the only one accepted
   std::map<std::string, std::string> knowledge;   // what this charger taught hemd before (see Learnt)
 };
 

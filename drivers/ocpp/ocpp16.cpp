@@ -63,7 +63,7 @@ class Ocpp16 final : public Dialect {
           } catch (const std::exception&) {
             // a value that is not a number; the schema lets it through as a string
           }
-      c.samples(s, v, values);
+      c.samples(id, s, v, values);
     } else if (call.action == "DataTransfer") {
       a.payload = {{"status", "UnknownVendorId"}};
     }

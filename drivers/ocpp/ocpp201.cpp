@@ -110,7 +110,7 @@ class Ocpp201 final : public Dialect {
     } else if (action == "TransactionEvent") {
       a = transaction_event(id, s, v, p);
     } else if (action == "MeterValues") {
-      c.samples(s, v, samples_of(p.at("meterValue")));
+      c.samples(id, s, v, samples_of(p.at("meterValue")));
     } else if (action == "NotifyEVChargingNeeds") {
       a.payload = {{"status", charging_needs(id, s, v, p)}};
       a.changed = true;
@@ -251,7 +251,7 @@ class Ocpp201 final : public Dialect {
     const std::string event = p.at("eventType"), tx = info.at("transactionId");
     const std::string tag = p.contains("idToken") ? p["idToken"].value("idToken", "") : "";
     if (p.contains("idToken")) a.payload = {{"idTokenInfo", {{"status", token_status(p["idToken"])}}}};
-    if (p.contains("meterValue")) c.samples(s, v, samples_of(p["meterValue"]));
+    if (p.contains("meterValue")) c.samples(id, s, v, samples_of(p["meterValue"]));
     if (!tag.empty() && v.transaction_id == tx) s.id_tag = tag;
     if (event == "Started" || (event == "Updated" && v.transaction_id != tx)) {
       // A station that starts its transaction at plug-in has no token yet; it comes with an Updated event.

@@ -139,11 +139,13 @@ struct InProcess {
     csms = std::make_unique<ocpp::Csms>(o, std::vector<ocpp::ChargerSetup>{c}, config::ProfileSet{});
     csms->start();
   }
-  std::unique_ptr<Process> charge_point(const std::string& script = "chargepoint.js") {
-    return std::make_unique<Process>(
-        std::vector<std::string>{"/usr/bin/node", std::string(OCPP_PEERS) + "/" + script, "--url",
-                                 fmt::format("ws://127.0.0.1:{}/ocpp", csms->port()), "--id", "cp1"},
-        dir.file("cp.out"), dir.file("cp.err"));
+  std::unique_ptr<Process> charge_point(const std::string& script = "chargepoint.js",
+                                        std::vector<std::string> args = {}) {
+    std::vector<std::string> argv = {"/usr/bin/node", std::string(OCPP_PEERS) + "/" + script,
+                                     "--url",         fmt::format("ws://127.0.0.1:{}/ocpp", csms->port()),
+                                     "--id",          "cp1"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return std::make_unique<Process>(argv, dir.file("cp.out"), dir.file("cp.err"));
   }
 };
 

@@ -534,5 +534,33 @@ TEST(OcppQuirks, WallboxLegacyGetsRelativeProfilesAndARemoteStart) {
   EXPECT_EQ(site.hemd->err().find("answered Rejected"), std::string::npos) << site.hemd->err();
 }
 
+// A charger that cannot be asked for its composite schedule (quirk verify_with_composite_schedule: false) and
+// accepts limits without applying them is found out by what it measures: the car keeps drawing 16 A under an
+// 8 A limit. Once it keeps to its limit again, it is trusted again.
+TEST(OcppQuirks, AChargerIgnoringItsLimitIsFoundOutByWhatItMeasures) {
+  config::ChargerProfile no_composite;
+  no_composite.name = "no-composite";
+  no_composite.verify_with_composite_schedule = false;
+  InProcess hemd;
+  hemd.start(no_composite);
+  auto cp = hemd.charge_point("chargepoint.js", {"--ignore-profiles"});
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty()) << cp->out();
+  cp->send("plug");
+  cp->send("start");
+  ASSERT_FALSE(wait_events(*cp, is("started")).empty()) << cp->out();
+  hemd.csms->set_limit("cp1", 8);
+  ASSERT_TRUE(Process::wait_until([&] { return hemd.csms->views().at("cp1").offered_a == 8; }, 10s));
+  EXPECT_TRUE(wait_events(*cp, is("composite"), 1, 1s).empty()) << "asked for a composite schedule";
+  std::this_thread::sleep_for(10s);  // the car had time to follow
+  cp->send("meter 16");
+  ASSERT_FALSE(wait_events(*cp, is("metered")).empty());
+  EXPECT_FALSE(hemd.csms->views().at("cp1").profile_ignored) << "one report is not enough";
+  cp->send("meter 16");
+  ASSERT_TRUE(Process::wait_until([&] { return hemd.csms->views().at("cp1").profile_ignored; }, 10s));
+  EXPECT_EQ(hemd.csms->views().at("cp1").last_error, "accepts profiles but the car draws 16.0 A");
+  cp->send("meter 8");
+  EXPECT_TRUE(Process::wait_until([&] { return !hemd.csms->views().at("cp1").profile_ignored; }, 10s));
+}
+
 }  // namespace
 }  // namespace hemd::test
