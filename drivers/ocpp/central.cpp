@@ -17,6 +17,10 @@ bool car_present(const std::string& status) {
 
 }  // namespace
 
+int phase_index(const std::string& phase) {
+  return phase.rfind("L1", 0) == 0 ? 0 : phase.rfind("L2", 0) == 0 ? 1 : phase.rfind("L3", 0) == 0 ? 2 : -1;
+}
+
 Central::Central(CsmsOptions o, std::vector<ChargerSetup> chargers, config::ProfileSet p,
                  Csms::SessionSink session_sink, Csms::WallClock wall_clock, Csms::LearntSink learnt_sink)
     : options(std::move(o)),

@@ -31,6 +31,9 @@ struct Sample {
   double value = 0;
 };
 
+// 0..2 for a sampled value's phase (L1, L1-N, L1-L2…), -1 for none.
+int phase_index(const std::string& phase);
+
 // A charging profile as hemd means it; each dialect spells it in its version.
 struct ProfileSpec {
   int id = 0;

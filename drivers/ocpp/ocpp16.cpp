@@ -15,10 +15,6 @@ double sampled_si(const json& sv) {
   return v;
 }
 
-int phase_index(const std::string& phase) {
-  return phase.rfind("L1", 0) == 0 ? 0 : phase.rfind("L2", 0) == 0 ? 1 : phase.rfind("L3", 0) == 0 ? 2 : -1;
-}
-
 class Ocpp16 final : public Dialect {
  public:
   explicit Ocpp16(Central& central)

@@ -51,10 +51,6 @@ bool acknowledged(const std::string& action) {
          action == "ClearedChargingLimit";
 }
 
-int phase_index(const std::string& phase) {
-  return phase.rfind("L1", 0) == 0 ? 0 : phase.rfind("L2", 0) == 0 ? 1 : phase.rfind("L3", 0) == 0 ? 2 : -1;
-}
-
 std::vector<Sample> samples_of(const json& meter_values) {
   std::vector<Sample> out;
   for (const auto& mv : meter_values)
