@@ -181,6 +181,9 @@ std::string MqttIo::charger_state(const SiteSnapshot& s, const ChargerState& c, 
   j["plan"] = c.plan_summary.empty() ? (cmd ? cmd->reason : "") : c.plan_summary;
   j["next_start"] = c.next_planned_start ? json(prices::utc_iso(*c.next_planned_start)) : json(nullptr);
   j["departure"] = set.departure.value_or("");
+  // What the plan works toward: the owner's departure and target, or what an ISO 15118 car said (OCPP 2.0.1).
+  j["planned_departure"] = c.departure ? json(prices::utc_iso(*c.departure)) : json(nullptr);
+  j["energy_need_kwh"] = c.energy_need_wh ? json(rounded(*c.energy_need_wh / 1000, 0.01)) : json(nullptr);
   j["target_energy_kwh"] = set.target_energy_kwh ? json(*set.target_energy_kwh) : json(nullptr);
   j["target_soc_pct"] = set.target_soc_pct ? json(*set.target_soc_pct) : json(nullptr);
   j["max_current_a"] = c.max_current_a;

@@ -1,0 +1,154 @@
+#pragma once
+// hemd closing the loop with real peers only: a pymodbus grid meter that reads house + car - PV, a strict
+// ocpp-rpc charge point whose car draws what its profiles allow, and the hemd binary between them. The
+// harness is the car's physics: it reads the limit the charge point applies and feeds the car's current back
+// to the meter (and to the charge point's MeterValues), as a real car and a real meter would. Used by the
+// end-to-end test and by bench/closed_loop.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/support/process.h"
+
+namespace hemd::test {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+inline std::vector<json> events(const std::string& out) {
+  std::vector<json> all;
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line))
+    if (!line.empty() && line[0] == '{') all.push_back(json::parse(line, nullptr, false));
+  return all;
+}
+
+inline bool is_limit_profile(const json& e) {
+  return e.value("event", "") == "profile" && e["purpose"] == "TxDefaultProfile" && e["stackLevel"] == 1;
+}
+
+class ClosedLoop {
+ public:
+  // A 3 x 25 A house with one 3-phase 16 A charger in `mode`. Throws when a peer does not come up.
+  void start(const std::string& mode, const std::string& control = "") {
+    auto check = [](bool ok, const std::string& what) {
+      if (!ok) throw std::runtime_error(what);
+    };
+    site_ = std::make_unique<Process>(
+        std::vector<std::string>{"/usr/bin/python3",
+                                 std::string(HEMD_SOURCE_DIR) + "/tests/e2e/closed_loop/site.py"},
+        dir.file("site.out"), dir.file("site.err"));
+    check(site_->wait_for_out("READY"), "the site did not start: " + site_->err());
+    std::smatch m;
+    const std::string out = site_->out();
+    std::regex_search(out, m, std::regex("READY (\\d+)"));
+    check(wait_for_port(std::stoi(m[1])), "the site's Modbus port did not open");
+    const int ocpp_port = free_port();
+    dir.write(
+        "hemd.yaml",
+        fmt::format(
+            "site: {{name: closed loop, main_fuse_a: 25}}\n"
+            "meters:\n  - {{name: grid, role: grid, device: eastron_sdm630, host: 127.0.0.1, port: {}}}\n"
+            "chargers:\n  - {{id: cp1, max_current_a: 16, mode: {}}}\n"
+            "ocpp: {{listen_address: 127.0.0.1, port: {}}}\nprices: {{enabled: false}}\n"
+            "storage: {{path: {}}}\ncontrol: {{interval_ms: 1000{}}}\n",
+            m[1].str(), mode, ocpp_port, dir.file("hemd.db"), control));
+    hemd_ =
+        std::make_unique<Process>(std::vector<std::string>{HEMD_BINARY, "--config", dir.file("hemd.yaml")},
+                                  dir.file("hemd.out"), dir.file("hemd.err"));
+    check(hemd_->wait_for_err("ocpp: listening"), "hemd did not start: " + hemd_->err());
+    cp_ = std::make_unique<Process>(
+        std::vector<std::string>{"/usr/bin/node",
+                                 std::string(HEMD_SOURCE_DIR) + "/tests/integration/ocpp/chargepoint.js",
+                                 "--url", fmt::format("ws://127.0.0.1:{}/ocpp", ocpp_port), "--id", "cp1"},
+        dir.file("cp.out"), dir.file("cp.err"));
+    check(Process::wait_until([&] { return cp_->out().find("\"boot\"") != std::string::npos; }, 30s),
+          "the charge point did not boot: " + cp_->out() + hemd_->err());
+    cp_->send("plug");
+    cp_->send("start");
+    car_ = std::thread([this] { drive_car(); });
+  }
+
+  ~ClosedLoop() {
+    running_ = false;
+    if (car_.joinable()) car_.join();
+  }
+
+  void site(const std::string& command) { site_->send(command); }
+  std::size_t mark() const { return events(cp_->out()).size(); }
+
+  // The limits hemd sent for the charger's dynamic profile from event `since` on, changes only.
+  std::vector<double> limit_changes(std::size_t since = 0) const {
+    std::vector<double> changes;
+    std::optional<double> last;
+    const auto all = events(cp_->out());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (!is_limit_profile(all[i])) continue;
+      const double limit = all[i]["limit"].get<double>();
+      if (i >= since && (!last || *last != limit)) changes.push_back(limit);
+      last = limit;
+    }
+    return changes;
+  }
+
+  bool wait_limit(const std::function<bool(double)>& ok, std::size_t since, std::chrono::seconds deadline) {
+    return Process::wait_until(
+        [&] {
+          const auto all = events(cp_->out());
+          for (std::size_t i = since; i < all.size(); ++i)
+            if (is_limit_profile(all[i]) && ok(all[i]["limit"].get<double>())) return true;
+          return false;
+        },
+        deadline);
+  }
+
+  // The grid meter's latest per-phase currents.
+  std::array<double, 3> grid() const {
+    const std::string out = site_->out();
+    std::array<double, 3> a{};
+    const auto at = out.rfind("GRID ");
+    if (at != std::string::npos) std::sscanf(out.c_str() + at, "GRID %lf %lf %lf", &a[0], &a[1], &a[2]);
+    return a;
+  }
+
+  std::string logs() const { return cp_->out().substr(0, 4000) + "\n" + hemd_->err(); }
+  std::string hemd_log() const { return hemd_->err(); }
+  bool strict_refusals() const { return cp_->out().find("\"bad\"") != std::string::npos; }
+  TempDir dir;
+
+ private:
+  // The car: draws what the charger allows (nothing below 6 A), up to its own 16 A; the meter sees it.
+  void drive_car() {
+    double drawn = -1;
+    auto last_meter = Clock::now() - 1s;
+    while (running_) {
+      std::optional<double> allowed;
+      for (const auto& e : events(cp_->out()))
+        if (e.value("event", "") == "limit") allowed = e["amps"].is_null() ? 32.0 : e["amps"].get<double>();
+      const double a = allowed && *allowed >= 6 ? std::min(*allowed, 16.0) : 0.0;
+      if (a != drawn) {
+        drawn = a;
+        site_->send(fmt::format("car {}", a));
+      }
+      if (Clock::now() - last_meter >= 1s) {
+        cp_->send(fmt::format("meter {}", a));
+        last_meter = Clock::now();
+      }
+      std::this_thread::sleep_for(200ms);
+    }
+  }
+
+  std::unique_ptr<Process> site_, hemd_, cp_;
+  std::thread car_;
+  std::atomic<bool> running_{true};
+};
+
+}  // namespace hemd::test
