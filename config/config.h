@@ -46,7 +46,7 @@ struct Meter {
 struct Charger {
   std::string id;
   std::string ocpp_version = "auto";  // auto (what the charger offers first) | 1.6 | 2.0.1
-  std::string password;              // secret
+  std::string password;               // secret
   double min_current_a = 6;
   double max_current_a = 16;
   int phases = 3;

@@ -25,7 +25,7 @@ using nlohmann::json;
 class Broker {
  public:
   Broker(const TempDir& dir, int port, const std::string& extra = "", int plain_port = 0)
-      : dir_(dir), port_(port) {
+      : dir_(dir), port_(port), plain_port_(plain_port) {
     // As root mosquitto would drop to its own user, who cannot read the test's private temp directory.
     const passwd* me = getpwuid(getuid());
     std::string conf =
@@ -40,7 +40,9 @@ class Broker {
   void start() {
     process_ = std::make_unique<Process>(std::vector<std::string>{"/usr/sbin/mosquitto", "-c", config_},
                                          dir_.file("mosquitto.out"), dir_.file("mosquitto.err"));
-    if (!wait_for_port(port_)) ADD_FAILURE() << "mosquitto did not start: " << process_->err();
+    // Every listener: mosquitto opens them one after the other.
+    if (!wait_for_port(port_) || (plain_port_ && !wait_for_port(plain_port_)))
+      ADD_FAILURE() << "mosquitto did not start: " << process_->err();
   }
   void kill() {
     ::kill(process_->pid(), SIGKILL);
@@ -50,7 +52,7 @@ class Broker {
 
  private:
   const TempDir& dir_;
-  int port_;
+  int port_, plain_port_;
   std::string config_;
   std::unique_ptr<Process> process_;
 };

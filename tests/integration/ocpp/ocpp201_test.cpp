@@ -240,5 +240,28 @@ TEST(Ocpp201, SecurityProfile2) {
   EXPECT_EQ(wait_events(*plain, is("refused")).size(), 1u) << plain->out();
 }
 
+// Security profile 3 for a 2.0.1 station: its own certificate, signed by the home CA, names it.
+TEST(Ocpp201, SecurityProfile3) {
+  TlsSite site;
+  site.script = "station201.js";
+  site.make_certificates();
+  site.client_certificate("cs1");
+  site.client_certificate("cs9");
+  site.start(one_station, false,
+             fmt::format(", tls_cert_file: {0}/server.pem, tls_key_file: {0}/server.key, tls_client_ca_file: "
+                         "{0}/ca.pem",
+                         site.tls));
+  ASSERT_TRUE(site.hemd->wait_for_err("security profile 3")) << site.hemd->err();
+  auto own = site.wss_point("own", {"--id", "cs1", "--ca", site.tls + "/ca.pem", "--cert",
+                                    site.tls + "/cs1.pem", "--key", site.tls + "/cs1.key"});
+  EXPECT_EQ(wait_events(*own, is("boot")).size(), 1u) << own->out() << own->err() << site.hemd->err();
+  own->send("exit");
+  auto other = site.wss_point("other", {"--id", "cs1", "--ca", site.tls + "/ca.pem", "--cert",
+                                        site.tls + "/cs9.pem", "--key", site.tls + "/cs9.key"});
+  auto refused = wait_events(*other, is("refused"));
+  ASSERT_EQ(refused.size(), 1u) << other->out();
+  EXPECT_EQ(refused[0]["error"], "Forbidden") << other->out();
+}
+
 }  // namespace
 }  // namespace hemd::test

@@ -6,7 +6,7 @@
 // what it needs (NotifyEVChargingNeeds).
 //
 // usage: node station201.js --url ws://127.0.0.1:PORT/ocpp --id ID [--password P] [--rate-unit A|W|A,W]
-//        [--reject-tx-default] [--stack-level N] [--periods N] [--ca PEM]
+//        [--reject-tx-default] [--stack-level N] [--periods N] [--ca PEM] [--cert PEM --key PEM]
 // stdin: plug | start [TAG] | meter AMPS | needs WH DEPARTURE_IN_S | stop | exit   stdout: JSON events
 const path = require('path');
 const fs = require('fs');
@@ -223,6 +223,7 @@ async function connect() {
   profiles.clear();
   const wsOpts = {};
   if (opt('ca')) wsOpts.ca = fs.readFileSync(opt('ca'));
+  if (opt('cert')) { wsOpts.cert = fs.readFileSync(opt('cert')); wsOpts.key = fs.readFileSync(opt('key')); }
   client = new RPCClient({ endpoint: opt('url'), identity: id, password: opt('password'), protocols: ['ocpp2.0.1'],
                            strictMode: true, reconnect: false, callTimeoutMs: 20000, wsOpts });
   handlers(client);
