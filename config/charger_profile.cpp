@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -151,6 +152,8 @@ std::vector<Error> check_profile_references(const Config& cfg, const ProfileSet&
 }
 
 std::string charger_profile_dir() {
+  // An installer's own profiles, tried without touching the installed ones.
+  if (const char* own = std::getenv("HEMD_CHARGER_PROFILES"); own && *own) return own;
   const std::string installed = std::string(build::data_dir) + "/chargers";
   if (std::filesystem::exists(installed)) return installed;
   return std::string(build::source_dir) + "/config/chargers";

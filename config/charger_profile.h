@@ -51,7 +51,8 @@ ChargerProfile read_charger_profile(const std::string& text, const std::string& 
 ProfileSet load_charger_profiles(const std::string& dir);
 // A charger's `profile:` must name a profile that exists.
 std::vector<Error> check_profile_references(const Config& cfg, const ProfileSet& set);
-// Where profiles live: $HEMD_DATA_DIR/chargers when installed, else the source tree (developers, tests).
+// Where profiles live: $HEMD_CHARGER_PROFILES if set, $HEMD_DATA_DIR/chargers when installed, else the
+// source tree (developers, tests).
 std::string charger_profile_dir();
 
 }  // namespace hemd::config

@@ -1,6 +1,7 @@
 #include "daemon/ocpp_io.h"
 
 #include "config/charger_profile.h"
+#include "drivers/log/log.h"
 
 namespace hemd {
 
@@ -50,6 +51,7 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history,
     s.knowledge = knowledge[c.id];
     if (!c.profile.empty())
       if (const auto* p = profiles.find(c.profile)) s.profile = *p;
+    connect_timeout_s_[c.id] = s.profile ? s.profile->connect_timeout_s : 120;
     chargers.push_back(std::move(s));
   }
   auto sessions = [&history](const ocpp::SessionEvent& e) {
@@ -105,10 +107,17 @@ ocpp::Csms& OcppIo::listener_of(const std::string& charger_id) const {
 
 void OcppIo::fill(SiteSnapshot& s) {
   const auto views = this->views();
+  if (started_ < 0) started_ = s.now;
   for (auto& c : s.chargers) {
     auto it = views.find(c.id);
     if (it == views.end()) continue;
     const auto& v = it->second;
+    // A charger that has not connected in its quirk profile's time (some take minutes after a power cut) is
+    // reported once; until it comes it counts at its safe current.
+    if (v.last_seen_ms == 0 && s.now - started_ >= connect_timeout_s_[c.id] * 1000LL &&
+        never_connected_.insert(c.id).second)
+      log::warning("ocpp: {} has not connected within {} s: check its OCPP server address, id and password",
+                   c.id, connect_timeout_s_[c.id]);
     // A charger that refuses hemd's profiles, or accepts and ignores them, cannot be steered: it counts as
     // offline, at the limit it last accepted or (ignoring) the one it says it applies.
     c.online = v.connected && v.booted && !v.profile_rejected && !v.profile_ignored;

@@ -29,6 +29,9 @@ class OcppIo final : public SiteInput, public ChargerOutput {
   std::map<std::string, std::vector<double>> current_steps_;  // by quirk profile name
   std::set<std::string> switchable_;                          // chargers told 1 or 3 phases
   std::map<std::string, std::pair<int, TimeMs>> metered_;     // per charger: reports seen, when the last came
+  std::map<std::string, int> connect_timeout_s_;              // by charger, from its quirk profile
+  TimeMs started_ = -1;
+  std::set<std::string> never_connected_;  // reported once
   std::map<std::string, ocpp::ChargerView> views() const;
   ocpp::Csms& listener_of(const std::string& charger_id) const;
   std::vector<std::unique_ptr<ocpp::Csms>> listeners_;  // wss:// (or ws://), and ws:// beside wss:// if asked

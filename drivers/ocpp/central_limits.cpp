@@ -77,7 +77,9 @@ void Central::set_profile(const std::string& id, int profile_id, const std::stri
   if (purpose == "TxProfile") {
     std::lock_guard lock(mutex);
     p.transaction = view(id).transaction_id;
-    if (!p.transaction) return;  // chargers disagree on a TxProfile outside a transaction: never sent
+    // Chargers disagree on a TxProfile outside a transaction: sent only to those whose quirk profile says
+    // they take one (it then holds for the next transaction).
+    if (!p.transaction && !(s.profile && s.profile->tx_profile_without_transaction)) return;
   }
   const auto& setup = setups.at(id);
   const double limit = amps >= setup.min_current_a ? amps : 0.0;
@@ -238,8 +240,13 @@ void Central::update(const std::string& id) {
   if (want < setup.min_current_a) want = 0;  // never 5 A: pause
   sessions_by_command(id, s, want, car, transaction);
   const bool in_transaction = transaction.has_value();
-  const std::string purpose = s.tx_profile_fallback && in_transaction ? "TxProfile" : "TxDefaultProfile";
-  if (s.tx_profile_fallback && !in_transaction) return;  // the safe floor holds outside transactions
+  const std::string purpose =
+      s.tx_profile_fallback && (in_transaction || (s.profile && s.profile->tx_profile_without_transaction))
+          ? "TxProfile"
+          : "TxDefaultProfile";
+  const bool tx_profile_anytime = s.profile && s.profile->tx_profile_without_transaction;
+  if (s.tx_profile_fallback && !in_transaction && !tx_profile_anytime)
+    return;  // the safe floor holds outside transactions
   const std::int64_t t = now();
   // A phase switch goes out at once: the car is told before it draws on phases it should not.
   bool send_now = !s.sent_a || purpose != s.sent_purpose || phases != phases_of(s, id);

@@ -5,6 +5,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -93,12 +94,20 @@ struct Endpoint final : Central {
     });
   }
 
-  // The subprotocol the charger lists first among those hemd speaks (and its config allows).
+  // The subprotocol the charger lists first among those hemd speaks (and its config allows); 1.6 first for a
+  // charger whose quirk profile says its 2.0.1 smart charging does not work.
   static std::optional<Version> chosen(const std::vector<std::string>& requested,
-                                       const std::string& allowed) {
+                                       const ChargerSetup& charger) {
+    const std::string& allowed = charger.ocpp_version;
+    auto offered = [&](Version v) {
+      return std::find(requested.begin(), requested.end(), subprotocol(v)) != requested.end() &&
+             (allowed == "auto" || std::string(subprotocol(v)) == "ocpp" + allowed);
+    };
+    if (charger.profile && !charger.profile->ocpp201_smart_charging && offered(Version::v16))
+      return Version::v16;
     for (const auto& p : requested)
       for (Version v : {Version::v201, Version::v16})
-        if (p == subprotocol(v) && (allowed == "auto" || p == std::string("ocpp") + allowed)) return v;
+        if (p == subprotocol(v) && offered(v)) return v;
     return std::nullopt;
   }
 
@@ -118,7 +127,7 @@ struct Endpoint final : Central {
       return refuse(websocketpp::http::status_code::not_found,
                     "unknown charge point '" + id + "': add it to chargers in hemd.yaml");
     const std::string& allowed = setup(id).ocpp_version;
-    const auto version = chosen(con->get_requested_subprotocols(), allowed);
+    const auto version = chosen(con->get_requested_subprotocols(), setup(id));
     if (!version)
       return refuse(websocketpp::http::status_code::bad_request,
                     allowed == "auto"

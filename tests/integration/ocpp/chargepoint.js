@@ -9,6 +9,7 @@
 //        [--stack-level N] [--max-periods N] [--vendor V] [--model M] [--ca PEM] [--cert PEM --key PEM]
 //        [--reboot-on-measurands N] (reboots when asked for more than N measurands, as ABB Terra AC firmware did)
 //        [--relative-only] (refuses Absolute limits, as older Wallbox firmware did)
+//        [--tx-profile-anytime] (takes a TxProfile without a transaction: it holds for the next one)
 // stdin: plug | start [TAG] | meter AMPS | stop | reconnect | exit      stdout: one JSON event per line
 const path = require('path');
 const { RPCClient, createRPCError } = require(path.join(__dirname, '../../peers/node_modules/ocpp-rpc'));
@@ -123,7 +124,7 @@ function handlers(cli) {
       (flag('relative-only') && p.chargingProfilePurpose !== 'ChargePointMaxProfile' && p.chargingProfileKind !== 'Relative') ||
       (flag('reject-tx-default') && p.chargingProfilePurpose === 'TxDefaultProfile') ||
       (flag('reject-max-profile') && p.chargingProfilePurpose === 'ChargePointMaxProfile') ||
-      (p.chargingProfilePurpose === 'TxProfile' && (transactionId === null || p.transactionId !== transactionId)) ||
+      (p.chargingProfilePurpose === 'TxProfile' && !flag('tx-profile-anytime') && (transactionId === null || p.transactionId !== transactionId)) ||
       (p.chargingProfilePurpose === 'ChargePointMaxProfile' && params.connectorId !== 0) ||
       s.chargingSchedulePeriod.length > maxPeriods;
     if (refused) return { status: 'Rejected' };

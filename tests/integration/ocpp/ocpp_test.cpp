@@ -562,5 +562,60 @@ TEST(OcppQuirks, AChargerIgnoringItsLimitIsFoundOutByWhatItMeasures) {
   EXPECT_TRUE(Process::wait_until([&] { return !hemd.csms->views().at("cp1").profile_ignored; }, 10s));
 }
 
+// FoxESS rejects every charging profile over 2.0.1 (quirk ocpp201_smart_charging: false): offered both
+// versions it is taken on 1.6; any other charger offering both gets its first choice, 2.0.1.
+TEST(OcppQuirks, AChargerWhose201SmartChargingFailsIsTakenOn16) {
+  Site site;
+  site.start("  - {id: fox, password: pw-1234, profile: foxess}\n  - {id: other, password: pw-1234}\n",
+             false);
+  auto fox = site.raw("/ocpp/fox", "ocpp2.0.1,ocpp1.6", "pw-1234", {});
+  ASSERT_FALSE(fox.empty());
+  EXPECT_EQ(fox[0]["protocol"], "ocpp1.6");
+  auto other = site.raw("/ocpp/other", "ocpp2.0.1,ocpp1.6", "pw-1234", {});
+  ASSERT_FALSE(other.empty());
+  EXPECT_EQ(other[0]["protocol"], "ocpp2.0.1");
+}
+
+// A charger that refuses TxDefaultProfiles but takes a TxProfile outside a transaction (quirk
+// tx_profile_without_transaction) gets its limit before the car starts, not only once it has.
+TEST(OcppQuirks, ATxProfileBeforeTheTransactionForAChargerThatTakesOne) {
+  config::ChargerProfile anytime;
+  anytime.name = "anytime";
+  anytime.tx_profile_without_transaction = true;
+  InProcess hemd;
+  hemd.start(anytime);
+  auto cp = hemd.charge_point("chargepoint.js", {"--reject-tx-default", "--tx-profile-anytime"});
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty()) << cp->out();
+  hemd.csms->set_limit("cp1", 10);
+  cp->send("plug");
+  auto early = wait_events(*cp, [](const json& e) {
+    return e.value("event", "") == "profile" && e["purpose"] == "TxProfile" && e["transactionId"].is_null() &&
+           e["limit"] == 10;
+  });
+  ASSERT_EQ(early.size(), 1u) << cp->out();
+  EXPECT_TRUE(wait_events(*cp, is("started"), 1, 1s).empty()) << "sent before the transaction";
+  cp->send("start");
+  ASSERT_FALSE(wait_events(*cp, is("started")).empty()) << cp->out();
+  EXPECT_FALSE(wait_events(*cp, limit_is(10)).empty()) << cp->out();
+}
+
+// A charger that never connects is reported once its quirk profile's connect timeout has passed (Mennekes
+// takes 15 minutes after boot; this profile, an installer's own, 5 s).
+TEST(OcppQuirks, AChargerThatNeverConnectsIsReportedAfterItsProfilesTimeout) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("profiles"));
+  dir.write("profiles/slow.yaml", "description: slow to connect\nocpp:\n  connect_timeout_s: 5\n");
+  dir.write("hemd.yaml",
+            fmt::format("site: {{main_fuse_a: 25}}\nchargers:\n  - {{id: late, profile: slow}}\n"
+                        "ocpp: {{listen_address: 127.0.0.1, port: {}}}\nprices: {{enabled: false}}\n"
+                        "storage: {{path: {}}}\n",
+                        free_port(), dir.file("hemd.db")));
+  Process hemd({HEMD_BINARY, "--config", dir.file("hemd.yaml")}, dir.file("out"), dir.file("err"),
+               {"HEMD_CHARGER_PROFILES=" + dir.file("profiles")});
+  EXPECT_TRUE(hemd.wait_for_err("ocpp: late has not connected within 5 s", 20s)) << hemd.err();
+  kill(hemd.pid(), SIGTERM);
+  EXPECT_EQ(hemd.wait_exit(), 0) << hemd.err();
+}
+
 }  // namespace
 }  // namespace hemd::test

@@ -1,12 +1,12 @@
 // A raw WebSocket client (the ws package) for what a strict client cannot send: malformed frames, a missing
 // subprotocol. Prints every frame it receives, then whether the connection is still open.
-// usage: node raw_client.js URL PROTOCOL|- [PASSWORD|-] FRAME...
+// usage: node raw_client.js URL PROTOCOL[,PROTOCOL…]|- [PASSWORD|-] FRAME...
 const path = require('path');
 const WebSocket = require(path.join(__dirname, '../../peers/node_modules/ws'));
 const [url, protocol, password, ...frames] = process.argv.slice(2);
 const id = url.split('/').pop();
 const headers = password && password !== '-' ? { Authorization: 'Basic ' + Buffer.from(id + ':' + password).toString('base64') } : {};
-const ws = protocol === '-' ? new WebSocket(url, { headers }) : new WebSocket(url, [protocol], { headers });
+const ws = protocol === '-' ? new WebSocket(url, { headers }) : new WebSocket(url, protocol.split(','), { headers });
 ws.on('unexpected-response', (req, res) => { console.log(JSON.stringify({ event: 'refused', status: res.statusCode })); process.exit(0); });
 ws.on('error', (e) => { console.log(JSON.stringify({ event: 'error', error: String(e.message) })); process.exit(0); });
 ws.on('message', (data) => console.log(JSON.stringify({ event: 'frame', frame: JSON.parse(data.toString()) })));
