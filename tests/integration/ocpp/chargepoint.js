@@ -10,6 +10,7 @@
 //        [--reboot-on-measurands N] (reboots when asked for more than N measurands, as ABB Terra AC firmware did)
 //        [--relative-only] (refuses Absolute limits, as older Wallbox firmware did)
 //        [--tx-profile-anytime] (takes a TxProfile without a transaction: it holds for the next one)
+//        [--reject-availability-0] (refuses ChangeAvailability for connector 0, as some do)
 // stdin: plug | start [TAG] | meter AMPS | stop | reconnect | exit      stdout: one JSON event per line
 const path = require('path');
 const { RPCClient, createRPCError } = require(path.join(__dirname, '../../peers/node_modules/ocpp-rpc'));
@@ -177,6 +178,7 @@ function handlers(cli) {
   });
   cli.handle('ChangeAvailability', ({ params }) => {
     emit({ event: 'availability', connectorId: params.connectorId, type: params.type });
+    if (flag('reject-availability-0') && params.connectorId === 0) return { status: 'Rejected' };
     // A charger reports what its connector does: Operative brings back Available only from Unavailable.
     later(() => sendStatus(params.type === 'Inoperative' ? 'Unavailable' : (status === 'Unavailable' ? 'Available' : status)));
     return { status: 'Accepted' };

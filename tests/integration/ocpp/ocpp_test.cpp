@@ -589,7 +589,7 @@ TEST(OcppQuirks, ATxProfileBeforeTheTransactionForAChargerThatTakesOne) {
   hemd.csms->set_limit("cp1", 10);
   cp->send("plug");
   auto early = wait_events(*cp, [](const json& e) {
-    return e.value("event", "") == "profile" && e["purpose"] == "TxProfile" && e["transactionId"].is_null() &&
+    return e.value("event", "") == "profile" && e["purpose"] == "TxProfile" && !e.contains("transactionId") &&
            e["limit"] == 10;
   });
   ASSERT_EQ(early.size(), 1u) << cp->out();
@@ -615,6 +615,43 @@ TEST(OcppQuirks, AChargerThatNeverConnectsIsReportedAfterItsProfilesTimeout) {
   EXPECT_TRUE(hemd.wait_for_err("ocpp: late has not connected within 5 s", 20s)) << hemd.err();
   kill(hemd.pid(), SIGTERM);
   EXPECT_EQ(hemd.wait_exit(), 0) << hemd.err();
+}
+
+// The rest of a quirk profile's set-up, against a peer that refuses ChangeAvailability for connector 0: it is
+// asked for connector 1 (change_availability_connector_1), its meter interval is set
+// (meter_interval_s), its amp limits carry no numberPhases (number_phases: false); a charger whose profile
+// says change_availability: false is not asked at all.
+TEST(OcppQuirks, AQuirkProfileShapesTheSetUp) {
+  config::ChargerProfile shaped;
+  shaped.name = "shaped";
+  shaped.change_availability_connector_1 = true;
+  shaped.number_phases = false;
+  shaped.meter_interval_s = 30;
+  InProcess hemd;
+  hemd.start(shaped);
+  auto cp = hemd.charge_point("chargepoint.js", {"--reject-availability-0"});
+  auto limits = wait_events(*cp, profile_for("TxDefaultProfile", 1));
+  ASSERT_FALSE(limits.empty()) << cp->out();
+  for (const auto& p : limits) EXPECT_FALSE(p.contains("numberPhases")) << p;
+  auto asked = wait_events(*cp, is("availability"));
+  ASSERT_EQ(asked.size(), 1u) << cp->out();
+  EXPECT_EQ(asked[0]["connectorId"], 1);
+  auto interval = wait_events(*cp, [](const json& e) {
+    return e.value("event", "") == "config" && e["key"] == "MeterValueSampleInterval";
+  });
+  ASSERT_EQ(interval.size(), 1u) << cp->out();
+  EXPECT_EQ(interval[0]["value"], "30");
+  cp->send("exit");
+  cp->wait_exit();
+
+  config::ChargerProfile leave_alone;
+  leave_alone.name = "leave-alone";
+  leave_alone.change_availability = false;
+  InProcess other;
+  other.start(leave_alone);
+  auto quiet = other.charge_point();
+  ASSERT_FALSE(wait_events(*quiet, profile_for("TxDefaultProfile", 1)).empty()) << quiet->out();
+  EXPECT_TRUE(wait_events(*quiet, is("availability"), 1, 2s).empty()) << quiet->out();
 }
 
 }  // namespace
