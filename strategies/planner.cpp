@@ -6,6 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <optional>
+
+#include "strategies/one_car_plan.h"
 
 namespace hemd {
 
@@ -14,9 +18,9 @@ namespace {
 using Energy = long long;  // Wh: the flow is solved in whole watt-hours
 using Cost = long long;    // 1e-9 DKK per Wh, i.e. prices to 1e-6 DKK/kWh
 
-constexpr double cost_scale = 1e6;                  // DKK/kWh -> cost units per Wh
-constexpr Cost shortfall_cost = 1'000'000'000'000;  // 1e6 DKK/kWh: only when nothing else is left
-constexpr double tiny_wh = 0.5;
+constexpr double cost_scale = 1e6;               // DKK/kWh -> cost units per Wh
+constexpr Cost shortfall_cost = 10'000'000'000;  // 1e4 DKK/kWh: only when nothing else is left
+constexpr double shortfall_dkk_per_wh = shortfall_cost / cost_scale / 1000.0;
 
 double hours(TimeMs a, TimeMs b) {
   return static_cast<double>(b - a) / 3.6e6;
@@ -40,344 +44,236 @@ double slot_cost(const PlanSlot& s, double total_wh) {
   return (from_surplus * s.export_dkk_per_kwh + (total_wh - from_surplus) * s.import_dkk_per_kwh) / 1000.0;
 }
 
-struct Work {
-  const std::vector<PlanSlot>& slots;
-  const std::vector<CarNeed>& cars;
-  std::vector<std::vector<double>> e;  // [car][slot] Wh
-  std::vector<double> shortfall;
+// What branch and bound has decided about one car in one slot.
+enum class Fix : char { open, off, on };
 
-  double total(std::size_t t) const {
-    double sum = 0;
-    for (const auto& car : e) sum += car[t];
-    return sum;
-  }
-  double slot_room(std::size_t t) const {
-    return surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t]) - total(t);
-  }
-  double car_room(std::size_t i, std::size_t t) const {
-    return cars[i].max_w * usable_h(slots[t], cars[i].departure) - e[i][t];
-  }
-  double min_wh(std::size_t i, std::size_t t) const {
-    return cars[i].min_w * usable_h(slots[t], cars[i].departure);
-  }
-  // Price of the next Wh added to / the last Wh taken from slot t.
-  double add_price(std::size_t t) const {
-    return total(t) + tiny_wh < surplus_cap_wh(slots[t]) ? slots[t].export_dkk_per_kwh
-                                                         : slots[t].import_dkk_per_kwh;
-  }
-  double remove_price(std::size_t t) const {
-    return total(t) > surplus_cap_wh(slots[t]) + tiny_wh ? slots[t].import_dkk_per_kwh
-                                                         : slots[t].export_dkk_per_kwh;
-  }
-  double cost() const {
-    double c = 0;
-    for (std::size_t t = 0; t < slots.size(); ++t) c += slot_cost(slots[t], total(t));
-    for (double s : shortfall) c += s * static_cast<double>(shortfall_cost) / cost_scale / 1000.0;
-    return c;
+// The problem without the "0 or at least the minimum" rule, as a min-cost flow: cars supply their need,
+// each (car, slot) arc carries at most the car's maximum (at least its minimum where fixed on), each slot
+// drains to the sink through a surplus and a grid tier. A car may take more than its need only as far as
+// minimums force it (never to profit from a negative price: its battery may be full). Its optimum is a
+// lower bound on every plan that keeps the fixes.
+class Relaxation {
+ public:
+  Relaxation(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars)
+      : n_(slots.size()), lower_(g_, 0), upper_(g_), cost_(g_), supply_(g_, 0) {
+    const auto sink = g_.addNode();
+    std::vector<lemon::ListDigraph::Node> slot_nodes;
+    for (std::size_t t = 0; t < n_; ++t) slot_nodes.push_back(g_.addNode());
+    for (std::size_t t = 0; t < n_; ++t) {
+      // Whole watt-hours: the slot's room rounded down (never above the fuse), its surplus up (the flow's
+      // cost then never exceeds the true cost of its energies: its optimum stays a lower bound).
+      const double room = std::floor(surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t]) + 1e-6);
+      const double surplus = std::min(room, std::ceil(surplus_cap_wh(slots[t]) - 1e-6));
+      arc(slot_nodes[t], sink, surplus, cost_of(slots[t].export_dkk_per_kwh));
+      arc(slot_nodes[t], sink, room - surplus, cost_of(slots[t].import_dkk_per_kwh));
+    }
+    Energy all = 0;
+    for (const auto& car : cars) {
+      const auto node = g_.addNode();
+      const Energy need = static_cast<Energy>(std::llround(std::max(0.0, car.energy_wh)));
+      supply_[node] = need;
+      all += need;
+      Energy largest_min = 0;
+      for (std::size_t t = 0; t < n_; ++t) {
+        const double h = usable_h(slots[t], car.departure);
+        Energy lo = static_cast<Energy>(std::ceil(car.min_w * h - 1e-6));
+        Energy hi = static_cast<Energy>(
+            std::floor(std::min(car.max_w * h, surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t])) + 1e-6));
+        if (hi < std::max<Energy>(lo, 1)) lo = hi = 0;  // the car cannot charge in this slot
+        min_wh_.push_back(lo);
+        max_wh_.push_back(hi);
+        car_slot_.push_back(arc(node, slot_nodes[t], static_cast<double>(hi), 0));
+        largest_min = std::max(largest_min, lo);
+      }
+      shortfall_.push_back(arc(node, sink, static_cast<double>(need), shortfall_cost));
+      arc(sink, node, static_cast<double>(largest_min), 0);  // taking more than the need
+    }
+    supply_[sink] = -all;
+    simplex_ = std::make_unique<Simplex>(g_);
   }
 
-  // Puts `amount` into car i's slots already in use (never opening one below its minimum), cheapest first.
-  double add(std::size_t i, double amount, std::size_t except) {
-    while (amount > tiny_wh) {
-      std::size_t best = slots.size();
-      for (std::size_t t = 0; t < slots.size(); ++t) {
-        if (t == except || e[i][t] < min_wh(i, t) - tiny_wh) continue;
-        if (std::min(slot_room(t), car_room(i, t)) <= tiny_wh) continue;
-        if (best == slots.size() || add_price(t) < add_price(best)) best = t;
-      }
-      if (best == slots.size()) break;
-      // Up to the end of the cheaper tier, so the price stays right.
-      const double tier_end = total(best) < surplus_cap_wh(slots[best])
-                                  ? surplus_cap_wh(slots[best]) - total(best)
-                                  : slot_room(best);
-      const double step = std::min({amount, car_room(i, best), slot_room(best), std::max(tier_end, 1.0)});
-      e[i][best] += step;
-      amount -= step;
+  Energy min_wh(std::size_t k) const { return min_wh_[k]; }
+  Energy max_wh(std::size_t k) const { return max_wh_[k]; }
+  std::size_t arcs() const { return car_slot_.size(); }
+
+  struct Solution {
+    double objective = 0;      // DKK, shortfall at its penalty
+    std::vector<Energy> flow;  // per (car, slot): car * slots + slot
+    std::vector<Energy> shortfall;
+  };
+  std::optional<Solution> solve(const std::vector<Fix>& fix) {
+    for (std::size_t k = 0; k < car_slot_.size(); ++k) {
+      lower_[car_slot_[k]] = fix[k] == Fix::on ? min_wh_[k] : 0;
+      upper_[car_slot_[k]] = fix[k] == Fix::off ? 0 : max_wh_[k];
     }
-    return amount;  // what did not fit
+    simplex_->reset();
+    simplex_->lowerMap(lower_).upperMap(upper_).costMap(cost_).supplyMap(supply_);
+    if (simplex_->run() != Simplex::OPTIMAL) return std::nullopt;
+    Solution s;
+    s.objective = static_cast<double>(simplex_->totalCost<long double>()) / cost_scale / 1000.0;
+    for (auto a : car_slot_) s.flow.push_back(simplex_->flow(a));
+    for (auto a : shortfall_) s.shortfall.push_back(simplex_->flow(a));
+    return s;
   }
-  // Takes `amount` from car i's slots, dearest first, keeping each at or above its minimum.
-  double take(std::size_t i, double amount, std::size_t except) {
-    while (amount > tiny_wh) {
-      std::size_t best = slots.size();
-      for (std::size_t t = 0; t < slots.size(); ++t) {
-        if (t == except || e[i][t] - min_wh(i, t) <= tiny_wh) continue;
-        if (best == slots.size() || remove_price(t) > remove_price(best)) best = t;
-      }
-      if (best == slots.size()) break;
-      const double over_surplus = total(best) - surplus_cap_wh(slots[best]);
-      const double tier = over_surplus > tiny_wh ? over_surplus : e[i][best];
-      const double step = std::min({amount, e[i][best] - min_wh(i, best), std::max(tier, 1.0)});
-      e[i][best] -= step;
-      amount -= step;
-    }
-    return amount;
+
+ private:
+  using Simplex = lemon::NetworkSimplex<lemon::ListDigraph, Energy, Cost>;
+  static Cost cost_of(double dkk_per_kwh) {
+    return static_cast<Cost>(std::llround(dkk_per_kwh * cost_scale));
   }
+  lemon::ListDigraph::Arc arc(lemon::ListDigraph::Node a, lemon::ListDigraph::Node b, double cap_wh, Cost c) {
+    auto x = g_.addArc(a, b);
+    upper_[x] = static_cast<Energy>(std::floor(std::max(0.0, cap_wh)));
+    cost_[x] = c;
+    return x;
+  }
+
+  std::size_t n_;
+  lemon::ListDigraph g_;
+  lemon::ListDigraph::ArcMap<Energy> lower_, upper_;
+  lemon::ListDigraph::ArcMap<Cost> cost_;
+  lemon::ListDigraph::NodeMap<Energy> supply_;
+  std::vector<lemon::ListDigraph::Arc> car_slot_, shortfall_;
+  std::vector<Energy> min_wh_, max_wh_;
+  std::unique_ptr<Simplex> simplex_;
 };
 
-void solve_flow(Work& w) {
-  lemon::ListDigraph g;
-  const auto sink = g.addNode();
-  std::vector<lemon::ListDigraph::Node> car_nodes, slot_nodes;
-  for (std::size_t i = 0; i < w.cars.size(); ++i) car_nodes.push_back(g.addNode());
-  for (std::size_t t = 0; t < w.slots.size(); ++t) slot_nodes.push_back(g.addNode());
-  lemon::ListDigraph::ArcMap<Energy> cap(g);
-  lemon::ListDigraph::ArcMap<Cost> cost(g);
-  lemon::ListDigraph::NodeMap<Energy> supply(g, 0);
-  auto arc = [&](lemon::ListDigraph::Node a, lemon::ListDigraph::Node b, double cap_wh, double price) {
-    auto x = g.addArc(a, b);
-    cap[x] = static_cast<Energy>(std::floor(std::max(0.0, cap_wh)));
-    cost[x] = static_cast<Cost>(std::llround(price * cost_scale));
-    return x;
-  };
-  std::vector<std::vector<lemon::ListDigraph::Arc>> car_slot(w.cars.size());
-  std::vector<lemon::ListDigraph::Arc> short_arcs;
-  Energy all = 0;
-  for (std::size_t i = 0; i < w.cars.size(); ++i) {
-    const Energy need = static_cast<Energy>(std::llround(std::max(0.0, w.cars[i].energy_wh)));
-    supply[car_nodes[i]] = need;
-    all += need;
-    for (std::size_t t = 0; t < w.slots.size(); ++t)
-      car_slot[i].push_back(
-          arc(car_nodes[i], slot_nodes[t], w.cars[i].max_w * usable_h(w.slots[t], w.cars[i].departure), 0));
-    auto s = g.addArc(car_nodes[i], sink);
-    cap[s] = need;
-    cost[s] = shortfall_cost;
-    short_arcs.push_back(s);
+struct Search {
+  std::vector<std::vector<double>> energy;                // the best plan found, per car and slot
+  double cost = std::numeric_limits<double>::infinity();  // with shortfall at its penalty
+  double bound = 0;                                       // no plan costs less
+  int nodes = 0;
+};
+
+double shortfall_of(const std::vector<CarNeed>& cars, const std::vector<std::vector<double>>& energy) {
+  double missing = 0;
+  for (std::size_t i = 0; i < cars.size(); ++i) {
+    double sum = 0;
+    for (double e : energy[i]) sum += e;
+    missing += std::max(0.0, cars[i].energy_wh - sum);
   }
-  for (std::size_t t = 0; t < w.slots.size(); ++t) {
-    arc(slot_nodes[t], sink, surplus_cap_wh(w.slots[t]), w.slots[t].export_dkk_per_kwh);
-    arc(slot_nodes[t], sink, grid_cap_wh(w.slots[t]), w.slots[t].import_dkk_per_kwh);
-  }
-  supply[sink] = -all;
-  lemon::NetworkSimplex<lemon::ListDigraph, Energy, Cost> ns(g);
-  ns.upperMap(cap).costMap(cost).supplyMap(supply);
-  if (ns.run() != lemon::NetworkSimplex<lemon::ListDigraph, Energy, Cost>::OPTIMAL) {
-    for (std::size_t i = 0; i < w.cars.size(); ++i) w.shortfall[i] = w.cars[i].energy_wh;
-    return;
-  }
-  for (std::size_t i = 0; i < w.cars.size(); ++i) {
-    for (std::size_t t = 0; t < w.slots.size(); ++t) w.e[i][t] = static_cast<double>(ns.flow(car_slot[i][t]));
-    w.shortfall[i] = static_cast<double>(ns.flow(short_arcs[i]));
-  }
+  return missing;
 }
 
-// One car against what the others already draw: which slots to use (a dynamic programme over slots and
-// delivered energy in 100 Wh units, each slot off or between the car's minimum and maximum), then the exact
-// energies for those slots (all at their minimum, the rest to the cheapest marginal watt-hours).
-std::vector<double> plan_one(const std::vector<PlanSlot>& slots, const CarNeed& car,
-                             const std::vector<double>& others, const std::vector<double>* seed = nullptr) {
-  constexpr double unit = 100;
+double objective(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
+                 const std::vector<std::vector<double>>& energy) {
+  return plan_cost(slots, energy) + shortfall_of(cars, energy) * shortfall_dkk_per_wh;
+}
+
+// Branch and bound on the flow: a car below its minimum in some slot is tried there once at its minimum
+// and once off, depth first towards the nearer of the two; branches whose relaxation cannot beat the best
+// plan by more than the tolerance are cut. Starts from a plan found otherwise; the bound proves how far
+// from the optimum the result is.
+void branch_and_bound(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
+                      Relaxation& relaxation, const PlanOptions& options, Search& s) {
+  struct Node {
+    std::vector<Fix> fix;
+    double bound;
+  };
   const std::size_t n = slots.size();
-  const int need = static_cast<int>(std::ceil(std::max(0.0, car.energy_wh) / unit - 1e-9));
-  std::vector<double> lo(n), hi(n);
-  for (std::size_t t = 0; t < n; ++t) {
-    const double h = usable_h(slots[t], car.departure);
-    const double room = surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t]) - others[t];
-    lo[t] = car.min_w * h;
-    hi[t] = std::min(car.max_w * h, std::max(0.0, room));
-    if (hi[t] < lo[t] - tiny_wh || hi[t] <= tiny_wh) lo[t] = hi[t] = 0;
-  }
-  auto cost_of = [&](std::size_t t, double wh) {
-    return slot_cost(slots[t], others[t] + wh) - slot_cost(slots[t], others[t]);
+  std::vector<Node> stack{
+      {std::vector<Fix>(relaxation.arcs(), Fix::open), -std::numeric_limits<double>::infinity()}};
+  // The tolerance applies to what the energy costs, not to the shortfall's penalty.
+  auto good_enough = [&](double bound) {
+    const double priced = s.cost - shortfall_of(cars, s.energy) * shortfall_dkk_per_wh;
+    return bound >= s.cost - options.tolerance * std::abs(priced) - 1e-6;
   };
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  const std::size_t states = static_cast<std::size_t>(need) + 1;
-  std::vector<double> best(states, inf), next;
-  best[0] = 0;
-  // For each slot and state reached: the state it came from, and whether the slot was used.
-  std::vector<std::vector<int>> from(n, std::vector<int>(states, -1));
-  std::vector<std::vector<char>> used(n, std::vector<char>(states, 0));
-  for (std::size_t t = 0; t < n; ++t) {
-    next = best;  // slot off
-    for (std::size_t j = 0; j < states; ++j) from[t][j] = static_cast<int>(j);
-    if (hi[t] > 0) {
-      const int k_lo = std::max(1, static_cast<int>(std::ceil(lo[t] / unit - 1e-9)));
-      const int k_hi = static_cast<int>(std::floor(hi[t] / unit + 1e-9));
-      for (int j = 0; j <= need; ++j) {
-        if (best[static_cast<std::size_t>(j)] == inf) continue;
-        for (int k = k_lo; k <= k_hi; ++k) {
-          const auto to = static_cast<std::size_t>(std::min(need, j + k));
-          const double c = best[static_cast<std::size_t>(j)] + cost_of(t, k * unit);
-          if (c < next[to] - 1e-12) {
-            next[to] = c;
-            from[t][to] = j;
-            used[t][to] = 1;
-          }
-          if (static_cast<int>(to) == need) break;  // more units here would only cost more
-        }
-      }
+  // The flow's size sets how many relaxations fit the time a plan may take.
+  const int limit =
+      std::max(8, static_cast<int>(options.flow_budget / static_cast<double>(relaxation.arcs())));
+  int solved = 0;
+  double pruned = std::numeric_limits<double>::infinity();  // the least bound of a branch given up
+  while (!stack.empty() && solved < limit) {
+    Node node = std::move(stack.back());
+    stack.pop_back();
+    if (good_enough(node.bound)) {
+      pruned = std::min(pruned, node.bound);
+      continue;
     }
-    best.swap(next);
-  }
-  int j = need;
-  while (j > 0 && best[static_cast<std::size_t>(j)] == inf) --j;  // the most that can be delivered
-  std::vector<bool> on(n, false);
-  for (std::size_t t = n; t-- > 0;) {
-    on[t] = used[t][static_cast<std::size_t>(j)] != 0;
-    j = from[t][static_cast<std::size_t>(j)];
-  }
-  // A seed (the relaxation's energies) replaces the programme's choice of slots as the starting point.
-  if (seed)
-    for (std::size_t t = 0; t < n; ++t)
-      on[t] = hi[t] > 0 && (*seed)[t] >= 0.5 * lo[t] && (*seed)[t] > tiny_wh;
-  // Exact energies for the chosen slots, then single slots switched on or off while that lowers the cost:
-  // the 100 Wh grid of the programme is never the reason for a dearer plan.
-  auto fill = [&](const std::vector<bool>& pattern, std::vector<double>& e) {
-    e.assign(n, 0.0);
-    double delivered = 0;
-    for (std::size_t t = 0; t < n; ++t)
-      if (pattern[t]) delivered += e[t] = lo[t];
-    double rest = std::max(0.0, car.energy_wh - delivered);
-    while (rest > tiny_wh) {
-      std::size_t pick = n;
-      double price = inf;
-      for (std::size_t t = 0; t < n; ++t) {
-        if (!pattern[t] || e[t] >= hi[t] - tiny_wh) continue;
-        const double marginal = cost_of(t, e[t] + 1) - cost_of(t, e[t]);
-        if (marginal < price) price = marginal, pick = t;
-      }
-      if (pick == n) break;
-      const double to_surplus_end = surplus_cap_wh(slots[pick]) - others[pick] - e[pick];
-      const double step =
-          std::min({rest, hi[pick] - e[pick], to_surplus_end > tiny_wh ? to_surplus_end : rest});
-      e[pick] += step;
-      rest -= step;
+    const auto r = relaxation.solve(node.fix);
+    ++solved;
+    if (!r) continue;
+    if (good_enough(r->objective)) {
+      pruned = std::min(pruned, r->objective);
+      continue;
     }
-    double c = rest * 1e3;  // undelivered energy outweighs any price
-    for (std::size_t t = 0; t < n; ++t)
-      if (e[t] > 0) c += cost_of(t, e[t]);
-    return c;
+    // Branch on the car and slot furthest from both sides of its minimum.
+    std::size_t pick = relaxation.arcs();
+    Energy worst = 0;
+    for (std::size_t k = 0; k < relaxation.arcs(); ++k) {
+      const Energy x = r->flow[k], lo = relaxation.min_wh(k);
+      if (x <= 0 || x >= lo) continue;
+      if (const Energy distance = std::min(x, lo - x) + 1; distance > worst) worst = distance, pick = k;
+    }
+    if (pick == relaxation.arcs()) {  // every car at zero or at least its minimum: a plan
+      std::vector<std::vector<double>> energy(cars.size(), std::vector<double>(n));
+      for (std::size_t k = 0; k < r->flow.size(); ++k) energy[k / n][k % n] = static_cast<double>(r->flow[k]);
+      if (const double c = objective(slots, cars, energy); c < s.cost)
+        s.cost = c, s.energy = std::move(energy);
+      continue;
+    }
+    Node on{node.fix, r->objective}, off{std::move(node.fix), r->objective};
+    on.fix[pick] = Fix::on;
+    off.fix[pick] = Fix::off;
+    const bool nearer_on = 2 * r->flow[pick] >= relaxation.min_wh(pick);
+    stack.push_back(nearer_on ? std::move(off) : std::move(on));
+    stack.push_back(nearer_on ? std::move(on) : std::move(off));
+  }
+  s.nodes += solved;
+  s.bound = std::min(s.cost, pruned);
+  for (const auto& node : stack) s.bound = std::min(s.bound, node.bound);
+}
+
+// What slot t offers car i when the other cars already take `others` Wh of it.
+SlotOffer offer(const PlanSlot& slot, const CarNeed& car, double others) {
+  const double h = usable_h(slot, car.departure);
+  const double room = surplus_cap_wh(slot) + grid_cap_wh(slot) - others;
+  SlotOffer o{car.min_w * h, std::min(car.max_w * h, room), std::max(0.0, surplus_cap_wh(slot) - others),
+              slot.export_dkk_per_kwh, slot.import_dkk_per_kwh};
+  if (o.max_wh < std::max(o.min_wh, 1.0)) o.min_wh = o.max_wh = 0;
+  return o;
+}
+
+// Each car planned exactly against what the others take, earliest departure first, then each again in
+// turn while the total falls: a good plan to start the search from (a single car's is optimal).
+void car_by_car(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
+                const PlanOptions& options, Search& s) {
+  const std::size_t n = slots.size();
+  std::vector<std::size_t> order(cars.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return cars[a].departure < cars[b].departure; });
+  std::vector<std::vector<double>> energy(cars.size(), std::vector<double>(n, 0.0));
+  std::vector<double> taken(n, 0.0);
+  auto replan = [&](std::size_t i) {
+    std::vector<SlotOffer> offers;
+    for (std::size_t t = 0; t < n; ++t) offers.push_back(offer(slots[t], cars[i], taken[t] - energy[i][t]));
+    auto one = plan_one_car(offers, cars[i].energy_wh, options.tolerance, options.single_car_nodes);
+    s.nodes += one.nodes;
+    for (std::size_t t = 0; t < n; ++t) taken[t] += one.energy_wh[t] - energy[i][t];
+    energy[i] = std::move(one.energy_wh);
+    if (cars.size() == 1) s.bound = one.lower_bound_dkk + one.shortfall_wh * shortfall_dkk_per_wh;
   };
-  std::vector<double> e, trial;
-  double cost = fill(on, e);
-  // Moves: one slot on or off, or one slot swapped for another.
-  auto try_pattern = [&]() {
-    const double c = fill(on, trial);
-    if (c >= cost - 1e-9) return false;
-    cost = c;
-    e.swap(trial);
-    return true;
-  };
-  for (int pass = 0; pass < 20; ++pass) {
+  for (std::size_t i : order) replan(i);
+  double current = objective(slots, cars, energy);
+  for (int round = 0; round < 4 && cars.size() > 1; ++round) {
     bool improved = false;
-    for (std::size_t t = 0; t < n; ++t) {
-      if (hi[t] <= 0) continue;
-      on[t] = !on[t];
-      if (try_pattern())
+    for (std::size_t i : order) {
+      const auto before = energy[i];
+      const auto taken_before = taken;
+      replan(i);
+      if (const double c = objective(slots, cars, energy); c < current - 1e-9) {
+        current = c;
         improved = true;
-      else
-        on[t] = !on[t];
-    }
-    for (std::size_t a = 0; a < n; ++a) {
-      if (!on[a]) continue;
-      for (std::size_t b = 0; b < n && on[a]; ++b) {
-        if (on[b] || hi[b] <= 0) continue;
-        on[a] = false;
-        on[b] = true;
-        if (try_pattern()) {
-          improved = true;
-        } else {
-          on[a] = true;
-          on[b] = false;
-        }
+      } else {
+        energy[i] = before;
+        taken = taken_before;
       }
     }
     if (!improved) break;
   }
-  return e;
-}
-
-void plan_with_minimums(Work& w) {
-  const std::size_t n = w.slots.size();
-  // Earliest departure first, then each car again against all the others until nothing improves.
-  std::vector<std::size_t> order(w.cars.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return w.cars[a].departure < w.cars[b].departure; });
-  auto others = [&](std::size_t i) {
-    std::vector<double> o(n, 0.0);
-    for (std::size_t k = 0; k < w.cars.size(); ++k)
-      if (k != i)
-        for (std::size_t t = 0; t < n; ++t) o[t] += w.e[k][t];
-    return o;
-  };
-  auto score = [&] {
-    double c = 0, delivered_short = 0;
-    for (std::size_t i = 0; i < w.cars.size(); ++i) {
-      double sum = 0;
-      for (double v : w.e[i]) sum += v;
-      delivered_short += std::max(0.0, w.cars[i].energy_wh - sum);
-    }
-    for (std::size_t t = 0; t < n; ++t) c += slot_cost(w.slots[t], w.total(t));
-    return c + delivered_short * 1e3;  // a missing kWh outweighs any price
-  };
-  // Each order in which the cars are first planned leads to a different local optimum; small fleets try
-  // every order, larger ones rotations of the departure order.
-  const auto relaxed = w.e;  // the flow's energies, before any minimum
-  auto descend = [&](const std::vector<std::size_t>& seq, bool from_relaxation) {
-    for (auto& row : w.e) std::fill(row.begin(), row.end(), 0.0);
-    for (std::size_t i : seq)
-      w.e[i] = plan_one(w.slots, w.cars[i], others(i), from_relaxation ? &relaxed[i] : nullptr);
-    double current = score();
-    for (int round = 0; round < 4 && seq.size() > 1; ++round) {
-      bool improved = false;
-      for (std::size_t i : seq) {
-        const auto before = w.e[i];
-        w.e[i] = plan_one(w.slots, w.cars[i], others(i));
-        const double s = score();
-        if (s < current - 1e-9) {
-          current = s;
-          improved = true;
-        } else {
-          w.e[i] = before;
-        }
-      }
-      // Two cars re-planned together (one first, then the other around it): frees a slot one car holds
-      // for another that needs it more.
-      for (std::size_t i : seq)
-        for (std::size_t k : seq) {
-          if (i == k) continue;
-          const auto before_i = w.e[i], before_k = w.e[k];
-          std::fill(w.e[k].begin(), w.e[k].end(), 0.0);
-          w.e[i] = plan_one(w.slots, w.cars[i], others(i));
-          w.e[k] = plan_one(w.slots, w.cars[k], others(k));
-          const double s = score();
-          if (s < current - 1e-9) {
-            current = s;
-            improved = true;
-          } else {
-            w.e[i] = before_i;
-            w.e[k] = before_k;
-          }
-        }
-      if (!improved) break;
-    }
-    return current;
-  };
-  std::vector<std::vector<std::size_t>> sequences;
-  if (order.size() <= 4) {
-    auto seq = order;
-    std::sort(seq.begin(), seq.end());
-    do sequences.push_back(seq);
-    while (std::next_permutation(seq.begin(), seq.end()));
-  } else {
-    for (std::size_t r = 0; r < order.size(); ++r) {
-      sequences.push_back(order);
-      std::rotate(order.begin(), order.begin() + 1, order.end());
-    }
-  }
-  double best = std::numeric_limits<double>::infinity();
-  std::vector<std::vector<double>> best_e;
-  for (const auto& seq : sequences)
-    for (bool from_relaxation : {false, true}) {
-      const double c = descend(seq, from_relaxation);
-      if (c < best - 1e-9) {
-        best = c;
-        best_e = w.e;
-      }
-    }
-  w.e = best_e;
+  s.cost = current;
+  s.energy = std::move(energy);
 }
 
 }  // namespace
@@ -432,30 +328,30 @@ double plan_cost(const std::vector<PlanSlot>& slots, const std::vector<std::vect
   return c;
 }
 
-Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars) {
-  double lower_bound = 0;
-  Work w{slots, cars, std::vector<std::vector<double>>(cars.size(), std::vector<double>(slots.size(), 0.0)),
-         std::vector<double>(cars.size(), 0.0)};
-  if (!slots.empty() && !cars.empty()) {
-    solve_flow(w);  // the relaxation without minimum powers: a lower bound on any plan's cost
-    lower_bound = plan_cost(slots, w.e) + [&] {
-      double short_wh = 0;
-      for (double s : w.shortfall) short_wh += s;
-      return short_wh * 1e3;
-    }();
-    plan_with_minimums(w);
-  }
+Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
+                   const PlanOptions& options) {
   Plan p;
+  Search s;
+  s.energy.assign(cars.size(), std::vector<double>(slots.size(), 0.0));
+  if (!slots.empty() && !cars.empty()) {
+    car_by_car(slots, cars, options, s);
+    if (cars.size() > 1) {  // the cars compete for slots: search their joint plan from there
+      Relaxation relaxation(slots, cars);
+      branch_and_bound(slots, cars, relaxation, options, s);
+    }
+    p.lower_bound_dkk = s.bound - shortfall_of(cars, s.energy) * shortfall_dkk_per_wh;
+    p.search_nodes = s.nodes;
+  }
+  const auto& energy = s.energy;
   for (std::size_t i = 0; i < cars.size(); ++i) {
     CarPlan c;
     c.id = cars[i].id;
-    c.energy_wh = w.e[i];
+    c.energy_wh = energy[i];
     for (double v : c.energy_wh) c.planned_wh += v;
     c.shortfall_wh = std::max(0.0, cars[i].energy_wh - c.planned_wh);
     p.cars.push_back(std::move(c));
   }
-  p.cost_dkk = plan_cost(slots, w.e);
-  p.lower_bound_dkk = lower_bound;
+  p.cost_dkk = plan_cost(slots, energy);
   // Each car's share: its energy at the average price of the slots it uses.
   for (auto& c : p.cars)
     for (std::size_t t = 0; t < slots.size(); ++t) {

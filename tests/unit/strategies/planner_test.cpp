@@ -70,12 +70,12 @@ TEST(Planner, CarsShareTheHeadroomAndTheCheapHours) {
   EXPECT_NEAR(p.cars[0].shortfall_wh + p.cars[1].shortfall_wh, 0, 1);
   for (const auto& c : p.cars)
     for (double e : c.energy_wh) EXPECT_TRUE(e < 1e-6 || e >= 1035 - 1) << e;
-  // One car takes the cheap quarter whole: 2.76 x 1 + 2.76 x 3 = 11.04 DKK. The optimum splits it (1.5 kWh
-  // each, both above their minimum) for 3 + 2.52 x 3 = 10.56 DKK; the fleet search does not find that split
-  // yet (see bench_planner), but it never does worse than one car after the other.
-  EXPECT_LE(p.cost_dkk, 11.04 + 1e-6);
-  EXPECT_GE(p.cost_dkk, p.lower_bound_dkk - 1e-3);
-  EXPECT_NEAR(p.lower_bound_dkk, 10.56, 1e-3);  // the relaxation splits the quarter
+  // One car after the other would take the cheap quarter whole: 2.76 x 1 + 2.76 x 3 = 11.04 DKK. The
+  // optimum splits it (1.5 kWh each, both above their minimum): 3 + 2.52 x 3 = 10.56 DKK.
+  EXPECT_NEAR(p.cost_dkk, 10.56, 1e-3);
+  EXPECT_GE(p.cars[0].energy_wh[0], 1035 - 1);
+  EXPECT_GE(p.cars[1].energy_wh[0], 1035 - 1);
+  EXPECT_LE(p.lower_bound_dkk, p.cost_dkk + 1e-6);
 }
 
 }  // namespace
