@@ -162,67 +162,134 @@ double objective(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>&
 
 // Branch and bound on the flow: a car below its minimum in some slot is tried there once at its minimum
 // and once off, depth first towards the nearer of the two; branches whose relaxation cannot beat the best
-// plan by more than the tolerance are cut. Starts from a plan found otherwise; the bound proves how far
-// from the optimum the result is.
-void branch_and_bound(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
-                      Relaxation& relaxation, const PlanOptions& options, Search& s) {
-  struct Node {
-    std::vector<Fix> fix;
-    double bound;
-  };
-  const std::size_t n = slots.size();
-  std::vector<Node> stack{
-      {std::vector<Fix>(relaxation.arcs(), Fix::open), -std::numeric_limits<double>::infinity()}};
-  // The tolerance applies to what the energy costs, not to the shortfall's penalty.
-  auto good_enough = [&](double bound) {
-    const double priced = s.cost - shortfall_of(cars, s.energy) * shortfall_dkk_per_wh;
-    return bound >= s.cost - options.tolerance * std::abs(priced) - 1e-6;
-  };
-  // The flow's size sets how many relaxations fit the time a plan may take.
-  const int limit =
-      std::max(8, static_cast<int>(options.flow_budget / static_cast<double>(relaxation.arcs())));
-  int solved = 0;
-  double pruned = std::numeric_limits<double>::infinity();  // the least bound of a branch given up
-  while (!stack.empty() && solved < limit) {
-    Node node = std::move(stack.back());
-    stack.pop_back();
-    if (good_enough(node.bound)) {
-      pruned = std::min(pruned, node.bound);
-      continue;
+// plan by more than the tolerance are cut.
+class FleetSearch {
+ public:
+  FleetSearch(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars, Relaxation& relaxation,
+              const PlanOptions& options, Search& s)
+      : slots_(slots),
+        cars_(cars),
+        relaxation_(relaxation),
+        options_(options),
+        s_(s),
+        n_(slots.size()),
+        budget_(
+            std::max(16, static_cast<int>(options.flow_budget / static_cast<double>(relaxation.arcs())))) {}
+
+  // From the best plan: the best energies for its pattern of slots (two cars sharing a slot may split it
+  // in a way neither planned alone would choose), then its neighbourhoods: a few hours opened to every car,
+  // or the whole day to two cars, the rest held. Uses up to 3/4 of the budget over all calls.
+  void improve() {
+    const int for_neighbourhoods = budget_ * 3 / 4;
+    if (solved_ >= for_neighbourhoods) return;
+    if (const auto r = relaxation_.solve(pattern(n_, n_))) consider(r->flow);
+    ++solved_;
+    // Each pass slides a window of hours over the day, half a window at a time, while it pays.
+    for (const std::size_t hours : {2, 3, 4}) {
+      const std::size_t width = std::min<std::size_t>(n_, 4 * hours);
+      const int windows = static_cast<int>(2 * n_ / width + 1);
+      const double before = s_.cost;
+      for (std::size_t from = 0; from + 1 < n_ && solved_ < for_neighbourhoods; from += width / 2)
+        search(pattern(from, from + width), solved_ + std::max(4, for_neighbourhoods / 6 / windows));
+      if (s_.cost >= before && hours > 2) break;
     }
-    const auto r = relaxation.solve(node.fix);
-    ++solved;
-    if (!r) continue;
-    if (good_enough(r->objective)) {
-      pruned = std::min(pruned, r->objective);
-      continue;
-    }
-    // Branch on the car and slot furthest from both sides of its minimum.
-    std::size_t pick = relaxation.arcs();
-    Energy worst = 0;
-    for (std::size_t k = 0; k < relaxation.arcs(); ++k) {
-      const Energy x = r->flow[k], lo = relaxation.min_wh(k);
-      if (x <= 0 || x >= lo) continue;
-      if (const Energy distance = std::min(x, lo - x) + 1; distance > worst) worst = distance, pick = k;
-    }
-    if (pick == relaxation.arcs()) {  // every car at zero or at least its minimum: a plan
-      std::vector<std::vector<double>> energy(cars.size(), std::vector<double>(n));
-      for (std::size_t k = 0; k < r->flow.size(); ++k) energy[k / n][k % n] = static_cast<double>(r->flow[k]);
-      if (const double c = objective(slots, cars, energy); c < s.cost)
-        s.cost = c, s.energy = std::move(energy);
-      continue;
-    }
-    Node on{node.fix, r->objective}, off{std::move(node.fix), r->objective};
-    on.fix[pick] = Fix::on;
-    off.fix[pick] = Fix::off;
-    const bool nearer_on = 2 * r->flow[pick] >= relaxation.min_wh(pick);
-    stack.push_back(nearer_on ? std::move(off) : std::move(on));
-    stack.push_back(nearer_on ? std::move(on) : std::move(off));
+    for (std::size_t i = 0; i < cars_.size() && solved_ < for_neighbourhoods; ++i)
+      for (std::size_t j = i + 1; j < cars_.size() && solved_ < for_neighbourhoods; ++j)
+        search(pattern([&](std::size_t car, std::size_t) { return car == i || car == j; }),
+               solved_ + std::max(8, for_neighbourhoods / 12));
   }
-  s.nodes += solved;
-  s.bound = std::min(s.cost, pruned);
-  for (const auto& node : stack) s.bound = std::min(s.bound, node.bound);
-}
+
+  // The whole problem with what is left of the budget: the bound on how far the plan can be from the
+  // optimum.
+  void prove() {
+    s_.bound = search(std::vector<Fix>(relaxation_.arcs(), Fix::open), std::max(budget_, solved_ + 8));
+    s_.nodes += solved_;
+  }
+
+ private:
+  // The best plan's slots held as they are, except where `open(car, slot)`.
+  template <typename Open>
+  std::vector<Fix> pattern(Open open) const {
+    std::vector<Fix> fix(relaxation_.arcs());
+    for (std::size_t k = 0; k < fix.size(); ++k) {
+      const std::size_t i = k / n_, t = k % n_;
+      fix[k] = open(i, t) ? Fix::open : s_.energy[i][t] > 0.5 ? Fix::on : Fix::off;
+    }
+    return fix;
+  }
+  std::vector<Fix> pattern(std::size_t from, std::size_t to) const {
+    return pattern([&](std::size_t, std::size_t t) { return t >= from && t < to; });
+  }
+
+  // The tolerance applies to what the energy costs, not to the shortfall's penalty.
+  bool good_enough(double bound) const {
+    const double priced = s_.cost - shortfall_of(cars_, s_.energy) * shortfall_dkk_per_wh;
+    return bound >= s_.cost - options_.tolerance * std::abs(priced) - 1e-6;
+  }
+
+  void consider(const std::vector<Energy>& flow) {
+    std::vector<std::vector<double>> energy(cars_.size(), std::vector<double>(n_));
+    for (std::size_t k = 0; k < flow.size(); ++k) energy[k / n_][k % n_] = static_cast<double>(flow[k]);
+    if (const double c = objective(slots_, cars_, energy); c < s_.cost)
+      s_.cost = c, s_.energy = std::move(energy);
+  }
+
+  // Depth first below `root` until `limit` relaxations are solved in all; returns the least bound of what
+  // was cut or left (the best plan's cost if nothing was).
+  double search(std::vector<Fix> root, int limit) {
+    struct Node {
+      std::vector<Fix> fix;
+      double bound;
+    };
+    std::vector<Node> stack{{std::move(root), -std::numeric_limits<double>::infinity()}};
+    double pruned = std::numeric_limits<double>::infinity();
+    while (!stack.empty() && solved_ < limit) {
+      Node node = std::move(stack.back());
+      stack.pop_back();
+      if (good_enough(node.bound)) {
+        pruned = std::min(pruned, node.bound);
+        continue;
+      }
+      const auto r = relaxation_.solve(node.fix);
+      ++solved_;
+      if (!r) continue;
+      if (good_enough(r->objective)) {
+        pruned = std::min(pruned, r->objective);
+        continue;
+      }
+      // Branch on the car and slot furthest from both sides of its minimum.
+      std::size_t pick = relaxation_.arcs();
+      Energy worst = 0;
+      for (std::size_t k = 0; k < relaxation_.arcs(); ++k) {
+        const Energy x = r->flow[k], lo = relaxation_.min_wh(k);
+        if (x <= 0 || x >= lo) continue;
+        if (const Energy distance = std::min(x, lo - x) + 1; distance > worst) worst = distance, pick = k;
+      }
+      if (pick == relaxation_.arcs()) {  // every car at zero or at least its minimum: a plan
+        consider(r->flow);
+        continue;
+      }
+      Node on{node.fix, r->objective}, off{std::move(node.fix), r->objective};
+      on.fix[pick] = Fix::on;
+      off.fix[pick] = Fix::off;
+      const bool nearer_on = 2 * r->flow[pick] >= relaxation_.min_wh(pick);
+      stack.push_back(nearer_on ? std::move(off) : std::move(on));
+      stack.push_back(nearer_on ? std::move(on) : std::move(off));
+    }
+    double bound = std::min(s_.cost, pruned);
+    for (const auto& node : stack) bound = std::min(bound, node.bound);
+    return bound;
+  }
+
+  const std::vector<PlanSlot>& slots_;
+  const std::vector<CarNeed>& cars_;
+  Relaxation& relaxation_;
+  const PlanOptions& options_;
+  Search& s_;
+  std::size_t n_;
+  int budget_;  // relaxations: the flow's size sets how many fit the time a plan may take
+  int solved_ = 0;
+};
 
 // What slot t offers car i when the other cars already take `others` Wh of it.
 SlotOffer offer(const PlanSlot& slot, const CarNeed& car, double others) {
@@ -234,17 +301,34 @@ SlotOffer offer(const PlanSlot& slot, const CarNeed& car, double others) {
   return o;
 }
 
+// A second bound, strong where the flow's is weak (a surplus below the cars' minimum): each car's optimum
+// with the site to itself. A slot's cost is convex and 0 at 0 when surplus is the cheaper energy, so what
+// cars pay together is at least what each would pay alone; -infinity where a slot's surplus is dearer.
+double each_alone(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
+                  const PlanOptions& options) {
+  for (const auto& slot : slots)
+    if (slot.export_dkk_per_kwh > slot.import_dkk_per_kwh) return -std::numeric_limits<double>::infinity();
+  double sum = 0;
+  for (const auto& car : cars) {
+    std::vector<SlotOffer> offers;
+    for (const auto& slot : slots) offers.push_back(offer(slot, car, 0));
+    const auto alone = plan_one_car(offers, car.energy_wh, options.tolerance, options.single_car_nodes);
+    sum += alone.lower_bound_dkk + alone.shortfall_wh * shortfall_dkk_per_wh;
+  }
+  return sum;
+}
+
 // Each car planned exactly against what the others take, earliest departure first, then each again in
 // turn while the total falls: a good plan to start the search from (a single car's is optimal).
 void car_by_car(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
-                const PlanOptions& options, Search& s) {
+                const std::vector<std::size_t>& order, const PlanOptions& options, Search& s,
+                bool from_best = false) {
   const std::size_t n = slots.size();
-  std::vector<std::size_t> order(cars.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return cars[a].departure < cars[b].departure; });
-  std::vector<std::vector<double>> energy(cars.size(), std::vector<double>(n, 0.0));
+  std::vector<std::vector<double>> energy =
+      from_best ? s.energy : std::vector<std::vector<double>>(cars.size(), std::vector<double>(n, 0.0));
   std::vector<double> taken(n, 0.0);
+  for (const auto& car : energy)
+    for (std::size_t t = 0; t < n; ++t) taken[t] += car[t];
   auto replan = [&](std::size_t i) {
     std::vector<SlotOffer> offers;
     for (std::size_t t = 0; t < n; ++t) offers.push_back(offer(slots[t], cars[i], taken[t] - energy[i][t]));
@@ -254,26 +338,69 @@ void car_by_car(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& 
     energy[i] = std::move(one.energy_wh);
     if (cars.size() == 1) s.bound = one.lower_bound_dkk + one.shortfall_wh * shortfall_dkk_per_wh;
   };
-  for (std::size_t i : order) replan(i);
+  if (!from_best)
+    for (std::size_t i : order) replan(i);
   double current = objective(slots, cars, energy);
+  // A move: some cars re-planned in turn, the first of them from scratch; kept if the total falls.
+  auto attempt = [&](std::initializer_list<std::size_t> cars_in_turn) {
+    const auto energy_before = energy;
+    const auto taken_before = taken;
+    const std::size_t first = *cars_in_turn.begin();
+    for (std::size_t t = 0; t < n; ++t) taken[t] -= energy[first][t];
+    std::fill(energy[first].begin(), energy[first].end(), 0.0);
+    for (auto it = std::next(cars_in_turn.begin()); it != cars_in_turn.end(); ++it) replan(*it);
+    replan(first);
+    if (const double c = objective(slots, cars, energy); c < current - 1e-9) {
+      current = c;
+      return true;
+    }
+    energy = energy_before;
+    taken = taken_before;
+    return false;
+  };
   for (int round = 0; round < 4 && cars.size() > 1; ++round) {
     bool improved = false;
-    for (std::size_t i : order) {
-      const auto before = energy[i];
-      const auto taken_before = taken;
-      replan(i);
-      if (const double c = objective(slots, cars, energy); c < current - 1e-9) {
-        current = c;
-        improved = true;
-      } else {
-        energy[i] = before;
-        taken = taken_before;
-      }
-    }
+    for (std::size_t i : order) improved = attempt({i}) || improved;
+    // Two cars: one gives its slots up, the other re-plans, then the first around it. Frees a slot one
+    // car holds for another that needs it more.
+    if (cars.size() <= options.pair_moves_up_to)
+      for (std::size_t i : order)
+        for (std::size_t k : order)
+          if (i != k) improved = attempt({i, k}) || improved;
     if (!improved) break;
   }
-  s.cost = current;
-  s.energy = std::move(energy);
+  if (current < s.cost) {
+    s.cost = current;
+    s.energy = std::move(energy);
+  }
+}
+
+// The order in which cars are first planned leads to different local optima: small fleets try every
+// order, larger ones rotations of the departure order as far as the budget goes.
+std::vector<std::size_t> by_departure(const std::vector<CarNeed>& cars) {
+  std::vector<std::size_t> order(cars.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return cars[a].departure < cars[b].departure; });
+  return order;
+}
+
+// The order in which cars are first planned leads to different local optima: small fleets try every
+// order, larger ones rotations of the departure order as far as the budget goes.
+void car_by_car(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
+                const PlanOptions& options, Search& s) {
+  auto order = by_departure(cars);
+  if (cars.size() <= 4) {
+    std::sort(order.begin(), order.end());
+    do car_by_car(slots, cars, order, options, s);
+    while (std::next_permutation(order.begin(), order.end()));
+    return;
+  }
+  const std::size_t starts = std::max<std::size_t>(1, options.car_plans_budget / (cars.size() * cars.size()));
+  for (std::size_t r = 0; r < std::min(starts, cars.size()); ++r) {
+    car_by_car(slots, cars, order, options, s);
+    std::rotate(order.begin(), order.begin() + 1, order.end());
+  }
 }
 
 }  // namespace
@@ -337,7 +464,17 @@ Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed
     car_by_car(slots, cars, options, s);
     if (cars.size() > 1) {  // the cars compete for slots: search their joint plan from there
       Relaxation relaxation(slots, cars);
-      branch_and_bound(slots, cars, relaxation, options, s);
+      FleetSearch fleet(slots, cars, relaxation, options, s);
+      // Neighbourhoods of the flow and cars re-planned alone or in pairs reach different plans: alternate
+      // while either finds a cheaper one.
+      for (int pass = 0; pass < 4; ++pass) {
+        const double before = s.cost;
+        fleet.improve();
+        car_by_car(slots, cars, by_departure(cars), options, s, true);
+        if (s.cost >= before - 1e-9) break;
+      }
+      fleet.prove();
+      s.bound = std::max(s.bound, each_alone(slots, cars, options));
     }
     p.lower_bound_dkk = s.bound - shortfall_of(cars, s.energy) * shortfall_dkk_per_wh;
     p.search_nodes = s.nodes;

@@ -59,6 +59,10 @@ struct PlanOptions {
   double tolerance = 5e-4;
   // Relaxations of one car's plan (each a few microseconds) ...
   int single_car_nodes = 5000;
+  // Fleets up to this size also try re-planning cars in pairs (n² single-car plans per round).
+  std::size_t pair_moves_up_to = 6;
+  // Larger fleets start from as many orders as fit cars² x orders <= this.
+  std::size_t car_plans_budget = 1200;
   // ... and of the fleet's joint flow, in arcs x relaxations (about 35 ms per 100 000 on one core).
   double flow_budget = 3e5;
 };
