@@ -123,12 +123,11 @@ double offer_cost(const SlotOffer& s, double energy_wh) {
   return (from_surplus * s.export_dkk_per_kwh + (energy_wh - from_surplus) * s.import_dkk_per_kwh) / 1000.0;
 }
 
-OneCarPlan plan_one_car(const std::vector<SlotOffer>& slots, double need_wh, double tolerance,
+OneCarPlan plan_one_car(const std::vector<SlotOffer>& slots, double need_wh, double most_wh, double tolerance,
                         int node_limit) {
   const std::size_t n = slots.size();
-  double slack = 0;
-  for (const auto& s : slots) slack = std::max(slack, s.max_wh > eps_wh ? s.min_wh : 0.0);
-  const Knapsack knapsack(slots, std::max(0.0, need_wh), slack);
+  need_wh = std::max(0.0, need_wh);
+  const Knapsack knapsack(slots, need_wh, std::max(0.0, most_wh - need_wh));
 
   struct Node {
     std::vector<State> state;

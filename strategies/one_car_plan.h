@@ -28,8 +28,9 @@ struct OneCarPlan {
   int nodes = 0;
 };
 
-// The need is met in full and exceeded only as far as a minimum forces it (by at most `largest_min`).
-OneCarPlan plan_one_car(const std::vector<SlotOffer>& slots, double need_wh, double tolerance,
+// The need is met in full where it can be, and exceeded only as far as a minimum forces it (the plan
+// takes at most `most_wh`) or a negative price pays for it.
+OneCarPlan plan_one_car(const std::vector<SlotOffer>& slots, double need_wh, double most_wh, double tolerance,
                         int node_limit);
 
 // What `energy_wh` costs in a slot of this offer (surplus first).

@@ -31,6 +31,13 @@ double usable_h(const PlanSlot& s, TimeMs departure) {
   return std::max(0.0, hours(s.start, std::min(s.end, departure)));
 }
 
+// How far a car's minimum may force it past its need: one slot at its minimum.
+double forced_wh(const std::vector<PlanSlot>& slots, const CarNeed& car) {
+  double most = 0;
+  for (const auto& s : slots) most = std::max(most, car.min_w * usable_h(s, car.departure));
+  return most;
+}
+
 double surplus_cap_wh(const PlanSlot& s) {
   return std::min(std::max(0.0, s.surplus_w), std::max(0.0, s.headroom_w)) * hours(s.start, s.end);
 }
@@ -73,7 +80,6 @@ class Relaxation {
       const Energy need = static_cast<Energy>(std::llround(std::max(0.0, car.energy_wh)));
       supply_[node] = need;
       all += need;
-      Energy largest_min = 0;
       for (std::size_t t = 0; t < n_; ++t) {
         const double h = usable_h(slots[t], car.departure);
         Energy lo = static_cast<Energy>(std::ceil(car.min_w * h - 1e-6));
@@ -83,10 +89,9 @@ class Relaxation {
         min_wh_.push_back(lo);
         max_wh_.push_back(hi);
         car_slot_.push_back(arc(node, slot_nodes[t], static_cast<double>(hi), 0));
-        largest_min = std::max(largest_min, lo);
       }
       shortfall_.push_back(arc(node, sink, static_cast<double>(need), shortfall_cost));
-      arc(sink, node, static_cast<double>(largest_min), 0);  // taking more than the need
+      arc(sink, node, std::floor(forced_wh(slots, car)), 0);  // taking more than the need
     }
     supply_[sink] = -all;
     simplex_ = std::make_unique<Simplex>(g_);
@@ -312,7 +317,8 @@ double each_alone(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>
   for (const auto& car : cars) {
     std::vector<SlotOffer> offers;
     for (const auto& slot : slots) offers.push_back(offer(slot, car, 0));
-    const auto alone = plan_one_car(offers, car.energy_wh, options.tolerance, options.single_car_nodes);
+    const auto alone = plan_one_car(offers, car.energy_wh, car.energy_wh + forced_wh(slots, car),
+                                    options.tolerance, options.single_car_nodes);
     sum += alone.lower_bound_dkk + alone.shortfall_wh * shortfall_dkk_per_wh;
   }
   return sum;
@@ -332,7 +338,8 @@ void car_by_car(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& 
   auto replan = [&](std::size_t i) {
     std::vector<SlotOffer> offers;
     for (std::size_t t = 0; t < n; ++t) offers.push_back(offer(slots[t], cars[i], taken[t] - energy[i][t]));
-    auto one = plan_one_car(offers, cars[i].energy_wh, options.tolerance, options.single_car_nodes);
+    auto one = plan_one_car(offers, cars[i].energy_wh, cars[i].energy_wh + forced_wh(slots, cars[i]),
+                            options.tolerance, options.single_car_nodes);
     s.nodes += one.nodes;
     for (std::size_t t = 0; t < n; ++t) taken[t] += one.energy_wh[t] - energy[i][t];
     energy[i] = std::move(one.energy_wh);

@@ -1,6 +1,7 @@
 // The planner against GLPK's MILP optimum of the same problem, on random days.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 
 #include "tests/integration/planner/reference_milp.h"
@@ -43,28 +44,50 @@ TEST(PlannerVsGlpk, SingleCarWithinOnePerMille) {
   }
 }
 
-// Several cars: each is planned exactly against the others, in every order, then re-planned alone and in
-// pairs; that is a local optimum. Measured gaps so far: 0 to 0.43 %; the 0.1 % bound of a single car is not
-// yet met for fleets, so this asserts 1 % and prints the gap (bench_planner prints more).
-TEST(PlannerVsGlpk, SeveralCarsSharingTheFuseWithinOnePercent) {
+// Several cars sharing the fuse: a tight evening fuse where they compete for every cheap quarter, and a
+// sunny morning where surplus below the cars' minimum makes the choice of slots hard.
+void compare_fleets(std::mt19937& rng, const char* what, int runs, int cars_n,
+                    const std::function<std::vector<PlanSlot>()>& day) {
   TempDir dir;
-  std::mt19937 rng(11);
-  for (int run = 0; run < 4; ++run) {
-    const auto slots = random_day(rng, 32, 11000);  // a tight fuse: the cars compete
+  int compared = 0;
+  for (int run = 0; run < runs; ++run) {
+    const auto slots = day();
+    const int n = static_cast<int>(slots.size());
     std::vector<CarNeed> cars;
-    for (int i = 0; i < 3; ++i) cars.push_back(random_car(rng, i, 32));
+    for (int i = 0; i < cars_n; ++i) cars.push_back(random_car(rng, i, n));
     const Plan p = plan_charging(slots, cars);
     double short_wh = 0;
     for (const auto& c : p.cars) short_wh += c.shortfall_wh;
-    if (short_wh > 1) continue;  // compared only where the need fits; shortfall is tested on its own
-    const auto best = glpk_optimum(milp(slots, cars), dir.path());
-    ASSERT_TRUE(best) << read_file(dir.file("glpsol.log"));
-    EXPECT_LE(gap(p, *best), 0.01) << "run " << run << ": planner " << p.cost_dkk << " DKK, GLPK " << *best;
-    EXPECT_GE(gap(p, *best), -0.001);
-    EXPECT_GE(p.cost_dkk, p.lower_bound_dkk * (1 - 1e-4) - 1e-4);
-    std::printf("3 cars run %d: planner %.4f DKK, GLPK %.4f DKK, gap %+.4f %%\n", run, p.cost_dkk, *best,
-                100 * gap(p, *best));
+    if (short_wh > 1) {  // the reference asks for the whole need; shortfall is tested on its own
+      std::printf("%s run %d: %.0f Wh cannot be delivered, not compared\n", what, run, short_wh);
+      continue;
+    }
+    const auto best = glpk_optimum(milp(slots, cars), dir.path(), 20);
+    if (!best) {  // GLPK ran out of time: no reference for this one
+      std::printf("%s run %d: planner %.4f DKK, GLPK found no proven optimum\n", what, run, p.cost_dkk);
+      continue;
+    }
+    ++compared;
+    EXPECT_LE(gap(p, *best), 0.001) << what << " run " << run << ": planner " << p.cost_dkk << " DKK, GLPK "
+                                    << *best;
+    EXPECT_GE(gap(p, *best), -0.001) << "cheaper than the optimum: the plan breaks a constraint";
+    // The flow works in whole watt-hours: its bound may stand a rounding above the exact optimum.
+    EXPECT_LE(p.lower_bound_dkk, *best + 1e-4 * std::abs(*best) + 1e-3)
+        << "the planner's bound is above the optimum";
+    std::printf("%s run %d: planner %.4f DKK, GLPK %.4f DKK, gap %+.4f %%, %d relaxations\n", what, run,
+                p.cost_dkk, *best, 100 * gap(p, *best), p.search_nodes);
   }
+  EXPECT_GE(compared, runs / 2) << "GLPK proved too few optima to compare with";
+}
+
+TEST(PlannerVsGlpk, SeveralCarsSharingATightFuseWithinOnePerMille) {
+  std::mt19937 rng(11);
+  compare_fleets(rng, "tight fuse, 3 cars", 6, 3, [&] { return random_day(rng, 32, 11000); });
+}
+
+TEST(PlannerVsGlpk, SeveralCarsOnASunnyMorningWithinOnePerMille) {
+  std::mt19937 rng(23);
+  compare_fleets(rng, "sunny morning, 3 cars", 6, 3, [&] { return random_hours(rng, 28, 32); });
 }
 
 }  // namespace

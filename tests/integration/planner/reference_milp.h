@@ -34,6 +34,15 @@ inline std::vector<PlanSlot> random_day(std::mt19937& rng, int n = 96, double fu
   return slots;
 }
 
+// `count` quarter-hours of a random day from quarter `from` on (the sun is up from about 24 to 72),
+// renumbered to start at 0.
+inline std::vector<PlanSlot> random_hours(std::mt19937& rng, int from, int count, double fuse_w = 17250) {
+  auto day = random_day(rng, 96, fuse_w);
+  std::vector<PlanSlot> slots(day.begin() + from, day.begin() + from + count);
+  for (auto& s : slots) s.start -= from * quarter_ms, s.end -= from * quarter_ms;
+  return slots;
+}
+
 inline std::string milp(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars) {
   std::ostringstream obj, rows, bounds, binaries;
   for (std::size_t t = 0; t < slots.size(); ++t) {
@@ -56,6 +65,16 @@ inline std::string milp(const std::vector<PlanSlot>& slots, const std::vector<Ca
     rows << fmt::format(" need{}:", i);
     for (std::size_t t = 0; t < slots.size(); ++t) rows << fmt::format(" + e{}_{}", i, t);
     rows << fmt::format(" >= {:.6f}\n", cars[i].energy_wh);
+    // More than the need only as far as a minimum forces it (the planner's rule: a full battery takes no
+    // more, however cheap the energy).
+    double largest_min = 0;
+    for (const auto& s : slots) {
+      const double h = std::max(0.0, (std::min(s.end, cars[i].departure) - s.start) / 3.6e6);
+      if (h > 0) largest_min = std::max(largest_min, cars[i].min_w * h);
+    }
+    rows << fmt::format(" most{}:", i);
+    for (std::size_t t = 0; t < slots.size(); ++t) rows << fmt::format(" + e{}_{}", i, t);
+    rows << fmt::format(" <= {:.6f}\n", cars[i].energy_wh + largest_min);
     for (std::size_t t = 0; t < slots.size(); ++t) {
       const auto& s = slots[t];
       const double h = std::max(0.0, (std::min(s.end, cars[i].departure) - s.start) / 3.6e6);
@@ -69,17 +88,21 @@ inline std::string milp(const std::vector<PlanSlot>& slots, const std::vector<Ca
 }
 
 // The MILP optimum in DKK, or nullopt when glpsol finds none.
-inline std::optional<double> glpk_optimum(const std::string& lp_text, const std::string& dir) {
+inline std::optional<double> glpk_optimum(const std::string& lp_text, const std::string& dir,
+                                          int seconds = 60) {
   const std::string lp = dir + "/plan.lp", out = dir + "/plan.out";
   std::ofstream(lp) << lp_text;
-  const std::string cmd = fmt::format("glpsol --lp {} --tmlim 60 -o {} > {}/glpsol.log 2>&1", lp, out, dir);
+  const std::string cmd =
+      fmt::format("glpsol --lp {} --tmlim {} -o {} > {}/glpsol.log 2>&1", lp, seconds, out, dir);
   if (std::system(cmd.c_str()) != 0) return std::nullopt;
   std::ifstream in(out);
   std::string line;
   bool optimal = false;
   std::optional<double> value;
   while (std::getline(in, line)) {
-    if (line.find("Status:") != std::string::npos) optimal = line.find("OPTIMAL") != std::string::npos;
+    // "INTEGER NON-OPTIMAL" is the best found when the time ran out: no reference.
+    if (line.find("Status:") != std::string::npos)
+      optimal = line.find("OPTIMAL") != std::string::npos && line.find("NON-OPTIMAL") == std::string::npos;
     if (const auto at = line.find("obj = ");
         at != std::string::npos && line.find("Objective:") != std::string::npos)
       value = std::stod(line.substr(at + 6));
