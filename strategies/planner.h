@@ -62,9 +62,9 @@ struct PlanOptions {
   // Fleets up to this size also try re-planning cars in pairs (n² single-car plans per round).
   std::size_t pair_moves_up_to = 6;
   // Larger fleets start from as many orders as fit cars² x orders <= this.
-  std::size_t car_plans_budget = 1200;
+  std::size_t car_plans_budget = 400;
   // ... and of the fleet's joint flow, in arcs x relaxations (about 35 ms per 100 000 on one core).
-  double flow_budget = 3e5;
+  double flow_budget = 1.5e5;
 };
 
 Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,

@@ -1,6 +1,8 @@
 // The charging plan on small hand-made days.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "strategies/control.h"
 #include "strategies/planner.h"
 #include "tests/unit/strategies/site_builder.h"
@@ -138,6 +140,65 @@ TEST(PlanRequest, ExpectedSurplusMakesNoonCheap) {
   const Plan p = plan_charging(r.slots, r.cars);
   EXPECT_NEAR(p.cars[0].energy_wh[2], 2000, 1);  // from surplus, at the export price
   EXPECT_NEAR(p.cost_dkk, 2 * 0.5, 1e-6);
+}
+
+}  // namespace
+}  // namespace hemd
+
+namespace hemd {
+namespace {
+
+// Thousands of random fleets: whatever the day, no quarter-hour is planned above its headroom, no car
+// between 0 and its minimum, every need is met where the day allows it, and no plan is below its bound.
+TEST(PlannerProperties, NeverAboveTheHeadroomNeverBelowAMinimumNeedsMetWhenTheyCanBe) {
+  std::mt19937 rng(29);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int instance = 0; instance < 2000; ++instance) {
+    const std::size_t n = 4 + instance % 21, cars_n = 1 + instance % 4;
+    // Every other day the fuse has room for every car at once: then each car's need is met exactly when
+    // its own slots before departure can hold it.
+    const bool roomy = instance % 2 == 0;
+    std::vector<PlanSlot> slots;
+    for (std::size_t t = 0; t < n; ++t) {
+      const double imp = 0.5 + 3 * u(rng), exp = std::min(imp, 2 * u(rng));
+      const double headroom = roomy ? 50000 : 2000 + 15000 * u(rng);
+      slots.push_back(
+          {TimeMs(t) * q, TimeMs(t + 1) * q, imp, exp, u(rng) < 0.4 ? 9000 * u(rng) : 0, headroom});
+    }
+    std::vector<CarNeed> cars;
+    for (std::size_t i = 0; i < cars_n; ++i) {
+      const bool one_phase = u(rng) < 0.3;
+      cars.push_back({"c" + std::to_string(i), std::round(500 + 25000 * u(rng)),
+                      static_cast<TimeMs>((0.3 + 0.7 * u(rng)) * static_cast<double>(n) * q),
+                      one_phase ? 1380.0 : 4140.0, one_phase ? 3680.0 : 11040.0});
+    }
+    const Plan p = plan_charging(slots, cars);
+    ASSERT_EQ(p.cars.size(), cars_n);
+    for (std::size_t t = 0; t < n; ++t) {
+      double total = 0;
+      for (std::size_t i = 0; i < cars_n; ++i) {
+        const double e = p.cars[i].energy_wh[t];
+        const double h = std::max(
+            0.0, static_cast<double>(std::min(slots[t].end, cars[i].departure) - slots[t].start) / 3.6e6);
+        ASSERT_TRUE(e < 1e-6 || (e >= cars[i].min_w * h - 1 && e <= cars[i].max_w * h + 1))
+            << "instance " << instance << " car " << i << " slot " << t << ": " << e << " Wh";
+        total += e;
+      }
+      ASSERT_LE(total, slots[t].headroom_w / 4 + 1e-6) << "instance " << instance << " slot " << t;
+    }
+    for (std::size_t i = 0; i < cars_n && roomy; ++i) {
+      double can = 0;
+      for (const auto& s : slots)
+        can += cars[i].max_w *
+               std::max(0.0, static_cast<double>(std::min(s.end, cars[i].departure) - s.start) / 3.6e6);
+      EXPECT_NEAR(p.cars[i].planned_wh, std::min(can, cars[i].energy_wh), cars[i].min_w / 4 + 1)
+          << "instance " << instance << " car " << i;
+      if (can >= cars[i].energy_wh) {
+        EXPECT_GE(p.cars[i].planned_wh, cars[i].energy_wh - 1) << "instance " << instance;
+      }
+    }
+    ASSERT_GE(p.cost_dkk, p.lower_bound_dkk - 1e-4 * std::abs(p.cost_dkk) - 1e-3) << "instance " << instance;
+  }
 }
 
 }  // namespace
