@@ -13,6 +13,7 @@
 #include "daemon/modbus_input.h"
 #include "daemon/prices_command.h"
 #include "daemon/report_command.h"
+#include "daemon/simulate_command.h"
 
 namespace hemd {
 
@@ -56,6 +57,7 @@ void add_subcommands(CLI::App& cli) {
   add_modbus_commands(cli);
   add_prices_command(cli);
   add_report_command(cli);
+  add_simulate_command(cli);
 }
 
 std::optional<int> run_subcommand(CLI::App&) {

@@ -109,20 +109,7 @@ void PlanRunner::fill(SiteSnapshot& s) {
     cur = current_;
   }
   if (!cur) return;
-  const auto& slots = cur->request.slots;
-  for (auto& c : s.chargers) {
-    const CarPlan* car = cur->plan.car(c.id);
-    if (!car || c.mode != ChargeMode::smart) continue;
-    c.planned_power_w = 0.0;
-    for (std::size_t t = 0; t < slots.size(); ++t) {
-      if (slots[t].end <= s.now || car->energy_wh[t] <= 0) continue;
-      if (!c.next_planned_start) c.next_planned_start = std::max(slots[t].start, s.now);
-      if (slots[t].start <= s.now) c.planned_power_w = car->power_w(slots, t);
-    }
-    c.plan_summary =
-        fmt::format("{:.1f} kWh planned, {:.2f} DKK{}", car->planned_wh / 1000, car->cost_dkk,
-                    car->shortfall_wh > 1 ? fmt::format(", {:.1f} kWh short", car->shortfall_wh / 1000) : "");
-  }
+  apply_plan(cur->request, cur->plan, s);
 }
 
 }  // namespace hemd

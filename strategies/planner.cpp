@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -445,6 +446,28 @@ PlanRequest plan_request(const SiteSnapshot& site, double fuse_margin_a) {
                        surplus, std::max(0.0, fuse_w - house)});
   }
   return r;
+}
+
+void apply_plan(const PlanRequest& request, const Plan& plan, SiteSnapshot& site) {
+  const auto& slots = request.slots;
+  for (auto& c : site.chargers) {
+    const CarPlan* car = plan.car(c.id);
+    if (!car || c.mode != ChargeMode::smart) continue;
+    c.planned_power_w = 0.0;
+    for (std::size_t t = 0; t < slots.size(); ++t) {
+      if (slots[t].end <= site.now || car->energy_wh[t] <= 0) continue;
+      if (!c.next_planned_start) c.next_planned_start = std::max(slots[t].start, site.now);
+      if (slots[t].start <= site.now) c.planned_power_w = car->power_w(slots, t);
+    }
+    char summary[96];
+    std::snprintf(summary, sizeof summary, "%.1f kWh planned, %.2f DKK", car->planned_wh / 1000,
+                  car->cost_dkk);
+    c.plan_summary = summary;
+    if (car->shortfall_wh > 1) {
+      std::snprintf(summary, sizeof summary, ", %.1f kWh short", car->shortfall_wh / 1000);
+      c.plan_summary += summary;
+    }
+  }
 }
 
 double CarPlan::power_w(const std::vector<PlanSlot>& slots, std::size_t i) const {

@@ -79,6 +79,10 @@ struct PlanRequest {
 };
 PlanRequest plan_request(const SiteSnapshot& site, double fuse_margin_a);
 
+// A plan into the snapshot: for each smart-mode charger with a car in it, its power for now, when it next
+// charges, and a one-line summary.
+void apply_plan(const PlanRequest& request, const Plan& plan, SiteSnapshot& site);
+
 // The cost of energies per (car, slot), surplus first in each slot: what plan_charging minimises.
 double plan_cost(const std::vector<PlanSlot>& slots, const std::vector<std::vector<double>>& energy_wh);
 

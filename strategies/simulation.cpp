@@ -1,0 +1,166 @@
+#include "strategies/simulation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "strategies/planner.h"
+
+namespace hemd {
+
+namespace {
+
+constexpr double quarter_s = 900;
+
+struct CarRun {
+  const ScenarioCar& car;
+  ChargerState charger;
+  double limit_a = 0;
+  double charged_wh = 0, from_pv_wh = 0, cost_dkk = 0;
+  bool connected = false;
+};
+
+ChargerState charger_for(const ScenarioCar& car, ChargeMode mode) {
+  ChargerState c;
+  c.id = car.id;
+  c.online = true;
+  c.mode = mode;
+  c.min_current_a = car.min_current_a;
+  c.max_current_a = car.max_current_a;
+  c.phases = c.active_phases = car.phases;
+  c.phase_offset = car.phase_offset;
+  c.priority = car.priority;
+  c.safe_current_a = car.min_current_a;
+  return c;
+}
+
+// What the car draws under its limit: nothing below its minimum, nothing once it is full.
+double draw_a(const CarRun& r) {
+  const bool wants = r.connected && r.charged_wh < r.car.need_kwh * 1000 - 1;
+  return wants && r.limit_a >= r.car.min_current_a - 1e-9 ? std::min(r.limit_a, r.car.max_current_a) : 0.0;
+}
+
+}  // namespace
+
+SimulationResult simulate(const Scenario& sc, const ControlParams& params, const std::string& strategy,
+                          const ChargeMode* mode) {
+  SimulationResult result;
+  result.strategy = strategy;
+  result.lowest_fuse_margin_a = sc.main_fuse_a;
+  std::vector<CarRun> cars;
+  cars.reserve(sc.cars.size());
+  for (const auto& car : sc.cars) cars.push_back({car, charger_for(car, mode ? *mode : car.mode)});
+  ControlState state;
+  std::optional<PlanRequest> request;
+  std::optional<Plan> plan;
+  const double end_s = static_cast<double>(sc.quarters.size()) * quarter_s;
+  const double dt_h = sc.step_s / 3600;
+  double planned_at_quarter = -1;
+  std::string connected_before;
+  for (double t = 0; t < end_s - 1e-9; t += sc.step_s) {
+    const auto q = static_cast<std::size_t>(t / quarter_s);
+    const ScenarioQuarter& now_q = sc.quarters[q];
+    SiteSnapshot s;
+    s.now = sc.start + static_cast<TimeMs>(std::llround(t * 1000));
+    s.limits = {sc.main_fuse_a, sc.phases, sc.voltage_v, {}};
+    // The meters and chargers as they read now: the cars at the limits of the step before.
+    std::string connected_now;
+    double cars_w = 0;
+    std::array<double, 3> phase_a{};
+    for (auto& phase : phase_a) phase = (now_q.house_w - now_q.pv_w) / (3 * sc.voltage_v);
+    for (auto& r : cars) {
+      r.connected = t >= r.car.arrive_h * 3600 && t < r.car.depart_h * 3600;
+      connected_now += r.connected ? '1' : '0';
+      auto& c = r.charger;
+      const double amps = draw_a(r);
+      c.car_connected = r.connected;
+      c.status = !r.connected                                ? ChargerStatus::available
+                 : amps > 0                                  ? ChargerStatus::charging
+                 : r.charged_wh >= r.car.need_kwh * 1000 - 1 ? ChargerStatus::suspended_ev
+                                                             : ChargerStatus::suspended_evse;
+      c.current_a = {};
+      for (int p = 0; p < r.car.phases; ++p) c.current_a[static_cast<std::size_t>(p)] = amps;
+      for (int p = 0; p < 3; ++p)
+        if (loads_phase(s, c, p)) phase_a[static_cast<std::size_t>(p)] += amps;
+      c.power_w = amps * r.car.phases * sc.voltage_v;
+      c.metered_at = s.now;
+      c.offered_limit_a = r.limit_a;
+      c.session_energy_wh = r.charged_wh;
+      c.departure = sc.start + static_cast<TimeMs>(r.car.depart_h * 3.6e6);
+      c.energy_need_wh = std::max(0.0, r.car.need_kwh * 1000 - r.charged_wh);
+      c.planned_power_w.reset();
+      c.next_planned_start.reset();
+      cars_w += c.power_w;
+      s.chargers.push_back(c);
+    }
+    s.grid.power_w = {now_q.house_w + cars_w - now_q.pv_w, Quality::ok, s.now};
+    for (std::size_t p = 0; p < 3; ++p) s.grid.current_a[p] = {phase_a[p], Quality::ok, s.now};
+    s.pv_power_w = {now_q.pv_w, Quality::ok, s.now};
+    for (std::size_t k = q; k < sc.quarters.size(); ++k) {
+      const TimeMs from = sc.start + static_cast<TimeMs>(k) * 900'000, to = from + 900'000;
+      s.prices.push_back({from, to, sc.quarters[k].import_dkk_per_kwh, sc.quarters[k].export_dkk_per_kwh});
+      // A perfect forecast: the scenario's own day (the daemon learns it from its history).
+      s.forecast.push_back(
+          {from, to, std::max(0.0, sc.quarters[k].pv_w - sc.quarters[k].house_w), sc.quarters[k].house_w});
+    }
+    // Re-plan every quarter-hour and when a car comes or goes, as the daemon does.
+    if (static_cast<double>(q) != planned_at_quarter || connected_now != connected_before) {
+      planned_at_quarter = static_cast<double>(q);
+      connected_before = connected_now;
+      request = plan_request(s, params.fuse_margin_a);
+      plan = plan_charging(request->slots, request->cars);
+    }
+    if (plan) apply_plan(*request, *plan, s);
+    const Decision d = decide(s, params, state);
+
+    // The step under the new limits.
+    double step_cars_w = 0;
+    std::vector<double> car_w(cars.size(), 0.0);
+    for (std::size_t i = 0; i < cars.size(); ++i) {
+      if (const auto* cmd = d.for_charger(cars[i].car.id)) {
+        if (std::abs(cmd->limit_a - cars[i].limit_a) > 0.01) ++result.limit_changes;
+        cars[i].limit_a = cmd->limit_a;
+      }
+      // A car that fills up within the step draws only what it still takes.
+      const double left_wh = std::max(0.0, cars[i].car.need_kwh * 1000 - cars[i].charged_wh);
+      car_w[i] = std::min(draw_a(cars[i]) * cars[i].car.phases * sc.voltage_v, left_wh / dt_h);
+      step_cars_w += car_w[i];
+    }
+    const double grid_w = now_q.house_w + step_cars_w - now_q.pv_w;
+    const double surplus_w = std::max(0.0, now_q.pv_w - now_q.house_w);
+    const double cars_pv_w = std::min(step_cars_w, surplus_w);
+    for (std::size_t i = 0; i < cars.size(); ++i) {
+      const double share = step_cars_w > 0 ? car_w[i] / step_cars_w : 0;
+      const double pv_wh = cars_pv_w * share * dt_h, all_wh = car_w[i] * dt_h;
+      cars[i].charged_wh += all_wh;
+      cars[i].from_pv_wh += pv_wh;
+      cars[i].cost_dkk +=
+          (pv_wh * now_q.export_dkk_per_kwh + (all_wh - pv_wh) * now_q.import_dkk_per_kwh) / 1000;
+    }
+    result.household_cost_dkk +=
+        (grid_w > 0 ? grid_w * now_q.import_dkk_per_kwh : grid_w * now_q.export_dkk_per_kwh) * dt_h / 1000;
+    result.grid_import_kwh += std::max(0.0, grid_w) * dt_h / 1000;
+    // The fuse as the meter sees it with the new limits.
+    std::array<double, 3> step_phase{};
+    for (auto& phase : step_phase) phase = (now_q.house_w - now_q.pv_w) / (3 * sc.voltage_v);
+    for (std::size_t i = 0; i < cars.size(); ++i)
+      for (int p = 0; p < 3; ++p)
+        if (loads_phase(s, cars[i].charger, p))
+          step_phase[static_cast<std::size_t>(p)] += car_w[i] / (cars[i].car.phases * sc.voltage_v);
+    double highest = 0;
+    for (double a : step_phase) highest = std::max(highest, std::abs(a));
+    result.lowest_fuse_margin_a = std::min(result.lowest_fuse_margin_a, sc.main_fuse_a - highest);
+    result.samples.push_back(
+        {t / 3600, now_q.pv_w, now_q.house_w, grid_w, now_q.import_dkk_per_kwh, highest, std::move(car_w)});
+  }
+  for (const auto& r : cars) {
+    result.cars.push_back({r.car.id, r.car.need_kwh, r.charged_wh / 1000, r.from_pv_wh / 1000, r.cost_dkk});
+    result.charged_kwh += r.charged_wh / 1000;
+    result.from_pv_kwh += r.from_pv_wh / 1000;
+    result.charging_cost_dkk += r.cost_dkk;
+    result.unmet_kwh += std::max(0.0, r.car.need_kwh - r.charged_wh / 1000);
+  }
+  return result;
+}
+
+}  // namespace hemd

@@ -1,0 +1,75 @@
+#pragma once
+// A day (or more) of the site in virtual time, run through the same strategies as the daemon: the cars
+// draw what their limits allow, the grid meter reads house + cars - PV, the planner re-plans every
+// quarter-hour and when a car comes or goes. Pure: the scenario in, the course of the day and its totals out.
+#include <string>
+#include <vector>
+
+#include "strategies/allocation.h"
+#include "strategies/control.h"
+#include "strategies/site.h"
+
+namespace hemd {
+
+struct ScenarioQuarter {
+  double pv_w = 0;     // mean production over the quarter-hour
+  double house_w = 0;  // mean consumption without the cars
+  double import_dkk_per_kwh = 0;
+  double export_dkk_per_kwh = 0;
+};
+
+struct ScenarioCar {
+  std::string id;
+  double arrive_h = 0;  // hours after the scenario's start
+  double depart_h = 0;
+  double need_kwh = 0;
+  double min_current_a = 6;
+  double max_current_a = 16;
+  int phases = 3;
+  int phase_offset = 0;
+  int priority = 0;
+  ChargeMode mode = ChargeMode::smart;
+};
+
+struct Scenario {
+  std::string name;
+  TimeMs start = 0;  // the first quarter-hour
+  double main_fuse_a = 25;
+  int phases = 3;
+  double voltage_v = 230;
+  SharingPolicy sharing = SharingPolicy::fair;
+  double step_s = 30;  // control cycles are this far apart in virtual time
+  std::vector<ScenarioQuarter> quarters;
+  std::vector<ScenarioCar> cars;
+};
+
+// One control step, for the chart.
+struct SimulationSample {
+  double hours = 0;  // since the start
+  double pv_w = 0, house_w = 0, grid_w = 0;
+  double import_dkk_per_kwh = 0;
+  double highest_phase_a = 0;  // the most loaded phase at the main fuse
+  std::vector<double> cars_w;  // in the scenario's car order
+};
+
+struct SimulationCarResult {
+  std::string id;
+  double need_kwh = 0, charged_kwh = 0, from_pv_kwh = 0, cost_dkk = 0;
+};
+
+struct SimulationResult {
+  std::string strategy;
+  double charging_cost_dkk = 0;   // what the cars' energy cost: grid at import price, PV at lost export
+  double household_cost_dkk = 0;  // the whole bill for the day: import paid minus export earned
+  double charged_kwh = 0, from_pv_kwh = 0, grid_import_kwh = 0, unmet_kwh = 0;
+  double lowest_fuse_margin_a = 0;  // the least headroom left on any phase at any step
+  int limit_changes = 0;            // commands that changed a charger's limit
+  std::vector<SimulationCarResult> cars;
+  std::vector<SimulationSample> samples;
+};
+
+// `mode`: each car's own mode when unset, otherwise every car in this one (the comparisons).
+SimulationResult simulate(const Scenario& scenario, const ControlParams& params, const std::string& strategy,
+                          const ChargeMode* mode = nullptr);
+
+}  // namespace hemd

@@ -1,0 +1,81 @@
+// A day in virtual time through the same strategies as the daemon.
+#include <gtest/gtest.h>
+
+#include "strategies/simulation.h"
+
+namespace hemd {
+namespace {
+
+// 24 h: dear evening, cheap night, sun around noon; one car home from 17:00 to 07:00 the next morning.
+Scenario evening_car(double pv_peak_w = 0) {
+  Scenario sc;
+  sc.name = "test";
+  sc.step_s = 60;
+  for (int k = 0; k < 4 * 36; ++k) {
+    const double hour = (k % 96) / 4.0;
+    const double imp = hour >= 17 && hour < 21 ? 3.0 : hour < 6 ? 1.0 : 2.0;
+    const double pv = hour >= 9 && hour < 15 ? pv_peak_w : 0;
+    sc.quarters.push_back({pv, 500, imp, 0.4});
+  }
+  ScenarioCar car;
+  car.id = "ev";
+  car.arrive_h = 17;
+  car.depart_h = 31;
+  car.need_kwh = 20;
+  sc.cars.push_back(car);
+  return sc;
+}
+
+TEST(Simulation, SmartChargesTheNeedInTheCheapNightAndBeatsChargingOnArrival) {
+  const Scenario sc = evening_car();
+  const ChargeMode now = ChargeMode::now;
+  const auto hemd = simulate(sc, ControlParams{}, "hemd");
+  const auto on_arrival = simulate(sc, ControlParams{}, "on arrival", &now);
+  EXPECT_NEAR(hemd.charged_kwh, 20, 0.05);
+  EXPECT_NEAR(on_arrival.charged_kwh, 20, 0.05);
+  EXPECT_NEAR(hemd.unmet_kwh, 0, 0.05);
+  // All of it at 1 DKK/kWh in the night; on arrival 20 kWh at 11 kW start in the 3 DKK evening.
+  EXPECT_NEAR(hemd.charging_cost_dkk, 20 * 1.0, 0.3);
+  EXPECT_NEAR(on_arrival.charging_cost_dkk, 20 * 3.0, 0.3);
+  EXPECT_GT(hemd.lowest_fuse_margin_a, 0);
+  ASSERT_FALSE(hemd.samples.empty());
+  EXPECT_EQ(hemd.samples.size(), 36u * 60);  // one per minute
+  EXPECT_EQ(hemd.samples[0].cars_w.size(), 1u);
+}
+
+TEST(Simulation, PvOnlyTakesOnlySurplusAndSaysWhatItLeftUndone) {
+  Scenario sc = evening_car(6000);  // 5.5 kW of surplus from 09:00 to 15:00: 33 kWh
+  sc.cars[0].arrive_h = 8;
+  sc.cars[0].need_kwh = 50;
+  const ChargeMode pv = ChargeMode::pv;
+  const auto r = simulate(sc, ControlParams{}, "PV only", &pv);
+  EXPECT_NEAR(r.from_pv_kwh, r.charged_kwh, 0.02 * r.charged_kwh) << "PV only took grid energy";
+  EXPECT_GT(r.charged_kwh, 25);
+  EXPECT_LE(r.charged_kwh, 33.1);
+  EXPECT_NEAR(r.unmet_kwh, 50 - r.charged_kwh, 0.05);
+  // Surplus costs the lost export price; the little grid energy is the disable delay after the sun is gone.
+  EXPECT_GE(r.charging_cost_dkk, r.charged_kwh * 0.4 - 1e-6);
+  EXPECT_LE(r.charging_cost_dkk, r.charged_kwh * 0.4 + 0.5);
+}
+
+TEST(Simulation, TheFuseHoldsWhenEveryCarChargesAtOnce) {
+  Scenario sc = evening_car();
+  sc.main_fuse_a = 25;
+  for (int i = 0; i < 3; ++i) {
+    ScenarioCar car = sc.cars[0];
+    car.id = "ev" + std::to_string(i);
+    car.arrive_h = 17 + 0.25 * i;
+    sc.cars.push_back(car);
+  }
+  const ChargeMode now = ChargeMode::now;
+  const auto r = simulate(sc, ControlParams{}, "on arrival", &now);
+  EXPECT_GE(r.lowest_fuse_margin_a, 0) << "the main fuse was exceeded";
+  EXPECT_LT(r.lowest_fuse_margin_a, 3) << "four cars on 25 A use the fuse to its margin";
+  EXPECT_NEAR(r.charged_kwh, 80, 0.1);
+  double highest = 0;
+  for (const auto& s : r.samples) highest = std::max(highest, s.highest_phase_a);
+  EXPECT_LE(highest, 25);
+}
+
+}  // namespace
+}  // namespace hemd
