@@ -265,19 +265,23 @@ void MapReader::text_list(const std::string& key, std::vector<std::string>& out)
   }
 }
 
-void MapReader::number_list(const std::string& key, std::vector<double>& out, double min, double max,
+bool MapReader::number_list(const std::string& key, std::vector<double>& out, double min, double max,
                             const char* unit) {
   const YAML::Node n = get(key);
-  if (!n.IsDefined() || n.IsNull()) return;
+  if (!n.IsDefined() || n.IsNull()) return true;
   const std::string expected = fmt::format("a number in {} from {} to {}", unit, min, max);
   if (!n.IsSequence()) {
     r_.error(n.Mark(), path(key), fmt::format("found {}, expected a list of numbers in {}", show(n), unit));
-    return;
+    return false;
   }
   out.clear();
-  for (std::size_t i = 0; i < n.size(); ++i)
-    if (auto v = parse_number(fmt::format("{}[{}]", key, i), n[i], false, min, max, expected))
-      out.push_back(*v);
+  bool all = true;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const auto v = parse_number(fmt::format("{}[{}]", key, i), n[i], false, min, max, expected);
+    if (v) out.push_back(*v);
+    all = all && v;
+  }
+  return all;
 }
 
 void MapReader::map(const std::string& key, const std::function<void(MapReader&)>& each) {

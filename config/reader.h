@@ -51,7 +51,8 @@ class MapReader {
   void choice(const std::string& key, std::string& out, const std::vector<std::string>& allowed);
   void boolean(const std::string& key, bool& out);
   void text_list(const std::string& key, std::vector<std::string>& out);
-  void number_list(const std::string& key, std::vector<double>& out, double min, double max,
+  // False when some element was not a number in range (reported).
+  bool number_list(const std::string& key, std::vector<double>& out, double min, double max,
                    const char* unit);
   void map(const std::string& key, const std::function<void(MapReader&)>& each);
   void list(const std::string& key, const std::function<void(MapReader&, int index)>& each);

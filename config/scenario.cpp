@@ -27,14 +27,14 @@ void read_day(MapReader& m, SyntheticDay& d) {
   m.number("clouds", d.clouds, 0, 1, "(0 clear .. 1 heavy)");
   m.number("house_w", d.house_w, 0, 1e5, "W");
   m.integer("seed", d.seed, 0, 1'000'000);
-  m.number_list("spot_dkk_per_kwh", d.spot_dkk_per_kwh, -10, 100, "DKK/kWh");
-  if (!d.spot_dkk_per_kwh.empty() && d.spot_dkk_per_kwh.size() != 24)
+  if (m.number_list("spot_dkk_per_kwh", d.spot_dkk_per_kwh, -10, 100, "DKK/kWh") &&
+      !d.spot_dkk_per_kwh.empty() && d.spot_dkk_per_kwh.size() != 24)
     m.reader().error(
         m.mark("spot_dkk_per_kwh"), m.path("spot_dkk_per_kwh"),
         "found " + std::to_string(d.spot_dkk_per_kwh.size()) + " values, expected 24 (one per hour)");
   m.number("markup_dkk_per_kwh", d.markup_dkk_per_kwh, -10, 100, "DKK/kWh");
-  m.number_list("net_tariff_dkk_per_kwh", d.net_tariff_dkk_per_kwh, 0, 100, "DKK/kWh");
-  if (d.net_tariff_dkk_per_kwh.size() != 3)
+  if (m.number_list("net_tariff_dkk_per_kwh", d.net_tariff_dkk_per_kwh, 0, 100, "DKK/kWh") &&
+      d.net_tariff_dkk_per_kwh.size() != 3)
     m.reader().error(m.mark("net_tariff_dkk_per_kwh"), m.path("net_tariff_dkk_per_kwh"),
                      "expected 3 values: low (00-06), high, peak (17-21)");
   m.number("state_tariffs_dkk_per_kwh", d.state_tariffs_dkk_per_kwh, 0, 100, "DKK/kWh");
@@ -47,10 +47,11 @@ void read_day(MapReader& m, SyntheticDay& d) {
 // Recorded quarter-hours: four lists of the same length.
 bool read_quarters(MapReader& m, std::vector<ScenarioQuarter>& out) {
   std::vector<double> pv, house, imp, exp;
-  m.number_list("pv_w", pv, 0, 1e6, "W");
-  m.number_list("house_w", house, 0, 1e6, "W");
-  m.number_list("import_dkk_per_kwh", imp, -10, 100, "DKK/kWh");
-  m.number_list("export_dkk_per_kwh", exp, -10, 100, "DKK/kWh");
+  bool numbers = m.number_list("pv_w", pv, 0, 1e6, "W");
+  numbers = m.number_list("house_w", house, 0, 1e6, "W") && numbers;
+  numbers = m.number_list("import_dkk_per_kwh", imp, -10, 100, "DKK/kWh") && numbers;
+  numbers = m.number_list("export_dkk_per_kwh", exp, -10, 100, "DKK/kWh") && numbers;
+  if (!numbers) return false;  // the lengths would only repeat what is already reported
   const std::size_t n = imp.size();
   bool same = n > 0;
   for (const auto& [key, list] : {std::pair<const char*, std::size_t>{"pv_w", pv.size()},

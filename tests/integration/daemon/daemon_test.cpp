@@ -270,5 +270,46 @@ TEST(Daemon, ReportShowsCostPvShareAndTheSavingAgainstChargingOnArrival) {
   EXPECT_NE(bad.err().find("expected YYYY-MM"), std::string::npos) << bad.err();
 }
 
+// hemd simulate: an evening car on a tariff with cheap nights, planned by hemd, charged on arrival and by PV
+// only; the table, the saving and the chart of the day; a broken scenario named by line and key.
+TEST(Daemon, SimulateComparesHemdWithChargingOnArrivalAndDrawsTheDay) {
+  TempDir dir;
+  dir.write("day.yaml",
+            "name: evening car\nstep_s: 60\nsite: {main_fuse_a: 25}\n"
+            "day: {hours: 36, pv_peak_w: 0, clouds: 0, house_w: 400,\n"
+            "      spot_dkk_per_kwh: [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8,\n"
+            "                         0.8, 0.8, 0.8, 0.8, 1.5, 1.5, 1.5, 1.5, 1.5, 0.8, 0.8, 0.8]}\n"
+            "cars:\n  - {id: garage, arrive_h: 17, depart_h: 31, need_kwh: 22}\n");
+  Process sim({HEMD_BINARY, "simulate", "--scenario", dir.file("day.yaml"), "--svg", dir.file("day.svg")},
+              dir.file("out"), dir.file("err"));
+  ASSERT_EQ(sim.wait_exit(), 0) << sim.err();
+  const std::string out = sim.out();
+  EXPECT_NE(out.find("evening car: 36 h, 1 car, main fuse 25 A"), std::string::npos) << out;
+  // Planned: 22 kWh in the night at (0.3 + 0.05 + 0.11 + 0.115 + 0.008) x 1.25 = 0.72875 DKK/kWh.
+  EXPECT_NE(out.find("charging cost (DKK)                        16.03"), std::string::npos) << out;
+  // On arrival: from 17:00 at 11 kW in the peak, (1.5 + 0.05 + 0.991 + 0.115 + 0.008) x 1.25 = 3.33 DKK/kWh.
+  EXPECT_NE(out.find("73.26"), std::string::npos) << out;
+  EXPECT_NE(
+      out.find("need not met (kWh)                           0.0                 0.0                22.0"),
+      std::string::npos)
+      << out;
+  EXPECT_NE(out.find("hemd against charging on arrival: 57.23 DKK saved (78 %)"), std::string::npos) << out;
+  const std::string svg = read_file(dir.file("day.svg"));
+  EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u) << svg.substr(0, 200);
+  EXPECT_NE(svg.find("main fuse 25 A"), std::string::npos);
+  EXPECT_NE(svg.find(">garage</text>"), std::string::npos);
+  EXPECT_NE(svg.find("</svg>"), std::string::npos);
+
+  dir.write("bad.yaml",
+            "name: broken\nday: {hours: 24}\ncars:\n  - {id: a, arrive_h: 17, depart_h: 20, need_kwh: -3}\n");
+  Process bad({HEMD_BINARY, "simulate", "--scenario", dir.file("bad.yaml")}, dir.file("out2"),
+              dir.file("err2"));
+  EXPECT_EQ(bad.wait_exit(), 1);
+  EXPECT_NE(
+      bad.err().find("bad.yaml:4:51: cars[0].need_kwh: found -3, expected a number in kWh from 0 to 200"),
+      std::string::npos)
+      << bad.err();
+}
+
 }  // namespace
 }  // namespace hemd::test
