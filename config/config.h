@@ -56,6 +56,7 @@ struct Charger {
   ChargeMode mode = ChargeMode::pv;
   std::optional<double> safe_current_a;  // defaults to site.safe_current_a
   std::string profile;                   // quirk profile from config/chargers/, empty = detect
+  std::optional<double> battery_kwh;     // the usual car's battery: a target SoC becomes an energy need
 };
 
 struct Circuit {

@@ -82,6 +82,7 @@ std::string to_yaml(const Config& c) {
     kv(e, "mode", std::string(hemd::to_string(ch.mode)));
     kv(e, "safe_current_a", ch.safe_current_a.value_or(c.site.safe_current_a));
     kv(e, "profile", ch.profile.empty() ? std::string("auto") : ch.profile);
+    if (ch.battery_kwh) kv(e, "battery_kwh", *ch.battery_kwh);
     e << YAML::EndMap;
   }
   e << YAML::EndSeq;

@@ -79,6 +79,11 @@ void read_charger(MapReader& m, Charger& c) {
     c.safe_current_a = v;
   }
   m.text("profile", c.profile);
+  if (m.has("battery_kwh")) {
+    double v = 0;
+    m.number("battery_kwh", v, 5, 250, "kWh");
+    c.battery_kwh = v;
+  }
   if (c.min_current_a > c.max_current_a)
     m.reader().error(
         m.mark("min_current_a"), m.path("min_current_a"),

@@ -43,6 +43,7 @@ SiteSnapshot App::build_snapshot(TimeMs now) const {
     st.phase_switching = c.phase_switching;
     st.priority = c.priority;
     st.safe_current_a = c.safe_current_a.value_or(cfg_.site.safe_current_a);
+    if (c.battery_kwh) st.battery_wh = *c.battery_kwh * 1000;
     s.chargers.push_back(std::move(st));
   }
   // Nothing measured yet: every reading stays failed until a driver fills it.

@@ -9,6 +9,7 @@
 #include "drivers/log/log.h"
 #include "drivers/prices/local_time.h"
 #include "strategies/cheapest_window.h"
+#include "strategies/planner.h"
 
 namespace hemd {
 
@@ -183,7 +184,8 @@ std::string MqttIo::charger_state(const SiteSnapshot& s, const ChargerState& c, 
   j["departure"] = set.departure.value_or("");
   // What the plan works toward: the owner's departure and target, or what an ISO 15118 car said (OCPP 2.0.1).
   j["planned_departure"] = c.departure ? json(prices::utc_iso(*c.departure)) : json(nullptr);
-  j["energy_need_kwh"] = c.energy_need_wh ? json(rounded(*c.energy_need_wh / 1000, 0.01)) : json(nullptr);
+  const auto need = energy_need_wh(c);
+  j["energy_need_kwh"] = need ? json(rounded(*need / 1000, 0.01)) : json(nullptr);
   j["target_energy_kwh"] = set.target_energy_kwh ? json(*set.target_energy_kwh) : json(nullptr);
   j["target_soc_pct"] = set.target_soc_pct ? json(*set.target_soc_pct) : json(nullptr);
   j["max_current_a"] = c.max_current_a;

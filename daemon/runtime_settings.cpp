@@ -98,6 +98,7 @@ void RuntimeSettings::fill(SiteSnapshot& snapshot) {
     if (s.departure) c.departure = next_departure(*s.departure, snapshot.now);
     if (s.target_energy_kwh)
       c.energy_need_wh = std::max(0.0, *s.target_energy_kwh * 1000 - c.session_energy_wh);
+    if (s.target_soc_pct) c.target_soc_pct = *s.target_soc_pct;
   }
 }
 

@@ -413,16 +413,24 @@ void car_by_car(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& 
 
 }  // namespace
 
+std::optional<double> energy_need_wh(const ChargerState& c) {
+  // AC charging loses about a tenth between the meter and the battery.
+  constexpr double charging_efficiency = 0.9;
+  if (c.target_soc_pct && c.soc_pct && c.battery_wh)
+    return std::max(0.0, (*c.target_soc_pct - *c.soc_pct) / 100 * *c.battery_wh / charging_efficiency);
+  return c.energy_need_wh;
+}
+
 PlanRequest plan_request(const SiteSnapshot& site, double fuse_margin_a) {
   PlanRequest r;
   TimeMs last_departure = site.now;
   for (const auto& c : site.chargers) {
+    const auto need = energy_need_wh(c);
     if (c.mode != ChargeMode::smart || !c.car_connected || !c.departure || *c.departure <= site.now ||
-        !c.energy_need_wh || *c.energy_need_wh <= 0)
+        !need || *need <= 0)
       continue;
     const double volts = site.limits.voltage_v * c.active_phases;
-    r.cars.push_back(
-        {c.id, *c.energy_need_wh, *c.departure, c.min_current_a * volts, c.max_current_a * volts});
+    r.cars.push_back({c.id, *need, *c.departure, c.min_current_a * volts, c.max_current_a * volts});
     last_departure = std::max(last_departure, *c.departure);
   }
   if (r.cars.empty()) return r;

@@ -7,6 +7,7 @@
 // network simplex). A car's minimum power (a car cannot draw 2 A) makes it a MILP: branch and bound over
 // that flow, each branch holding one car in one slot off or at least at its minimum, until the plan is
 // proven within a tolerance of the optimum. Tests and bench/ compare the result with GLPK's MILP optimum.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,10 @@ struct PlanRequest {
   std::vector<CarNeed> cars;
 };
 PlanRequest plan_request(const SiteSnapshot& site, double fuse_margin_a);
+
+// What a car still needs: from its SoC when the owner set a target SoC and the battery is known (the car or
+// an ISO 15118 charger reports the SoC), otherwise the energy target less what the session has taken.
+std::optional<double> energy_need_wh(const ChargerState& c);
 
 // A plan into the snapshot: for each smart-mode charger with a car in it, its power for now, when it next
 // charges, and a one-line summary.

@@ -67,6 +67,8 @@ struct ChargerState {
   // Need, set by the user (MQTT/HA) or the car itself (ISO 15118 via OCPP 2.0.1).
   std::optional<TimeMs> departure;
   std::optional<double> energy_need_wh;
+  std::optional<double> target_soc_pct;  // with the car's SoC and battery, the need is what the SoC lacks
+  std::optional<double> battery_wh;
   // The charging plan for this car (smart mode), as last computed: power for now, when it next charges.
   std::optional<double> planned_power_w;
   std::optional<TimeMs> next_planned_start;

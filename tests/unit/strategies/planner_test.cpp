@@ -203,3 +203,28 @@ TEST(PlannerProperties, NeverAboveTheHeadroomNeverBelowAMinimumNeedsMetWhenTheyC
 
 }  // namespace
 }  // namespace hemd
+
+namespace hemd {
+namespace {
+
+TEST(PlanRequest, ATargetSocBecomesTheEnergyTheBatteryLacks) {
+  auto c = test::charger("a", ChargeMode::smart);
+  c.departure = 8 * q;
+  c.energy_need_wh = 5000;  // the owner's energy target: used while the SoC is not known
+  c.target_soc_pct = 80;
+  c.battery_wh = 60000;
+  auto s = test::site(0, 25, {c}, 2);
+  for (int t = 0; t < 8; ++t) s.prices.push_back({t * q, (t + 1) * q, 2.0, 0.5});
+  auto r = plan_request(s, 0.5);
+  ASSERT_EQ(r.cars.size(), 1u);
+  EXPECT_DOUBLE_EQ(r.cars[0].energy_wh, 5000);
+  s.chargers[0].soc_pct = 40;  // 40 % of 60 kWh to the battery, a tenth more from the meter
+  r = plan_request(s, 0.5);
+  ASSERT_EQ(r.cars.size(), 1u);
+  EXPECT_NEAR(r.cars[0].energy_wh, 0.4 * 60000 / 0.9, 1e-6);
+  s.chargers[0].soc_pct = 85;  // already there: nothing to plan
+  EXPECT_TRUE(plan_request(s, 0.5).cars.empty());
+}
+
+}  // namespace
+}  // namespace hemd
