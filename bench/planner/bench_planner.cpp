@@ -62,22 +62,22 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 
 // The median time of planning `runs` random days of this size, and the widest proven gap.
 void time_size(std::mt19937& rng, int cars_n, int n, double fuse_w, int runs) {
-  std::vector<double> ms;
-  double widest = 0;
+  std::vector<double> ms, proven;
   for (int run = 0; run < runs; ++run) {
     std::vector<PlanSlot> slots = test::random_day(rng, n, fuse_w);
     const auto cars = random_cars(rng, cars_n, n, n > 96 ? 1.5 : 1);
     const auto t0 = std::chrono::steady_clock::now();
     const Plan p = plan_charging(slots, cars);
     ms.push_back(ms_since(t0));
-    widest = std::max(widest, (p.cost_dkk - p.lower_bound_dkk) / std::max(1.0, std::abs(p.cost_dkk)));
+    proven.push_back((p.cost_dkk - p.lower_bound_dkk) / std::max(1.0, std::abs(p.cost_dkk)));
   }
   std::sort(ms.begin(), ms.end());
+  std::sort(proven.begin(), proven.end());
   fmt::print(
       "{:>3} car(s) x {:>3} quarter-hours, {:>5.0f} W fuse: median {:>7.2f} ms, max {:>7.2f} ms over {} "
       "days; "
-      "proven within {:.3f} % of the optimum at worst\n",
-      cars_n, n, fuse_w, ms[ms.size() / 2], ms.back(), runs, 100 * widest);
+      "the plan's own bound proves the median plan within {:.3f} % of the optimum\n",
+      cars_n, n, fuse_w, ms[ms.size() / 2], ms.back(), runs, 100 * proven[proven.size() / 2]);
 }
 
 }  // namespace
@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   for (int k = 0; k < instances; ++k) {
     // 1 to 3 cars; a night with a tight fuse, or daylight hours with surplus below the cars' minimum.
     const int cars_n = 1 + k % 3;
-    const int n = 24 + static_cast<int>(u(rng) * 25);
+    const int n = 16 + static_cast<int>(u(rng) * 17);
     const bool sunny = u(rng) < 0.5;
     const auto slots = sunny ? test::random_hours(rng, 28 + static_cast<int>(u(rng) * 12), n, 17250)
                              : test::random_day(rng, n, cars_n == 1 ? 17250 : 11000);
