@@ -1,10 +1,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -361,25 +359,15 @@ LoadResult load_string(const std::string& text, const std::string& file) {
     if (!ch.safe_current_a) ch.safe_current_a = c.site.safe_current_a;
   result.keys = r.keys();
   c.positions = r.positions();
-  // In file order, as an editor would walk them.
-  std::stable_sort(result.errors.begin(), result.errors.end(), [](const Error& a, const Error& b) {
-    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-  });
+  sort_by_place(result.errors);
   if (result.errors.empty()) result.config = std::move(c);
   return result;
 }
 
 LoadResult load_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    LoadResult result;
-    result.errors.push_back(
-        Error{path, 0, 0, "", "cannot open the file: " + std::string(std::strerror(errno))});
-    return result;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_string(ss.str(), path);
+  LoadResult result;
+  const auto text = read_text_file(path, result.errors);
+  return text ? load_string(*text, path) : result;
 }
 
 const char* to_string(LogLevel l) {

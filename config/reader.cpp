@@ -3,7 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <tuple>
 
 namespace hemd::config {
 
@@ -302,6 +307,23 @@ void MapReader::list(const std::string& key, const std::function<void(MapReader&
     MapReader item(r_, n[i], fmt::format("{}[{}]", path(key), i), n[i].Mark());
     each(item, static_cast<int>(i));
   }
+}
+
+std::optional<std::string> read_text_file(const std::string& path, std::vector<Error>& errors) {
+  std::ifstream in(path);
+  if (!in) {
+    errors.push_back(Error{path, 0, 0, "", "cannot open the file: " + std::string(std::strerror(errno))});
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void sort_by_place(std::vector<Error>& errors) {
+  std::stable_sort(errors.begin(), errors.end(), [](const Error& a, const Error& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
 }
 
 }  // namespace hemd::config

@@ -78,6 +78,11 @@ class MapReader {
   bool broken_ = false;  // present but not a mapping: already reported, so no "missing" errors inside
 };
 
+// The file's text, or nullopt after an error saying why it cannot be read.
+std::optional<std::string> read_text_file(const std::string& path, std::vector<Error>& errors);
+// In file order, as an editor would walk them.
+void sort_by_place(std::vector<Error>& errors);
+
 // Closest of `candidates` to `word`, or "" when nothing is close enough to be a likely typo.
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 // Replaces ${NAME} and ${NAME:-default} with the environment; sets `missing` to an unset name.

@@ -1,12 +1,8 @@
 #include "config/scenario.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "config/reader.h"
 
@@ -154,24 +150,15 @@ ScenarioLoad load_scenario_string(const std::string& text, const std::string& fi
       sc.cars.push_back(car);
     });
   }
-  std::stable_sort(result.errors.begin(), result.errors.end(), [](const Error& a, const Error& b) {
-    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-  });
+  sort_by_place(result.errors);
   if (result.errors.empty()) result.scenario = std::move(sc);
   return result;
 }
 
 ScenarioLoad load_scenario_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    ScenarioLoad result;
-    result.errors.push_back(
-        Error{path, 0, 0, "", "cannot open the file: " + std::string(std::strerror(errno))});
-    return result;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_scenario_string(ss.str(), path);
+  ScenarioLoad result;
+  const auto text = read_text_file(path, result.errors);
+  return text ? load_scenario_string(*text, path) : result;
 }
 
 }  // namespace hemd::config
