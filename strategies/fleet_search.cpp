@@ -26,6 +26,11 @@ enum class Fix : char { open, off, on };
 // drains to the sink through a surplus and a grid tier. A car may take more than its need only as far as
 // minimums force it (never to profit from a negative price: its battery may be full). Its optimum is a
 // lower bound on every plan that keeps the fixes.
+//
+// A slot's two tiers are the convex hull of its cost over the totals the cars can really take there: none,
+// or at least the smallest minimum among them. Where the surplus is below that minimum, no plan gets it at
+// the export price alone: the first minimum's worth costs the average of its surplus and grid parts. This
+// is what makes the bound tight on sunny days whose surplus is below the cars' minimum.
 class Relaxation {
  public:
   Relaxation(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars)
@@ -36,10 +41,12 @@ class Relaxation {
     for (std::size_t t = 0; t < n_; ++t) {
       // Whole watt-hours: the slot's room rounded down (never above the fuse), its surplus up (the flow's
       // cost then never exceeds the true cost of its energies: its optimum stays a lower bound).
-      const double room = std::floor(surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t]) + 1e-6);
-      const double surplus = std::min(room, std::ceil(surplus_cap_wh(slots[t]) - 1e-6));
-      arc(slot_nodes[t], sink, surplus, cost_of(slots[t].export_dkk_per_kwh));
-      arc(slot_nodes[t], sink, room - surplus, cost_of(slots[t].import_dkk_per_kwh));
+      Tiers tiers{slots[t], std::floor(surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t]) + 1e-6)};
+      tiers.surplus = std::min(tiers.room, std::ceil(surplus_cap_wh(slots[t]) - 1e-6));
+      tiers.cheap = arc(slot_nodes[t], sink, tiers.surplus, cost_of(tiers.slot.export_dkk_per_kwh));
+      tiers.dear =
+          arc(slot_nodes[t], sink, tiers.room - tiers.surplus, cost_of(tiers.slot.import_dkk_per_kwh));
+      tiers_.push_back(tiers);
     }
     Energy all = 0;
     for (const auto& car : cars) {
@@ -78,6 +85,7 @@ class Relaxation {
       lower_[car_slot_[k]] = fix[k] == Fix::on ? min_wh_[k] : 0;
       upper_[car_slot_[k]] = fix[k] == Fix::off ? 0 : max_wh_[k];
     }
+    for (std::size_t t = 0; t < n_; ++t) hull(t, fix);
     simplex_->reset();
     simplex_->lowerMap(lower_).upperMap(upper_).costMap(cost_).supplyMap(supply_);
     if (simplex_->run() != Simplex::OPTIMAL) return std::nullopt;
@@ -90,6 +98,36 @@ class Relaxation {
 
  private:
   using Simplex = lemon::NetworkSimplex<lemon::ListDigraph, Energy, Cost>;
+  struct Tiers {
+    const PlanSlot& slot;
+    double room = 0, surplus = 0;  // Wh
+    lemon::ListDigraph::Arc cheap{}, dear{};
+  };
+
+  // Slot t's tiers for the cars the fixes leave there: the first tier reaches the smallest of their
+  // minimums, at the average cost of that much energy when the surplus falls short of it.
+  void hull(std::size_t t, const std::vector<Fix>& fix) {
+    const Tiers& tiers = tiers_[t];
+    Energy smallest = 0;
+    for (std::size_t k = t; k < car_slot_.size(); k += n_)
+      if (fix[k] != Fix::off && max_wh_[k] > 0 && (smallest == 0 || min_wh_[k] < smallest))
+        smallest = min_wh_[k];
+    const double first = std::min(tiers.room, static_cast<double>(smallest));
+    if (first <= tiers.surplus) {
+      upper_[tiers.cheap] = static_cast<Energy>(tiers.surplus);
+      upper_[tiers.dear] = static_cast<Energy>(tiers.room - tiers.surplus);
+      cost_[tiers.cheap] = cost_of(tiers.slot.export_dkk_per_kwh);
+      return;
+    }
+    const double from_surplus = surplus_cap_wh(tiers.slot);
+    const double average = (from_surplus * tiers.slot.export_dkk_per_kwh +
+                            (first - from_surplus) * tiers.slot.import_dkk_per_kwh) /
+                           first;
+    upper_[tiers.cheap] = static_cast<Energy>(first);
+    upper_[tiers.dear] = static_cast<Energy>(tiers.room - first);
+    // Rounded down, so that the bound stays below every plan's cost.
+    cost_[tiers.cheap] = static_cast<Cost>(std::floor(average * cost_scale));
+  }
   static Cost cost_of(double dkk_per_kwh) {
     return static_cast<Cost>(std::llround(dkk_per_kwh * cost_scale));
   }
@@ -105,6 +143,7 @@ class Relaxation {
   lemon::ListDigraph::ArcMap<Energy> lower_, upper_;
   lemon::ListDigraph::ArcMap<Cost> cost_;
   lemon::ListDigraph::NodeMap<Energy> supply_;
+  std::vector<Tiers> tiers_;
   std::vector<lemon::ListDigraph::Arc> car_slot_, shortfall_;
   std::vector<Energy> min_wh_, max_wh_;
   std::unique_ptr<Simplex> simplex_;
