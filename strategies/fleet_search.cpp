@@ -12,11 +12,24 @@ namespace hemd::plan {
 
 namespace {
 
-using Energy = long long;  // Wh: the flow is solved in whole watt-hours
-using Cost = long long;    // 1e-9 DKK per Wh, i.e. prices to 1e-6 DKK/kWh
+// The flow is solved in whole milliwatt-hours. Whole watt-hours were too coarse: rounded in every
+// quarter-hour they cost up to a tenth of an øre each, more than 0.1 % of a sunny day whose plan costs a
+// krone.
+using Energy = long long;  // mWh
+using Cost = long long;    // 1e-12 DKK per mWh, i.e. prices to 1e-6 DKK/kWh
 
-constexpr double cost_scale = 1e6;  // DKK/kWh -> cost units per Wh
-constexpr Cost shortfall_cost = static_cast<Cost>(shortfall_dkk_per_wh * 1000 * cost_scale);
+constexpr double units_per_wh = 1000;
+constexpr double cost_scale = 1e6;  // DKK/kWh -> cost units per mWh
+constexpr double dkk_per_cost = 1e-12;
+constexpr Cost shortfall_cost = static_cast<Cost>(shortfall_dkk_per_wh / units_per_wh / dkk_per_cost);
+
+// Energy in the flow's unit, rounded down (a capacity: never above the fuse) or up (a minimum).
+Energy down(double wh) {
+  return static_cast<Energy>(std::floor(std::max(0.0, wh) * units_per_wh + 1e-6));
+}
+Energy up(double wh) {
+  return static_cast<Energy>(std::ceil(std::max(0.0, wh) * units_per_wh - 1e-6));
+}
 
 // What branch and bound has decided about one car in one slot.
 enum class Fix : char { open, off, on };
@@ -41,8 +54,8 @@ class Relaxation {
     for (std::size_t t = 0; t < n_; ++t) {
       // Whole watt-hours: the slot's room rounded down (never above the fuse), its surplus up (the flow's
       // cost then never exceeds the true cost of its energies: its optimum stays a lower bound).
-      Tiers tiers{slots[t], std::floor(surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t]) + 1e-6)};
-      tiers.surplus = std::min(tiers.room, std::ceil(surplus_cap_wh(slots[t]) - 1e-6));
+      Tiers tiers{slots[t], down(surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t]))};
+      tiers.surplus = std::min(tiers.room, up(surplus_cap_wh(slots[t])));
       tiers.cheap = arc(slot_nodes[t], sink, tiers.surplus, cost_of(tiers.slot.export_dkk_per_kwh));
       tiers.dear =
           arc(slot_nodes[t], sink, tiers.room - tiers.surplus, cost_of(tiers.slot.import_dkk_per_kwh));
@@ -51,21 +64,21 @@ class Relaxation {
     Energy all = 0;
     for (const auto& car : cars) {
       const auto node = g_.addNode();
-      const Energy need = static_cast<Energy>(std::llround(std::max(0.0, car.energy_wh)));
+      const Energy need = std::llround(std::max(0.0, car.energy_wh) * units_per_wh);
       supply_[node] = need;
       all += need;
       for (std::size_t t = 0; t < n_; ++t) {
         const double h = usable_h(slots[t], car.departure);
-        Energy lo = static_cast<Energy>(std::ceil(car.min_w * h - 1e-6));
-        Energy hi = static_cast<Energy>(
-            std::floor(std::min(car.max_w * h, surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t])) + 1e-6));
-        if (hi < std::max<Energy>(lo, 1)) lo = hi = 0;  // the car cannot charge in this slot
+        Energy lo = up(car.min_w * h);
+        Energy hi = down(std::min(car.max_w * h, surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t])));
+        if (hi < std::max(lo, down(1))) lo = hi = 0;  // the car cannot charge in this slot
         min_wh_.push_back(lo);
         max_wh_.push_back(hi);
-        car_slot_.push_back(arc(node, slot_nodes[t], static_cast<double>(hi), 0));
+        // A car that cannot charge in a slot gets no arc there: the smaller network solves faster.
+        car_slot_.push_back(hi > 0 ? arc(node, slot_nodes[t], hi, 0) : lemon::INVALID);
       }
-      shortfall_.push_back(arc(node, sink, static_cast<double>(need), shortfall_cost));
-      arc(sink, node, std::floor(forced_wh(slots, car)), 0);  // taking more than the need
+      shortfall_.push_back(arc(node, sink, need, shortfall_cost));
+      arc(sink, node, down(forced_wh(slots, car)), 0);  // taking more than the need
     }
     supply_[sink] = -all;
     simplex_ = std::make_unique<Simplex>(g_);
@@ -82,6 +95,7 @@ class Relaxation {
   };
   std::optional<Solution> solve(const std::vector<Fix>& fix) {
     for (std::size_t k = 0; k < car_slot_.size(); ++k) {
+      if (car_slot_[k] == lemon::INVALID) continue;
       lower_[car_slot_[k]] = fix[k] == Fix::on ? min_wh_[k] : 0;
       upper_[car_slot_[k]] = fix[k] == Fix::off ? 0 : max_wh_[k];
     }
@@ -90,8 +104,8 @@ class Relaxation {
     simplex_->lowerMap(lower_).upperMap(upper_).costMap(cost_).supplyMap(supply_);
     if (simplex_->run() != Simplex::OPTIMAL) return std::nullopt;
     Solution s;
-    s.objective = static_cast<double>(simplex_->totalCost<long double>()) / cost_scale / 1000.0;
-    for (auto a : car_slot_) s.flow.push_back(simplex_->flow(a));
+    s.objective = static_cast<double>(simplex_->totalCost<long double>() * dkk_per_cost);
+    for (auto a : car_slot_) s.flow.push_back(a == lemon::INVALID ? 0 : simplex_->flow(a));
     for (auto a : shortfall_) s.shortfall.push_back(simplex_->flow(a));
     return s;
   }
@@ -100,7 +114,7 @@ class Relaxation {
   using Simplex = lemon::NetworkSimplex<lemon::ListDigraph, Energy, Cost>;
   struct Tiers {
     const PlanSlot& slot;
-    double room = 0, surplus = 0;  // Wh
+    Energy room = 0, surplus = 0;
     lemon::ListDigraph::Arc cheap{}, dear{};
   };
 
@@ -112,28 +126,28 @@ class Relaxation {
     for (std::size_t k = t; k < car_slot_.size(); k += n_)
       if (fix[k] != Fix::off && max_wh_[k] > 0 && (smallest == 0 || min_wh_[k] < smallest))
         smallest = min_wh_[k];
-    const double first = std::min(tiers.room, static_cast<double>(smallest));
+    const Energy first = std::min(tiers.room, smallest);
     if (first <= tiers.surplus) {
-      upper_[tiers.cheap] = static_cast<Energy>(tiers.surplus);
-      upper_[tiers.dear] = static_cast<Energy>(tiers.room - tiers.surplus);
+      upper_[tiers.cheap] = tiers.surplus;
+      upper_[tiers.dear] = tiers.room - tiers.surplus;
       cost_[tiers.cheap] = cost_of(tiers.slot.export_dkk_per_kwh);
       return;
     }
-    const double from_surplus = surplus_cap_wh(tiers.slot);
+    const double from_surplus = surplus_cap_wh(tiers.slot) * units_per_wh;
     const double average = (from_surplus * tiers.slot.export_dkk_per_kwh +
-                            (first - from_surplus) * tiers.slot.import_dkk_per_kwh) /
-                           first;
-    upper_[tiers.cheap] = static_cast<Energy>(first);
-    upper_[tiers.dear] = static_cast<Energy>(tiers.room - first);
+                            (static_cast<double>(first) - from_surplus) * tiers.slot.import_dkk_per_kwh) /
+                           static_cast<double>(first);
+    upper_[tiers.cheap] = first;
+    upper_[tiers.dear] = tiers.room - first;
     // Rounded down, so that the bound stays below every plan's cost.
     cost_[tiers.cheap] = static_cast<Cost>(std::floor(average * cost_scale));
   }
   static Cost cost_of(double dkk_per_kwh) {
     return static_cast<Cost>(std::llround(dkk_per_kwh * cost_scale));
   }
-  lemon::ListDigraph::Arc arc(lemon::ListDigraph::Node a, lemon::ListDigraph::Node b, double cap_wh, Cost c) {
+  lemon::ListDigraph::Arc arc(lemon::ListDigraph::Node a, lemon::ListDigraph::Node b, Energy cap, Cost c) {
     auto x = g_.addArc(a, b);
-    upper_[x] = static_cast<Energy>(std::floor(std::max(0.0, cap_wh)));
+    upper_[x] = std::max<Energy>(0, cap);
     cost_[x] = c;
     return x;
   }
@@ -162,17 +176,18 @@ class FleetSearch {
         options_(options),
         s_(s),
         n_(slots.size()),
-        budget_(
-            std::max(16, static_cast<int>(options.flow_budget / static_cast<double>(relaxation.arcs())))) {}
+        budget_(relaxations(options, static_cast<double>(relaxation.arcs()))) {}
 
   // From the best plan: the best energies for its pattern of slots (two cars sharing a slot may split it
-  // in a way neither planned alone would choose), then its neighbourhoods: a few hours opened to every car,
-  // or the whole day to two cars, the rest held. Uses up to 3/4 of the budget over all calls.
+  // in a way neither planned alone would choose), quarter-hours moved and swapped, then its
+  // neighbourhoods: a few hours opened to every car, or the whole day to two cars, the rest held. Uses up
+  // to 3/4 of the budget over all calls.
   void improve() {
     const int for_neighbourhoods = budget_ * 3 / 4;
     if (solved_ >= for_neighbourhoods) return;
     if (const auto r = relaxation_.solve(pattern(n_, n_))) consider(r->flow);
     ++solved_;
+    shift(std::min(for_neighbourhoods, solved_ + budget_ / 4));
     // Each pass slides a window of hours over the day, half a window at a time, while it pays.
     for (const std::size_t hours : {2, 3, 4}) {
       const std::size_t width = std::min<std::size_t>(n_, 4 * hours);
@@ -188,14 +203,70 @@ class FleetSearch {
                solved_ + std::max(8, for_neighbourhoods / 12));
   }
 
+  // One car's charging moved from a quarter-hour it uses to one it does not (or one dropped, or one added),
+  // or two cars swapping a quarter-hour each; every car's energies then set by the flow. Cars sharing a
+  // sunny day's surplus trade quarter-hours this way, which none finds re-planning alone. The first move
+  // that pays is taken, until none does or `limit` is reached.
+  void shift(int limit) {
+    auto try_car = [&](std::size_t i) {
+      std::vector<std::size_t> used{n_}, unused{n_};  // n_: no quarter-hour (only add, or only drop)
+      for (std::size_t t = 0; t < n_; ++t)
+        if (relaxation_.max_wh(i * n_ + t) > 0) (s_.energy[i][t] > 0.5 ? used : unused).push_back(t);
+      for (std::size_t from : used)
+        for (std::size_t to : unused) {
+          if ((from == n_ && to == n_) || solved_ >= limit) continue;
+          auto fix = pattern(n_, n_);
+          if (from < n_) fix[i * n_ + from] = Fix::off;
+          if (to < n_) fix[i * n_ + to] = Fix::on;
+          const auto r = relaxation_.solve(fix);
+          ++solved_;
+          if (r && consider(r->flow)) return true;
+        }
+      return false;
+    };
+    // Two cars swap a quarter-hour each: i leaves a for b, j leaves b for a.
+    auto on = [&](std::size_t i, std::size_t t) { return s_.energy[i][t] > 0.5; };
+    auto try_swap = [&](std::size_t i, std::size_t j) {
+      for (std::size_t a = 0; a < n_; ++a)
+        for (std::size_t b = 0; b < n_; ++b) {
+          if (solved_ >= limit) return false;
+          if (!on(i, a) || on(i, b) || !on(j, b) || on(j, a)) continue;
+          if (relaxation_.max_wh(i * n_ + b) == 0 || relaxation_.max_wh(j * n_ + a) == 0) continue;
+          auto fix = pattern(n_, n_);
+          fix[i * n_ + a] = fix[j * n_ + b] = Fix::off;
+          fix[i * n_ + b] = fix[j * n_ + a] = Fix::on;
+          const auto r = relaxation_.solve(fix);
+          ++solved_;
+          if (r && consider(r->flow)) return true;
+        }
+      return false;
+    };
+    for (bool moved = true; moved && solved_ < limit;) {
+      moved = false;
+      for (std::size_t i = 0; i < cars_.size() && !moved; ++i) moved = try_car(i);
+      for (std::size_t i = 0; i < cars_.size() && !moved; ++i)
+        for (std::size_t j = 0; j < cars_.size() && !moved; ++j)
+          if (i != j) moved = try_swap(i, j);
+    }
+  }
+
   // The whole problem with what is left of the budget: the bound on how far the plan can be from the
   // optimum.
   void prove() {
-    s_.bound = search(std::vector<Fix>(relaxation_.arcs(), Fix::open), std::max(budget_, solved_ + 8));
+    s_.bound = search(std::vector<Fix>(relaxation_.arcs(), Fix::open), std::max(budget_, solved_ + 8),
+                      Order::least_bound_first);
     s_.nodes += solved_;
   }
 
  private:
+  // The flow budget in relaxations for a flow of this many (car, slot) arcs: a relaxation's time grows
+  // with the arcs. Small fleets get more, fading out above about a hundred arcs (see PlanOptions).
+  static int relaxations(const PlanOptions& options, double arcs) {
+    const double small = std::min(1.0, (100 / arcs) * (100 / arcs));
+    return std::max(
+        16, static_cast<int>(std::max(options.flow_budget / arcs, options.small_fleet_relaxations * small)));
+  }
+
   // The best plan's slots held as they are, except where `open(car, slot)`.
   template <typename Open>
   std::vector<Fix> pattern(Open open) const {
@@ -216,23 +287,33 @@ class FleetSearch {
     return bound >= s_.cost - options_.tolerance * std::abs(priced) - 1e-6;
   }
 
-  void consider(const std::vector<Energy>& flow) {
+  // Keeps the flow's plan if it is the cheapest yet.
+  bool consider(const std::vector<Energy>& flow) {
     std::vector<std::vector<double>> energy(cars_.size(), std::vector<double>(n_));
-    for (std::size_t k = 0; k < flow.size(); ++k) energy[k / n_][k % n_] = static_cast<double>(flow[k]);
-    if (const double c = objective(slots_, cars_, energy); c < s_.cost)
-      s_.cost = c, s_.energy = std::move(energy);
+    for (std::size_t k = 0; k < flow.size(); ++k)
+      energy[k / n_][k % n_] = static_cast<double>(flow[k]) / units_per_wh;
+    const double c = objective(slots_, cars_, energy);
+    if (c >= s_.cost - 1e-9) return false;
+    s_.cost = c, s_.energy = std::move(energy);
+    return true;
   }
 
-  // Depth first below `root` until `limit` relaxations are solved in all; returns the least bound of what
-  // was cut or left (the best plan's cost if nothing was).
-  double search(std::vector<Fix> root, int limit) {
-    struct Node {
-      std::vector<Fix> fix;
-      double bound;
-    };
+  // Depth first finds plans soon (a neighbourhood's job); the least bound first raises the bound soonest
+  // (the proof's job, once a good plan is known).
+  enum class Order { depth_first, least_bound_first };
+  struct Node {
+    std::vector<Fix> fix;
+    double bound;
+    bool operator<(const Node& other) const { return bound > other.bound; }  // a heap of the least bound
+  };
+
+  // Below `root` until `limit` relaxations are solved in all; returns the least bound of what was cut or
+  // left (the best plan's cost if nothing was).
+  double search(std::vector<Fix> root, int limit, Order order = Order::depth_first) {
     std::vector<Node> stack{{std::move(root), -std::numeric_limits<double>::infinity()}};
     double pruned = std::numeric_limits<double>::infinity();
     while (!stack.empty() && solved_ < limit) {
+      if (order == Order::least_bound_first) std::pop_heap(stack.begin(), stack.end());
       Node node = std::move(stack.back());
       stack.pop_back();
       if (good_enough(node.bound)) {
@@ -263,7 +344,9 @@ class FleetSearch {
       off.fix[pick] = Fix::off;
       const bool nearer_on = 2 * r->flow[pick] >= relaxation_.min_wh(pick);
       stack.push_back(nearer_on ? std::move(off) : std::move(on));
+      if (order == Order::least_bound_first) std::push_heap(stack.begin(), stack.end());
       stack.push_back(nearer_on ? std::move(on) : std::move(off));
+      if (order == Order::least_bound_first) std::push_heap(stack.begin(), stack.end());
     }
     double bound = std::min(s_.cost, pruned);
     for (const auto& node : stack) bound = std::min(bound, node.bound);

@@ -64,8 +64,12 @@ struct PlanOptions {
   std::size_t pair_moves_up_to = 6;
   // Larger fleets start from as many orders as fit cars² x orders <= this.
   std::size_t car_plans_budget = 400;
-  // ... and of the fleet's joint flow, in arcs x relaxations (about 35 ms per 100 000 on one core).
+  // ... and of the fleet's joint flow, in arcs x relaxations (about 35 ms per 100 000 on one core),
   double flow_budget = 1.5e5;
+  // ... but this many relaxations for a fleet of up to 100 (car, quarter-hour) pairs, fading out with the
+  // square of the size above: small flows solve in microseconds, and a sunny day whose surplus the cars
+  // must share below their minimums needs the search (3 cars x 32 quarter-hours: up to about 150 ms).
+  double small_fleet_relaxations = 5000;
 };
 
 Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
