@@ -6,7 +6,8 @@
 // Without minimum powers this is a transportation problem, solved exactly as a min-cost flow (LEMON's
 // network simplex). A car's minimum power (a car cannot draw 2 A) makes it a MILP: branch and bound over
 // that flow, each branch holding one car in one slot off or at least at its minimum, until the plan is
-// proven within a tolerance of the optimum. Tests and bench/ compare the result with GLPK's MILP optimum.
+// proven within a tolerance of the optimum. Tests and bench/ compare the result with the MILP optimum
+// found by COIN-OR CBC.
 #include <optional>
 #include <string>
 #include <vector>
