@@ -71,7 +71,7 @@ void compare_fleets(std::mt19937& rng, const char* what, int runs, int cars_n,
     EXPECT_LE(gap(p, *best), 0.001) << what << " run " << run << ": planner " << p.cost_dkk << " DKK, CBC "
                                     << *best;
     EXPECT_GE(gap(p, *best), -0.001) << "cheaper than the optimum: the plan breaks a constraint";
-    // The flow works in whole watt-hours: its bound may stand a rounding above the exact optimum.
+    // The flow works in whole milliwatt-hours: its bound may stand a rounding above the exact optimum.
     EXPECT_LE(p.lower_bound_dkk, *best + 1e-4 * std::abs(*best) + 1e-3)
         << "the planner's bound is above the optimum";
     std::printf("%s run %d: planner %.4f DKK, CBC %.4f DKK, gap %+.4f %%, %d relaxations\n", what, run,

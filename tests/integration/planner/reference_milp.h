@@ -88,7 +88,7 @@ inline std::string milp(const std::vector<PlanSlot>& slots, const std::vector<Ca
 }
 
 // The MILP optimum in DKK from COIN-OR CBC, or nullopt when it proves none within `seconds`. (GLPK was the
-// first reference; it ran out of time on some fleets of three cars and two hours that CBC proves in 0.1 s.)
+// first reference; it ran out of time on some fleets of three cars and a few hours that CBC proves in 0.1 s.)
 inline std::optional<double> milp_optimum(const std::string& lp_text, const std::string& dir,
                                           int seconds = 60) {
   const std::string lp = dir + "/plan.lp", solution = dir + "/plan.sol";
