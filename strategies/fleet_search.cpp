@@ -185,8 +185,7 @@ class FleetSearch {
   void improve() {
     const int for_neighbourhoods = budget_ * 3 / 4;
     if (solved_ >= for_neighbourhoods) return;
-    if (const auto r = relaxation_.solve(pattern(n_, n_))) consider(r->flow);
-    ++solved_;
+    keep_if_better(pattern(n_, n_));
     shift(std::min(for_neighbourhoods, solved_ + budget_ / 4));
     // Each pass slides a window of hours over the day, half a window at a time, while it pays.
     for (const std::size_t hours : {2, 3, 4}) {
@@ -208,24 +207,22 @@ class FleetSearch {
   // sunny day's surplus trade quarter-hours this way, which none finds re-planning alone. The first move
   // that pays is taken, until none does or `limit` is reached.
   void shift(int limit) {
+    auto on = [&](std::size_t i, std::size_t t) { return s_.energy[i][t] > 0.5; };
     auto try_car = [&](std::size_t i) {
       std::vector<std::size_t> used{n_}, unused{n_};  // n_: no quarter-hour (only add, or only drop)
       for (std::size_t t = 0; t < n_; ++t)
-        if (relaxation_.max_wh(i * n_ + t) > 0) (s_.energy[i][t] > 0.5 ? used : unused).push_back(t);
+        if (relaxation_.max_wh(i * n_ + t) > 0) (on(i, t) ? used : unused).push_back(t);
       for (std::size_t from : used)
         for (std::size_t to : unused) {
           if ((from == n_ && to == n_) || solved_ >= limit) continue;
           auto fix = pattern(n_, n_);
           if (from < n_) fix[i * n_ + from] = Fix::off;
           if (to < n_) fix[i * n_ + to] = Fix::on;
-          const auto r = relaxation_.solve(fix);
-          ++solved_;
-          if (r && consider(r->flow)) return true;
+          if (keep_if_better(fix)) return true;
         }
       return false;
     };
     // Two cars swap a quarter-hour each: i leaves a for b, j leaves b for a.
-    auto on = [&](std::size_t i, std::size_t t) { return s_.energy[i][t] > 0.5; };
     auto try_swap = [&](std::size_t i, std::size_t j) {
       for (std::size_t a = 0; a < n_; ++a)
         for (std::size_t b = 0; b < n_; ++b) {
@@ -235,9 +232,7 @@ class FleetSearch {
           auto fix = pattern(n_, n_);
           fix[i * n_ + a] = fix[j * n_ + b] = Fix::off;
           fix[i * n_ + b] = fix[j * n_ + a] = Fix::on;
-          const auto r = relaxation_.solve(fix);
-          ++solved_;
-          if (r && consider(r->flow)) return true;
+          if (keep_if_better(fix)) return true;
         }
       return false;
     };
@@ -285,6 +280,13 @@ class FleetSearch {
   bool good_enough(double bound) const {
     const double priced = s_.cost - shortfall_of(cars_, s_.energy) * shortfall_dkk_per_wh;
     return bound >= s_.cost - options_.tolerance * std::abs(priced) - 1e-6;
+  }
+
+  // The flow's plan for a pattern in which every car is held on or off, kept if it is the cheapest yet.
+  bool keep_if_better(const std::vector<Fix>& fix) {
+    const auto r = relaxation_.solve(fix);
+    ++solved_;
+    return r && consider(r->flow);
   }
 
   // Keeps the flow's plan if it is the cheapest yet.
