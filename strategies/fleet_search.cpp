@@ -1,180 +1,27 @@
-#include <lemon/list_graph.h>
-#include <lemon/network_simplex.h>
-
 #include <algorithm>
 #include <cmath>
-#include <memory>
 #include <optional>
 
-#include "strategies/plan_search.h"
+#include "strategies/fleet_flow.h"
 
 namespace hemd::plan {
 
 namespace {
 
-// The flow is solved in whole milliwatt-hours. Whole watt-hours were too coarse: rounded in every
-// quarter-hour they cost up to a tenth of an øre each, more than 0.1 % of a sunny day whose plan costs a
-// krone.
-using Energy = long long;  // mWh
-using Cost = long long;    // 1e-12 DKK per mWh, i.e. prices to 1e-6 DKK/kWh
-
-constexpr double units_per_wh = 1000;
-constexpr double cost_scale = 1e6;  // DKK/kWh -> cost units per mWh
-constexpr double dkk_per_cost = 1e-12;
-constexpr Cost shortfall_cost = static_cast<Cost>(shortfall_dkk_per_wh / units_per_wh / dkk_per_cost);
-
-// Energy in the flow's unit, rounded down (a capacity: never above the fuse) or up (a minimum).
-Energy down(double wh) {
-  return static_cast<Energy>(std::floor(std::max(0.0, wh) * units_per_wh + 1e-6));
-}
-Energy up(double wh) {
-  return static_cast<Energy>(std::ceil(std::max(0.0, wh) * units_per_wh - 1e-6));
-}
-
-// What branch and bound has decided about one car in one slot.
-enum class Fix : char { open, off, on };
-
-// The problem without the "0 or at least the minimum" rule, as a min-cost flow: cars supply their need,
-// each (car, slot) arc carries at most the car's maximum (at least its minimum where fixed on), each slot
-// drains to the sink through a surplus and a grid tier. A car may take more than its need only as far as
-// minimums force it (never to profit from a negative price: its battery may be full). Its optimum is a
-// lower bound on every plan that keeps the fixes.
-//
-// A slot's two tiers are the convex hull of its cost over the totals the cars can really take there: none,
-// or at least the smallest minimum among them. Where the surplus is below that minimum, no plan gets it at
-// the export price alone: the first minimum's worth costs the average of its surplus and grid parts. This
-// is what makes the bound tight on sunny days whose surplus is below the cars' minimum.
-class Relaxation {
- public:
-  Relaxation(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars)
-      : n_(slots.size()), lower_(g_, 0), upper_(g_), cost_(g_), supply_(g_, 0) {
-    const auto sink = g_.addNode();
-    std::vector<lemon::ListDigraph::Node> slot_nodes;
-    for (std::size_t t = 0; t < n_; ++t) slot_nodes.push_back(g_.addNode());
-    for (std::size_t t = 0; t < n_; ++t) {
-      // Whole watt-hours: the slot's room rounded down (never above the fuse), its surplus up (the flow's
-      // cost then never exceeds the true cost of its energies: its optimum stays a lower bound).
-      Tiers tiers{slots[t], down(surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t]))};
-      tiers.surplus = std::min(tiers.room, up(surplus_cap_wh(slots[t])));
-      tiers.cheap = arc(slot_nodes[t], sink, tiers.surplus, cost_of(tiers.slot.export_dkk_per_kwh));
-      tiers.dear =
-          arc(slot_nodes[t], sink, tiers.room - tiers.surplus, cost_of(tiers.slot.import_dkk_per_kwh));
-      tiers_.push_back(tiers);
-    }
-    Energy all = 0;
-    for (const auto& car : cars) {
-      const auto node = g_.addNode();
-      const Energy need = std::llround(std::max(0.0, car.energy_wh) * units_per_wh);
-      supply_[node] = need;
-      all += need;
-      for (std::size_t t = 0; t < n_; ++t) {
-        const double h = usable_h(slots[t], car.departure);
-        Energy lo = up(car.min_w * h);
-        Energy hi = down(std::min(car.max_w * h, surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t])));
-        if (hi < std::max(lo, down(1))) lo = hi = 0;  // the car cannot charge in this slot
-        min_wh_.push_back(lo);
-        max_wh_.push_back(hi);
-        // A car that cannot charge in a slot gets no arc there: the smaller network solves faster.
-        car_slot_.push_back(hi > 0 ? arc(node, slot_nodes[t], hi, 0) : lemon::INVALID);
-      }
-      shortfall_.push_back(arc(node, sink, need, shortfall_cost));
-      arc(sink, node, down(forced_wh(slots, car)), 0);  // taking more than the need
-    }
-    supply_[sink] = -all;
-    simplex_ = std::make_unique<Simplex>(g_);
-  }
-
-  Energy min_wh(std::size_t k) const { return min_wh_[k]; }
-  Energy max_wh(std::size_t k) const { return max_wh_[k]; }
-  std::size_t arcs() const { return car_slot_.size(); }
-
-  struct Solution {
-    double objective = 0;      // DKK, shortfall at its penalty
-    std::vector<Energy> flow;  // per (car, slot): car * slots + slot
-    std::vector<Energy> shortfall;
-  };
-  std::optional<Solution> solve(const std::vector<Fix>& fix) {
-    for (std::size_t k = 0; k < car_slot_.size(); ++k) {
-      if (car_slot_[k] == lemon::INVALID) continue;
-      lower_[car_slot_[k]] = fix[k] == Fix::on ? min_wh_[k] : 0;
-      upper_[car_slot_[k]] = fix[k] == Fix::off ? 0 : max_wh_[k];
-    }
-    for (std::size_t t = 0; t < n_; ++t) hull(t, fix);
-    simplex_->reset();
-    simplex_->lowerMap(lower_).upperMap(upper_).costMap(cost_).supplyMap(supply_);
-    if (simplex_->run() != Simplex::OPTIMAL) return std::nullopt;
-    Solution s;
-    s.objective = static_cast<double>(simplex_->totalCost<long double>() * dkk_per_cost);
-    for (auto a : car_slot_) s.flow.push_back(a == lemon::INVALID ? 0 : simplex_->flow(a));
-    for (auto a : shortfall_) s.shortfall.push_back(simplex_->flow(a));
-    return s;
-  }
-
- private:
-  using Simplex = lemon::NetworkSimplex<lemon::ListDigraph, Energy, Cost>;
-  struct Tiers {
-    const PlanSlot& slot;
-    Energy room = 0, surplus = 0;
-    lemon::ListDigraph::Arc cheap{}, dear{};
-  };
-
-  // Slot t's tiers for the cars the fixes leave there: the first tier reaches the smallest of their
-  // minimums, at the average cost of that much energy when the surplus falls short of it.
-  void hull(std::size_t t, const std::vector<Fix>& fix) {
-    const Tiers& tiers = tiers_[t];
-    Energy smallest = 0;
-    for (std::size_t k = t; k < car_slot_.size(); k += n_)
-      if (fix[k] != Fix::off && max_wh_[k] > 0 && (smallest == 0 || min_wh_[k] < smallest))
-        smallest = min_wh_[k];
-    const Energy first = std::min(tiers.room, smallest);
-    if (first <= tiers.surplus) {
-      upper_[tiers.cheap] = tiers.surplus;
-      upper_[tiers.dear] = tiers.room - tiers.surplus;
-      cost_[tiers.cheap] = cost_of(tiers.slot.export_dkk_per_kwh);
-      return;
-    }
-    const double from_surplus = surplus_cap_wh(tiers.slot) * units_per_wh;
-    const double average = (from_surplus * tiers.slot.export_dkk_per_kwh +
-                            (static_cast<double>(first) - from_surplus) * tiers.slot.import_dkk_per_kwh) /
-                           static_cast<double>(first);
-    upper_[tiers.cheap] = first;
-    upper_[tiers.dear] = tiers.room - first;
-    // Rounded down, so that the bound stays below every plan's cost.
-    cost_[tiers.cheap] = static_cast<Cost>(std::floor(average * cost_scale));
-  }
-  static Cost cost_of(double dkk_per_kwh) {
-    return static_cast<Cost>(std::llround(dkk_per_kwh * cost_scale));
-  }
-  lemon::ListDigraph::Arc arc(lemon::ListDigraph::Node a, lemon::ListDigraph::Node b, Energy cap, Cost c) {
-    auto x = g_.addArc(a, b);
-    upper_[x] = std::max<Energy>(0, cap);
-    cost_[x] = c;
-    return x;
-  }
-
-  std::size_t n_;
-  lemon::ListDigraph g_;
-  lemon::ListDigraph::ArcMap<Energy> lower_, upper_;
-  lemon::ListDigraph::ArcMap<Cost> cost_;
-  lemon::ListDigraph::NodeMap<Energy> supply_;
-  std::vector<Tiers> tiers_;
-  std::vector<lemon::ListDigraph::Arc> car_slot_, shortfall_;
-  std::vector<Energy> min_wh_, max_wh_;
-  std::unique_ptr<Simplex> simplex_;
-};
-
 // Branch and bound on the flow: a car below its minimum in some slot is tried there once at its minimum
-// and once off, depth first towards the nearer of the two; branches whose relaxation cannot beat the best
-// plan by more than the tolerance are cut.
+// and once off; branches whose relaxation cannot beat the best plan by more than the tolerance are cut.
+// Neighbourhoods of the best plan go depth first towards the nearer of the two; the proof takes the least
+// bound first, and branches where that raises the bound most.
 class FleetSearch {
  public:
   FleetSearch(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars, Relaxation& relaxation,
-              const PlanOptions& options, Search& s)
+              const PlanOptions& options, Search& s, const std::function<void()>& between)
       : slots_(slots),
         cars_(cars),
         relaxation_(relaxation),
         options_(options),
         s_(s),
+        between_(between),
         n_(slots.size()),
         budget_(relaxations(options, static_cast<double>(relaxation.arcs()))) {}
 
@@ -245,13 +92,42 @@ class FleetSearch {
     }
   }
 
-  // The whole problem with what is left of the budget: the bound on how far the plan can be from the
-  // optimum.
-  void prove() {
-    s_.bound = search(std::vector<Fix>(relaxation_.arcs(), Fix::open), std::max(budget_, solved_ + 8),
-                      Order::least_bound_first);
-    s_.nodes += solved_;
+  // Branch and bound on the whole problem, least bound first, until `share` of the budget is used; resumed
+  // where it stopped on the next call. Returns whether it closed: no plan is cheaper by more than the
+  // tolerance.
+  bool prove(double share) {
+    if (proof_least_ == 0) {  // a few relaxations even when the moves used up the budget
+      proof_least_ = solved_ + 8;
+      proof_.push_back({std::vector<Fix>(relaxation_.arcs(), Fix::open),
+                        -std::numeric_limits<double>::infinity(), std::nullopt});
+    }
+    const int limit = std::max(static_cast<int>(budget_ * share), proof_least_);
+    search(proof_, proof_pruned_, limit, Order::least_bound_first);
+    double bound = std::min(s_.cost, proof_pruned_);
+    for (const auto& node : proof_) bound = std::min(bound, node.bound);
+    s_.bound = bound;
+    return proof_.empty();
   }
+
+  // While the proof has not closed, a plan that is a local optimum of the moves may still be far from
+  // the best: the best plan's cars trade parts of their day, and the moves start again from the cheapest
+  // trades not yet tried (an iterated local search). Two identical cars sharing a sunny day's surplus often
+  // need each other's whole morning, which no single move reaches. Up to `share` of the budget.
+  void perturb(double share) {
+    const int limit = static_cast<int>(budget_ * share);
+    while (solved_ < limit) {
+      if (next_trade_ >= trades_.size()) {
+        if (traded_from_ == s_.cost) return;  // every trade from this plan tried
+        traded_from_ = s_.cost;
+        trades_ = trades();
+        next_trade_ = 0;
+        continue;
+      }
+      descend_from(trades_[next_trade_++].second, limit);
+    }
+  }
+
+  void count_nodes() { s_.nodes += solved_; }
 
  private:
   // The flow budget in relaxations for a flow of this many (car, slot) arcs: a relaxation's time grows
@@ -300,20 +176,115 @@ class FleetSearch {
     return true;
   }
 
+  // The moves from a plan that costs more than the best: kept if they lead below the best.
+  bool descend_from(const std::vector<Fix>& fix, int limit) {
+    const double best_cost = s_.cost;
+    auto best_energy = s_.energy;
+    s_.cost = std::numeric_limits<double>::infinity();
+    if (keep_if_better(fix)) {
+      between_();
+      shift(limit);
+    }
+    if (s_.cost < best_cost - 1e-9) return true;
+    s_.cost = best_cost, s_.energy = std::move(best_energy);
+    return false;
+  }
+
+  // Two cars trade their quarter-hours before a point in time, or from it on: the pattern of a plan in
+  // which each did the other's part of the day, its energies set by the flow. Ordered cheapest first.
+  std::vector<std::pair<double, std::vector<Fix>>> trades() {
+    std::vector<std::pair<double, std::vector<Fix>>> found;
+    for (std::size_t i = 0; i < cars_.size(); ++i)
+      for (std::size_t j = i + 1; j < cars_.size(); ++j)
+        for (std::size_t at = 0; at < n_; ++at)
+          for (const bool before : {true, false}) {
+            auto fix = pattern(n_, n_);
+            bool changed = false;
+            for (std::size_t t = before ? 0 : at; t < (before ? at : n_); ++t) {
+              std::swap(fix[i * n_ + t], fix[j * n_ + t]);
+              for (const std::size_t k : {i * n_ + t, j * n_ + t})
+                if (relaxation_.max_wh(k) == 0) fix[k] = Fix::off;
+              changed = changed || fix[i * n_ + t] != fix[j * n_ + t];
+            }
+            if (!changed) continue;
+            const auto r = relaxation_.solve(fix);
+            ++solved_;
+            if (r) found.emplace_back(r->objective, std::move(fix));
+          }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return found;
+  }
+
   // Depth first finds plans soon (a neighbourhood's job); the least bound first raises the bound soonest
   // (the proof's job, once a good plan is known).
   enum class Order { depth_first, least_bound_first };
   struct Node {
     std::vector<Fix> fix;
     double bound;
+    std::optional<Relaxation::Solution> relaxed;  // already solved when branching tried it
     bool operator<(const Node& other) const { return bound > other.bound; }  // a heap of the least bound
   };
 
-  // Below `root` until `limit` relaxations are solved in all; returns the least bound of what was cut or
-  // left (the best plan's cost if nothing was).
-  double search(std::vector<Fix> root, int limit, Order order = Order::depth_first) {
-    std::vector<Node> stack{{std::move(root), -std::numeric_limits<double>::infinity()}};
+  // The cars and slots below their minimum in a relaxed flow, furthest from both sides first.
+  std::vector<std::size_t> below_minimum(const std::vector<Energy>& flow) const {
+    std::vector<std::pair<Energy, std::size_t>> by_distance;
+    for (std::size_t k = 0; k < flow.size(); ++k) {
+      const Energy x = flow[k], lo = relaxation_.min_wh(k);
+      if (x > 0 && x < lo) by_distance.emplace_back(std::min(x, lo - x), k);
+    }
+    std::sort(by_distance.begin(), by_distance.end(), std::greater<>());
+    std::vector<std::size_t> picks;
+    for (const auto& d : by_distance) picks.push_back(d.second);
+    return picks;
+  }
+
+  // The two children of `node` for one car and slot: held on at its minimum, and off.
+  struct Children {
+    Node on, off;
+    std::size_t arc;
+    double score = 0;  // how far the weaker child raises the bound, times the stronger one's rise
+  };
+  static Children children(const Node& node, const Relaxation::Solution& r, std::size_t k) {
+    Children c{{node.fix, r.objective, std::nullopt}, {node.fix, r.objective, std::nullopt}, k};
+    c.on.fix[k] = Fix::on;
+    c.off.fix[k] = Fix::off;
+    return c;
+  }
+  // The same, each solved.
+  Children branch(const Node& node, const Relaxation::Solution& r, std::size_t k) {
+    Children c = children(node, r, k);
+    auto rise = [&](Node& child) {
+      child.relaxed = relaxation_.solve(child.fix);
+      ++solved_;
+      child.bound = child.relaxed ? std::max(r.objective, child.relaxed->objective)
+                                  : std::numeric_limits<double>::infinity();
+      return std::max(1e-9, child.bound - r.objective);
+    };
+    c.score = rise(c.on) * rise(c.off);
+    return c;
+  }
+
+  // Below `root` (or the nodes on `stack`) until `limit` relaxations are solved in all; `pruned` keeps the
+  // least bound of what was cut.
+  //
+  // A flow relaxation is degenerate: cut one car's fraction and the flow moves it to another car at the
+  // same cost, so the bound does not rise. Branching therefore tries the few cars and slots furthest below
+  // their minimum and takes the one whose both children raise the bound most (strong branching).
+  void search(std::vector<Fix> root, int limit) {
+    std::vector<Node> stack;
+    stack.push_back({std::move(root), -std::numeric_limits<double>::infinity(), std::nullopt});
     double pruned = std::numeric_limits<double>::infinity();
+    search(stack, pruned, limit, Order::depth_first);
+  }
+  void search(std::vector<Node>& stack, double& pruned, int limit, Order order) {
+    auto push = [&](Node node) {
+      if (good_enough(node.bound)) {
+        pruned = std::min(pruned, node.bound);
+        return;
+      }
+      stack.push_back(std::move(node));
+      if (order == Order::least_bound_first) std::push_heap(stack.begin(), stack.end());
+    };
     while (!stack.empty() && solved_ < limit) {
       if (order == Order::least_bound_first) std::pop_heap(stack.begin(), stack.end());
       Node node = std::move(stack.back());
@@ -322,37 +293,35 @@ class FleetSearch {
         pruned = std::min(pruned, node.bound);
         continue;
       }
-      const auto r = relaxation_.solve(node.fix);
-      ++solved_;
-      if (!r) continue;
-      if (good_enough(r->objective)) {
-        pruned = std::min(pruned, r->objective);
+      if (!node.relaxed) {
+        node.relaxed = relaxation_.solve(node.fix);
+        ++solved_;
+      }
+      if (!node.relaxed) continue;
+      const Relaxation::Solution& r = *node.relaxed;
+      if (good_enough(r.objective)) {
+        pruned = std::min(pruned, r.objective);
         continue;
       }
-      // Branch on the car and slot furthest from both sides of its minimum.
-      std::size_t pick = relaxation_.arcs();
-      Energy worst = 0;
-      for (std::size_t k = 0; k < relaxation_.arcs(); ++k) {
-        const Energy x = r->flow[k], lo = relaxation_.min_wh(k);
-        if (x <= 0 || x >= lo) continue;
-        if (const Energy distance = std::min(x, lo - x) + 1; distance > worst) worst = distance, pick = k;
-      }
-      if (pick == relaxation_.arcs()) {  // every car at zero or at least its minimum: a plan
-        consider(r->flow);
+      const auto picks = below_minimum(r.flow);
+      if (picks.empty()) {  // every car at zero or at least its minimum: a plan
+        consider(r.flow);
         continue;
       }
-      Node on{node.fix, r->objective}, off{std::move(node.fix), r->objective};
-      on.fix[pick] = Fix::on;
-      off.fix[pick] = Fix::off;
-      const bool nearer_on = 2 * r->flow[pick] >= relaxation_.min_wh(pick);
-      stack.push_back(nearer_on ? std::move(off) : std::move(on));
-      if (order == Order::least_bound_first) std::push_heap(stack.begin(), stack.end());
-      stack.push_back(nearer_on ? std::move(on) : std::move(off));
-      if (order == Order::least_bound_first) std::push_heap(stack.begin(), stack.end());
+      // A neighbourhood wants a plan soon: it branches at once, and solves a child only if it gets there.
+      std::optional<Children> best;
+      if (order == Order::depth_first) best = children(node, r, picks[0]);
+      const std::size_t tries = best ? 0 : std::min(picks.size(), options_.strong_branching);
+      for (std::size_t i = 0; i < tries && (i == 0 || solved_ + 2 <= limit); ++i) {  // one at least
+        Children c = branch(node, r, picks[i]);
+        if (!best || c.score > best->score) best = std::move(c);
+      }
+      for (Node* child : {&best->on, &best->off})
+        if (child->relaxed && below_minimum(child->relaxed->flow).empty()) consider(child->relaxed->flow);
+      const bool nearer_on = 2 * r.flow[best->arc] >= relaxation_.min_wh(best->arc);
+      push(nearer_on ? std::move(best->off) : std::move(best->on));
+      push(nearer_on ? std::move(best->on) : std::move(best->off));
     }
-    double bound = std::min(s_.cost, pruned);
-    for (const auto& node : stack) bound = std::min(bound, node.bound);
-    return bound;
   }
 
   const std::vector<PlanSlot>& slots_;
@@ -360,9 +329,16 @@ class FleetSearch {
   Relaxation& relaxation_;
   const PlanOptions& options_;
   Search& s_;
+  const std::function<void()>& between_;
   std::size_t n_;
   int budget_;  // relaxations: the flow's size sets how many fit the time a plan may take
   int solved_ = 0;
+  std::vector<Node> proof_;  // the proof's open nodes
+  double proof_pruned_ = std::numeric_limits<double>::infinity();
+  int proof_least_ = 0;  // the proof's relaxations, at least
+  std::vector<std::pair<double, std::vector<Fix>>> trades_;
+  std::size_t next_trade_ = 0;
+  double traded_from_ = std::numeric_limits<double>::quiet_NaN();
 };
 
 }  // namespace
@@ -370,14 +346,17 @@ class FleetSearch {
 void search_fleet(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
                   const PlanOptions& options, Search& s, const std::function<void()>& between) {
   Relaxation relaxation(slots, cars);
-  FleetSearch fleet(slots, cars, relaxation, options, s);
+  FleetSearch fleet(slots, cars, relaxation, options, s, between);
   for (int pass = 0; pass < 4; ++pass) {
     const double before = s.cost;
     fleet.improve();
     between();
     if (s.cost >= before - 1e-9) break;
   }
-  fleet.prove();
+  // The proof first; trades only where it does not close, and the proof again after each.
+  for (double share = 0.85; !fleet.prove(share) && share < 1 - 1e-9; share += 0.05)
+    fleet.perturb(share + 0.025);
+  fleet.count_nodes();
 }
 
 }  // namespace hemd::plan

@@ -71,6 +71,8 @@ struct PlanOptions {
   // square of the size above: small flows solve in microseconds, and a sunny day whose surplus the cars
   // must share below their minimums needs the search (3 cars x 32 quarter-hours: up to about 150 ms).
   double small_fleet_relaxations = 5000;
+  // Branch and bound tries this many cars and slots below their minimum before it branches on one.
+  std::size_t strong_branching = 8;
 };
 
 Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
