@@ -15,13 +15,12 @@ namespace {
 class FleetSearch {
  public:
   FleetSearch(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars, Relaxation& relaxation,
-              const PlanOptions& options, Search& s, const std::function<void()>& between)
+              const PlanOptions& options, Search& s)
       : slots_(slots),
         cars_(cars),
         relaxation_(relaxation),
         options_(options),
         s_(s),
-        between_(between),
         n_(slots.size()),
         budget_(relaxations(options, static_cast<double>(relaxation.arcs()))) {}
 
@@ -92,42 +91,18 @@ class FleetSearch {
     }
   }
 
-  // Branch and bound on the whole problem, least bound first, until `share` of the budget is used; resumed
-  // where it stopped on the next call. Returns whether it closed: no plan is cheaper by more than the
-  // tolerance.
-  bool prove(double share) {
-    if (proof_least_ == 0) {  // a few relaxations even when the moves used up the budget
-      proof_least_ = solved_ + 8;
-      proof_.push_back({std::vector<Fix>(relaxation_.arcs(), Fix::open),
-                        -std::numeric_limits<double>::infinity(), std::nullopt});
-    }
-    const int limit = std::max(static_cast<int>(budget_ * share), proof_least_);
-    search(proof_, proof_pruned_, limit, Order::least_bound_first);
-    double bound = std::min(s_.cost, proof_pruned_);
-    for (const auto& node : proof_) bound = std::min(bound, node.bound);
+  // Branch and bound on the whole problem, least bound first, with what is left of the budget: the bound
+  // on how far the plan can be from the optimum.
+  void prove() {
+    std::vector<Node> open{{std::vector<Fix>(relaxation_.arcs(), Fix::open),
+                            -std::numeric_limits<double>::infinity(), std::nullopt}};
+    double pruned = std::numeric_limits<double>::infinity();
+    search(open, pruned, std::max(budget_, solved_ + 8), Order::least_bound_first);
+    double bound = std::min(s_.cost, pruned);
+    for (const auto& node : open) bound = std::min(bound, node.bound);
     s_.bound = bound;
-    return proof_.empty();
+    s_.nodes += solved_;
   }
-
-  // While the proof has not closed, a plan that is a local optimum of the moves may still be far from
-  // the best: the best plan's cars trade parts of their day, and the moves start again from the cheapest
-  // trades not yet tried (an iterated local search). Two identical cars sharing a sunny day's surplus often
-  // need each other's whole morning, which no single move reaches. Up to `share` of the budget.
-  void perturb(double share) {
-    const int limit = static_cast<int>(budget_ * share);
-    while (solved_ < limit) {
-      if (next_trade_ >= trades_.size()) {
-        if (traded_from_ == s_.cost) return;  // every trade from this plan tried
-        traded_from_ = s_.cost;
-        trades_ = trades();
-        next_trade_ = 0;
-        continue;
-      }
-      descend_from(trades_[next_trade_++].second, limit);
-    }
-  }
-
-  void count_nodes() { s_.nodes += solved_; }
 
  private:
   // The flow budget in relaxations for a flow of this many (car, slot) arcs: a relaxation's time grows
@@ -174,45 +149,6 @@ class FleetSearch {
     if (c >= s_.cost - 1e-9) return false;
     s_.cost = c, s_.energy = std::move(energy);
     return true;
-  }
-
-  // The moves from a plan that costs more than the best: kept if they lead below the best.
-  bool descend_from(const std::vector<Fix>& fix, int limit) {
-    const double best_cost = s_.cost;
-    auto best_energy = s_.energy;
-    s_.cost = std::numeric_limits<double>::infinity();
-    if (keep_if_better(fix)) {
-      between_();
-      shift(limit);
-    }
-    if (s_.cost < best_cost - 1e-9) return true;
-    s_.cost = best_cost, s_.energy = std::move(best_energy);
-    return false;
-  }
-
-  // Two cars trade their quarter-hours before a point in time, or from it on: the pattern of a plan in
-  // which each did the other's part of the day, its energies set by the flow. Ordered cheapest first.
-  std::vector<std::pair<double, std::vector<Fix>>> trades() {
-    std::vector<std::pair<double, std::vector<Fix>>> found;
-    for (std::size_t i = 0; i < cars_.size(); ++i)
-      for (std::size_t j = i + 1; j < cars_.size(); ++j)
-        for (std::size_t at = 0; at < n_; ++at)
-          for (const bool before : {true, false}) {
-            auto fix = pattern(n_, n_);
-            bool changed = false;
-            for (std::size_t t = before ? 0 : at; t < (before ? at : n_); ++t) {
-              std::swap(fix[i * n_ + t], fix[j * n_ + t]);
-              for (const std::size_t k : {i * n_ + t, j * n_ + t})
-                if (relaxation_.max_wh(k) == 0) fix[k] = Fix::off;
-              changed = changed || fix[i * n_ + t] != fix[j * n_ + t];
-            }
-            if (!changed) continue;
-            const auto r = relaxation_.solve(fix);
-            ++solved_;
-            if (r) found.emplace_back(r->objective, std::move(fix));
-          }
-    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    return found;
   }
 
   // Depth first finds plans soon (a neighbourhood's job); the least bound first raises the bound soonest
@@ -329,16 +265,9 @@ class FleetSearch {
   Relaxation& relaxation_;
   const PlanOptions& options_;
   Search& s_;
-  const std::function<void()>& between_;
   std::size_t n_;
   int budget_;  // relaxations: the flow's size sets how many fit the time a plan may take
   int solved_ = 0;
-  std::vector<Node> proof_;  // the proof's open nodes
-  double proof_pruned_ = std::numeric_limits<double>::infinity();
-  int proof_least_ = 0;  // the proof's relaxations, at least
-  std::vector<std::pair<double, std::vector<Fix>>> trades_;
-  std::size_t next_trade_ = 0;
-  double traded_from_ = std::numeric_limits<double>::quiet_NaN();
 };
 
 }  // namespace
@@ -346,17 +275,14 @@ class FleetSearch {
 void search_fleet(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
                   const PlanOptions& options, Search& s, const std::function<void()>& between) {
   Relaxation relaxation(slots, cars);
-  FleetSearch fleet(slots, cars, relaxation, options, s, between);
+  FleetSearch fleet(slots, cars, relaxation, options, s);
   for (int pass = 0; pass < 4; ++pass) {
     const double before = s.cost;
     fleet.improve();
     between();
     if (s.cost >= before - 1e-9) break;
   }
-  // The proof first; trades only where it does not close, and the proof again after each.
-  for (double share = 0.85; !fleet.prove(share) && share < 1 - 1e-9; share += 0.05)
-    fleet.perturb(share + 0.025);
-  fleet.count_nodes();
+  fleet.prove();
 }
 
 }  // namespace hemd::plan

@@ -54,7 +54,7 @@ double objective(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>&
 
 // From the plan in `s`: neighbourhoods of the fleet's joint flow alternated with `between` (the cars
 // re-planned one by one) while either finds a cheaper plan, then branch and bound on the whole flow for the
-// bound, with trades between cars where it does not close; all within the budget in `options`.
+// bound; all within the budget in `options`.
 void search_fleet(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
                   const PlanOptions& options, Search& s, const std::function<void()>& between);
 

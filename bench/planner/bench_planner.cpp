@@ -132,6 +132,8 @@ int main(int argc, char** argv) {
     time_size(rng, 1, 192, 17250, 50);
     time_size(rng, 3, 96, 17250, 20);
     time_size(rng, 20, 192, 43000, 10);  // a housing association: 20 cars on a 63 A supply
+    time_size(rng, 5, 96, 25000, 10);    // small fleets in between: the budget scales with the flow's size
+    time_size(rng, 8, 96, 25000, 10);
   }
 
   fmt::print(
