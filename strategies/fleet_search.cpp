@@ -94,13 +94,8 @@ class FleetSearch {
   // Branch and bound on the whole problem, least bound first, with what is left of the budget: the bound
   // on how far the plan can be from the optimum.
   void prove() {
-    std::vector<Node> open{{std::vector<Fix>(relaxation_.arcs(), Fix::open),
-                            -std::numeric_limits<double>::infinity(), std::nullopt}};
-    double pruned = std::numeric_limits<double>::infinity();
-    search(open, pruned, std::max(budget_, solved_ + 8), Order::least_bound_first);
-    double bound = std::min(s_.cost, pruned);
-    for (const auto& node : open) bound = std::min(bound, node.bound);
-    s_.bound = bound;
+    s_.bound = search(std::vector<Fix>(relaxation_.arcs(), Fix::open), std::max(budget_, solved_ + 8),
+                      Order::least_bound_first);
     s_.nodes += solved_;
   }
 
@@ -200,19 +195,16 @@ class FleetSearch {
     return c;
   }
 
-  // Below `root` (or the nodes on `stack`) until `limit` relaxations are solved in all; `pruned` keeps the
-  // least bound of what was cut.
+  // Below `root` until `limit` relaxations are solved in all; returns the least bound of what was cut or
+  // left (the best plan's cost if nothing was).
   //
   // A flow relaxation is degenerate: cut one car's fraction and the flow moves it to another car at the
   // same cost, so the bound does not rise. Branching therefore tries the few cars and slots furthest below
   // their minimum and takes the one whose both children raise the bound most (strong branching).
-  void search(std::vector<Fix> root, int limit) {
+  double search(std::vector<Fix> root, int limit, Order order = Order::depth_first) {
     std::vector<Node> stack;
     stack.push_back({std::move(root), -std::numeric_limits<double>::infinity(), std::nullopt});
     double pruned = std::numeric_limits<double>::infinity();
-    search(stack, pruned, limit, Order::depth_first);
-  }
-  void search(std::vector<Node>& stack, double& pruned, int limit, Order order) {
     auto push = [&](Node node) {
       if (good_enough(node.bound)) {
         pruned = std::min(pruned, node.bound);
@@ -258,6 +250,9 @@ class FleetSearch {
       push(nearer_on ? std::move(best->off) : std::move(best->on));
       push(nearer_on ? std::move(best->on) : std::move(best->off));
     }
+    double bound = std::min(s_.cost, pruned);
+    for (const auto& node : stack) bound = std::min(bound, node.bound);
+    return bound;
   }
 
   const std::vector<PlanSlot>& slots_;
