@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "strategies/fleet_flow.h"
+#include "strategies/fleet_pricing.h"
 
 namespace hemd::plan {
 
@@ -10,6 +11,8 @@ namespace {
 
 // Branch and bound on the flow: a car below its minimum in some slot is tried there once at its minimum
 // and once off; branches whose relaxation cannot beat the best plan by more than the tolerance are cut.
+// In small fleets a second relaxation (the cars' needs priced, fleet_pricing.h) cuts more, and holds the
+// cars and slots that no cheaper plan can change.
 // Neighbourhoods of the best plan go depth first towards the nearer of the two; the proof takes the least
 // bound first, and branches where that raises the bound most.
 class FleetSearch {
@@ -22,7 +25,16 @@ class FleetSearch {
         options_(options),
         s_(s),
         n_(slots.size()),
-        budget_(relaxations(options, static_cast<double>(relaxation.arcs()))) {}
+        budget_(relaxations(options, static_cast<double>(relaxation.arcs()))),
+        proof_extension_(
+            static_cast<int>(options.small_fleet_proof * std::pow(small_share(relaxation.arcs()), 1.5))) {}
+
+  // Where the second relaxation applies, its prices, before any search uses its bounds.
+  void price() {
+    if (!NeedPricing::applies(slots_, cars_)) return;
+    pricing_.emplace(slots_, cars_);
+    solved_ += pricing_->maximise(std::max(8, budget_ / 16));
+  }
 
   // From the best plan: the best energies for its pattern of slots (two cars sharing a slot may split it
   // in a way neither planned alone would choose), quarter-hours moved and swapped, then its
@@ -42,10 +54,42 @@ class FleetSearch {
         search(pattern(from, from + width), solved_ + std::max(4, for_neighbourhoods / 6 / windows));
       if (s_.cost >= before && hours > 2) break;
     }
+    priced_neighbourhoods(for_neighbourhoods);
     for (std::size_t i = 0; i < cars_.size() && solved_ < for_neighbourhoods; ++i)
       for (std::size_t j = i + 1; j < cars_.size() && solved_ < for_neighbourhoods; ++j)
         search(pattern([&](std::size_t car, std::size_t) { return car == i || car == j; }),
                solved_ + std::max(8, for_neighbourhoods / 12));
+  }
+
+  // The second relaxation's own idea of a plan: each car and slot held as the slot's cheapest set of cars
+  // at the best prices has it, except where the other choice costs little more. Such neighbourhoods
+  // cross every car and the whole day, and so reach exchanges among three cars that no window of hours
+  // nor pair of cars contains.
+  void priced_neighbourhoods(int limit) {
+    if (!pricing_) return;
+    std::vector<double> flip;  // what each car and slot costs the other way
+    for (std::size_t k = 0; k < relaxation_.arcs(); ++k)
+      flip.push_back(relaxation_.max_wh(k) == 0
+                         ? 0.0
+                         : std::max(pricing_->penalty(k, Fix::on), pricing_->penalty(k, Fix::off)));
+    std::vector<double> sorted;
+    for (std::size_t k = 0; k < flip.size(); ++k)
+      if (relaxation_.max_wh(k) > 0) sorted.push_back(flip[k]);
+    std::sort(sorted.begin(), sorted.end());
+    const std::vector<double> shares = {0.3, 0.45, 0.6};
+    for (const double share : shares) {
+      const double within = sorted[static_cast<std::size_t>(share * static_cast<double>(sorted.size() - 1))];
+      std::vector<Fix> fix(flip.size(), Fix::open);
+      for (std::size_t k = 0; k < fix.size(); ++k) {
+        if (relaxation_.max_wh(k) == 0)
+          fix[k] = Fix::off;
+        else if (flip[k] > within)
+          fix[k] = pricing_->penalty(k, Fix::on) > pricing_->penalty(k, Fix::off) ? Fix::off : Fix::on;
+      }
+      hold(fix);
+      if (solved_ >= limit) return;
+      search(fix, solved_ + std::max(8, limit / 12));
+    }
   }
 
   // One car's charging moved from a quarter-hour it uses to one it does not (or one dropped, or one added),
@@ -94,8 +138,11 @@ class FleetSearch {
   // Branch and bound on the whole problem, least bound first, with what is left of the budget: the bound
   // on how far the plan can be from the optimum.
   void prove() {
-    s_.bound = search(std::vector<Fix>(relaxation_.arcs(), Fix::open), std::max(budget_, solved_ + 8),
-                      Order::least_bound_first);
+    std::vector<Fix> root(relaxation_.arcs(), Fix::open);
+    const double held = hold(root);
+    const double left = search(root, std::max(budget_, solved_ + 8) + (pricing_ ? proof_extension_ : 0),
+                               Order::least_bound_first);
+    s_.bound = std::min(held, pricing_ ? std::max(left, pricing_->bound()) : left);
     s_.nodes += solved_;
   }
 
@@ -103,10 +150,10 @@ class FleetSearch {
   // The flow budget in relaxations for a flow of this many (car, slot) arcs: a relaxation's time grows
   // with the arcs. Small fleets get more, fading out above about a hundred arcs (see PlanOptions).
   static int relaxations(const PlanOptions& options, double arcs) {
-    const double small = std::min(1.0, (100 / arcs) * (100 / arcs));
-    return std::max(
-        16, static_cast<int>(std::max(options.flow_budget / arcs, options.small_fleet_relaxations * small)));
+    return std::max(16, static_cast<int>(std::max(options.flow_budget / arcs,
+                                                  options.small_fleet_relaxations * small_share(arcs))));
   }
+  static double small_share(double arcs) { return std::min(1.0, (100 / arcs) * (100 / arcs)); }
 
   // The best plan's slots held as they are, except where `open(car, slot)`.
   template <typename Open>
@@ -116,10 +163,36 @@ class FleetSearch {
       const std::size_t i = k / n_, t = k % n_;
       fix[k] = open(i, t) ? Fix::open : s_.energy[i][t] > 0.5 ? Fix::on : Fix::off;
     }
+    hold(fix);
     return fix;
   }
   std::vector<Fix> pattern(std::size_t from, std::size_t to) const {
     return pattern([&](std::size_t, std::size_t t) { return t >= from && t < to; });
+  }
+
+  // Holds each open car and slot that no plan cheaper than the best (by more than the tolerance) can use,
+  // or leave; returns the least bound of the plans that this excludes.
+  double hold(std::vector<Fix>& fix) const {
+    double excluded = std::numeric_limits<double>::infinity();
+    if (!pricing_) return excluded;
+    for (std::size_t k = 0; k < fix.size(); ++k) {
+      if (fix[k] != Fix::open || relaxation_.max_wh(k) == 0) continue;
+      const double on = pricing_->bound() + pricing_->penalty(k, Fix::on);
+      const double off = pricing_->bound() + pricing_->penalty(k, Fix::off);
+      if (good_enough(on)) {
+        fix[k] = Fix::off;
+        excluded = std::min(excluded, on);
+      } else if (good_enough(off)) {
+        fix[k] = Fix::on;
+        excluded = std::min(excluded, off);
+      }
+    }
+    return excluded;
+  }
+
+  // The second relaxation's bound for these fixes, once it has its prices.
+  double priced(const std::vector<Fix>& fix) const {
+    return pricing_ ? pricing_->bound(fix) : -std::numeric_limits<double>::infinity();
   }
 
   // The tolerance applies to what the energy costs, not to the shortfall's penalty.
@@ -175,21 +248,23 @@ class FleetSearch {
     std::size_t arc;
     double score = 0;  // how far the weaker child raises the bound, times the stronger one's rise
   };
-  static Children children(const Node& node, const Relaxation::Solution& r, std::size_t k) {
-    Children c{{node.fix, r.objective, std::nullopt}, {node.fix, r.objective, std::nullopt}, k};
+  static Children children(const Node& node, std::size_t k) {
+    Children c{{node.fix, node.bound, std::nullopt}, {node.fix, node.bound, std::nullopt}, k};
     c.on.fix[k] = Fix::on;
     c.off.fix[k] = Fix::off;
     return c;
   }
   // The same, each solved.
-  Children branch(const Node& node, const Relaxation::Solution& r, std::size_t k) {
-    Children c = children(node, r, k);
+  Children branch(const Node& node, std::size_t k) {
+    Children c = children(node, k);
     auto rise = [&](Node& child) {
+      child.bound = std::max(node.bound, priced(child.fix));
+      if (good_enough(child.bound)) return std::max(1e-9, child.bound - node.bound);  // no flow needed
       child.relaxed = relaxation_.solve(child.fix);
       ++solved_;
-      child.bound = child.relaxed ? std::max(r.objective, child.relaxed->objective)
+      child.bound = child.relaxed ? std::max(child.bound, child.relaxed->objective)
                                   : std::numeric_limits<double>::infinity();
-      return std::max(1e-9, child.bound - r.objective);
+      return std::max(1e-9, child.bound - node.bound);
     };
     c.score = rise(c.on) * rise(c.off);
     return c;
@@ -222,13 +297,19 @@ class FleetSearch {
         continue;
       }
       if (!node.relaxed) {
+        node.bound = std::max(node.bound, priced(node.fix));
+        if (good_enough(node.bound)) {
+          pruned = std::min(pruned, node.bound);
+          continue;
+        }
         node.relaxed = relaxation_.solve(node.fix);
         ++solved_;
       }
       if (!node.relaxed) continue;
       const Relaxation::Solution& r = *node.relaxed;
-      if (good_enough(r.objective)) {
-        pruned = std::min(pruned, r.objective);
+      node.bound = std::max(node.bound, r.objective);
+      if (good_enough(node.bound)) {
+        pruned = std::min(pruned, node.bound);
         continue;
       }
       const auto picks = below_minimum(r.flow);
@@ -238,10 +319,10 @@ class FleetSearch {
       }
       // A neighbourhood wants a plan soon: it branches at once, and solves a child only if it gets there.
       std::optional<Children> best;
-      if (order == Order::depth_first) best = children(node, r, picks[0]);
+      if (order == Order::depth_first) best = children(node, picks[0]);
       const std::size_t tries = best ? 0 : std::min(picks.size(), options_.strong_branching);
       for (std::size_t i = 0; i < tries && (i == 0 || solved_ + 2 <= limit); ++i) {  // one at least
-        Children c = branch(node, r, picks[i]);
+        Children c = branch(node, picks[i]);
         if (!best || c.score > best->score) best = std::move(c);
       }
       for (Node* child : {&best->on, &best->off})
@@ -261,7 +342,9 @@ class FleetSearch {
   const PlanOptions& options_;
   Search& s_;
   std::size_t n_;
-  int budget_;  // relaxations: the flow's size sets how many fit the time a plan may take
+  std::optional<NeedPricing> pricing_;  // the second relaxation, in fleets small enough for it
+  int budget_;           // relaxations: the flow's size sets how many fit the time a plan may take
+  int proof_extension_;  // and how many more the proof may take while it has not closed
   int solved_ = 0;
 };
 
@@ -271,6 +354,7 @@ void search_fleet(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>
                   const PlanOptions& options, Search& s, const std::function<void()>& between) {
   Relaxation relaxation(slots, cars);
   FleetSearch fleet(slots, cars, relaxation, options, s);
+  fleet.price();
   for (int pass = 0; pass < 4; ++pass) {
     const double before = s.cost;
     fleet.improve();
