@@ -24,7 +24,6 @@
 namespace {
 
 using namespace hemd;
-constexpr TimeMs q = hemd::test::quarter_ms;
 
 // evcc-style: each car in turn takes the cheapest import quarters at its maximum power.
 double greedy_cost(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars) {
@@ -51,19 +50,6 @@ double greedy_cost(const std::vector<PlanSlot>& slots, const std::vector<CarNeed
   return plan_cost(slots, e);
 }
 
-std::vector<CarNeed> random_cars(std::mt19937& rng, int count, int n, double scale = 1) {
-  std::uniform_real_distribution<double> u(0, 1);
-  std::vector<CarNeed> cars;
-  for (int i = 0; i < count; ++i) {
-    const bool one_phase = u(rng) < 0.3;
-    cars.push_back({"car" + std::to_string(i),
-                    std::round((4000 + u(rng) * (one_phase ? 8000 : 20000)) * scale),
-                    static_cast<TimeMs>((n / 2 + u(rng) * (n / 2)) * q), one_phase ? 1380.0 : 4140.0,
-                    one_phase ? 3680.0 : 11040.0});
-  }
-  return cars;
-}
-
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -73,7 +59,7 @@ void time_size(std::mt19937& rng, int cars_n, int n, double fuse_w, int runs) {
   std::vector<double> ms, proven;
   for (int run = 0; run < runs; ++run) {
     std::vector<PlanSlot> slots = test::random_day(rng, n, fuse_w);
-    const auto cars = random_cars(rng, cars_n, n, n > 96 ? 1.5 : 1);
+    const auto cars = test::random_cars(rng, cars_n, n, n > 96 ? 1.5 : 1);
     const auto t0 = std::chrono::steady_clock::now();
     const Plan p = plan_charging(slots, cars);
     ms.push_back(ms_since(t0));
@@ -88,27 +74,9 @@ void time_size(std::mt19937& rng, int cars_n, int n, double fuse_w, int runs) {
       cars_n, n, fuse_w, ms[ms.size() / 2], ms.back(), runs, 100 * proven[proven.size() / 2]);
 }
 
-// Instance k: 1 to 3 cars; a night with a tight fuse, or daylight hours with surplus below the cars' minimum.
-struct Instance {
-  std::vector<PlanSlot> slots;
-  std::vector<CarNeed> cars;
-  bool sunny;
-};
-Instance instance(int k) {
-  std::mt19937 rng(static_cast<std::mt19937::result_type>(2026 + k));
-  std::uniform_real_distribution<double> u(0, 1);
-  const int cars_n = 1 + k % 3;
-  const int n = 16 + static_cast<int>(u(rng) * 17);
-  const bool sunny = u(rng) < 0.5;
-  auto slots = sunny ? test::random_hours(rng, 28 + static_cast<int>(u(rng) * 12), n, 17250)
-                     : test::random_day(rng, n, cars_n == 1 ? 17250 : 11000);
-  auto cars = random_cars(rng, cars_n, n);
-  return {std::move(slots), std::move(cars), sunny};
-}
-
 // CBC's optimum of instance k. With HEMD_BENCH_OPTIMA=DIR set, each is kept in DIR/k, so that a second
 // run after a change to the planner compares against the same optima without solving them again.
-std::optional<double> reference(int k, const Instance& x, const std::string& work_dir) {
+std::optional<double> reference(int k, const test::Instance& x, const std::string& work_dir) {
   const char* keep = std::getenv("HEMD_BENCH_OPTIMA");
   const std::string kept = keep ? fmt::format("{}/{}", keep, k) : "";
   if (std::ifstream in(kept); keep && in) {
@@ -149,7 +117,7 @@ int main(int argc, char** argv) {
   std::vector<double> plan_ms;  // plans whose own bound shows them within 0.1 % of the optimum
   const auto t0 = std::chrono::steady_clock::now();
   for (int k = first; k < first + instances; ++k) {
-    const Instance x = instance(k);
+    const test::Instance x = test::bench_instance(k);
     const auto& [slots, cars, sunny] = x;
     const auto planning = std::chrono::steady_clock::now();
     const Plan p = plan_charging(slots, cars);

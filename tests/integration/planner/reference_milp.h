@@ -43,6 +43,39 @@ inline std::vector<PlanSlot> random_hours(std::mt19937& rng, int from, int count
   return slots;
 }
 
+// Cars of a random fleet: 3-phase (4.1 to 11 kW) or 1-phase (1.4 to 3.7 kW), leaving in the second half.
+inline std::vector<CarNeed> random_cars(std::mt19937& rng, int count, int n, double scale = 1) {
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<CarNeed> cars;
+  for (int i = 0; i < count; ++i) {
+    const bool one_phase = u(rng) < 0.3;
+    cars.push_back({"car" + std::to_string(i),
+                    std::round((4000 + u(rng) * (one_phase ? 8000 : 20000)) * scale),
+                    static_cast<TimeMs>((n / 2 + u(rng) * (n / 2)) * quarter_ms), one_phase ? 1380.0 : 4140.0,
+                    one_phase ? 3680.0 : 11040.0});
+  }
+  return cars;
+}
+
+// bench_planner's instance k: 1 to 3 cars; a night with a tight fuse, or daylight hours with surplus below
+// the cars' minimum. Each is drawn from its own seed, so that one can be planned again alone.
+struct Instance {
+  std::vector<PlanSlot> slots;
+  std::vector<CarNeed> cars;
+  bool sunny;
+};
+inline Instance bench_instance(int k) {
+  std::mt19937 rng(static_cast<std::mt19937::result_type>(2026 + k));
+  std::uniform_real_distribution<double> u(0, 1);
+  const int cars_n = 1 + k % 3;
+  const int n = 16 + static_cast<int>(u(rng) * 17);
+  const bool sunny = u(rng) < 0.5;
+  auto slots = sunny ? random_hours(rng, 28 + static_cast<int>(u(rng) * 12), n, 17250)
+                     : random_day(rng, n, cars_n == 1 ? 17250 : 11000);
+  auto cars = random_cars(rng, cars_n, n);
+  return {std::move(slots), std::move(cars), sunny};
+}
+
 inline std::string milp(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars) {
   std::ostringstream obj, rows, bounds, binaries;
   for (std::size_t t = 0; t < slots.size(); ++t) {
