@@ -33,7 +33,8 @@ class FleetSearch {
   void price() {
     if (!NeedPricing::applies(slots_, cars_)) return;
     pricing_.emplace(slots_, cars_);
-    solved_ += pricing_->maximise(std::max(8, budget_ / 16));
+    // Kelley's planes in as many dimensions as cars; an evaluation costs a fraction of a flow's solve.
+    pricing_->maximise(static_cast<int>(20 * cars_.size()));
   }
 
   // From the best plan: the best energies for its pattern of slots (two cars sharing a slot may split it
@@ -62,32 +63,30 @@ class FleetSearch {
   }
 
   // The second relaxation's own idea of a plan: each car and slot held as the slot's cheapest set of cars
-  // at the best prices has it, except where the other choice costs little more. Such neighbourhoods
-  // cross every car and the whole day, and so reach exchanges among three cars that no window of hours
-  // nor pair of cars contains.
+  // at the best prices has it, except the ones whose other choice costs least more (a share of those that
+  // can charge, as many as in a small fleet's day at most). Such neighbourhoods cross every car and the
+  // whole day, and so reach exchanges among three cars that no window of hours nor pair of cars contains.
   void priced_neighbourhoods(int limit) {
     if (!pricing_) return;
-    std::vector<double> flip;  // what each car and slot costs the other way
-    for (std::size_t k = 0; k < relaxation_.arcs(); ++k)
-      flip.push_back(relaxation_.max_wh(k) == 0
-                         ? 0.0
-                         : std::max(pricing_->penalty(k, Fix::on), pricing_->penalty(k, Fix::off)));
-    std::vector<double> sorted;
+    std::vector<double> flip(relaxation_.arcs()), sorted;  // what each car and slot costs the other way
     for (std::size_t k = 0; k < flip.size(); ++k)
-      if (relaxation_.max_wh(k) > 0) sorted.push_back(flip[k]);
+      if (relaxation_.max_wh(k) > 0) {
+        flip[k] = std::max(pricing_->penalty(k, Fix::on), pricing_->penalty(k, Fix::off));
+        sorted.push_back(flip[k]);
+      }
     std::sort(sorted.begin(), sorted.end());
-    const std::vector<double> shares = {0.3, 0.45, 0.6};
-    for (const double share : shares) {
-      const double within = sorted[static_cast<std::size_t>(share * static_cast<double>(sorted.size() - 1))];
+    const double many = static_cast<double>(std::min<std::size_t>(sorted.size(), 100));
+    for (const double share : {0.3, 0.45, 0.6}) {
+      const auto count = static_cast<std::size_t>(share * many);
+      if (count == 0 || solved_ >= limit) return;
       std::vector<Fix> fix(flip.size(), Fix::open);
       for (std::size_t k = 0; k < fix.size(); ++k) {
         if (relaxation_.max_wh(k) == 0)
           fix[k] = Fix::off;
-        else if (flip[k] > within)
+        else if (flip[k] > sorted[count - 1])
           fix[k] = pricing_->penalty(k, Fix::on) > pricing_->penalty(k, Fix::off) ? Fix::off : Fix::on;
       }
       hold(fix);
-      if (solved_ >= limit) return;
       search(fix, solved_ + std::max(8, limit / 12));
     }
   }
