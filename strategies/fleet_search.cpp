@@ -39,8 +39,8 @@ class FleetSearch {
 
   // From the best plan: the best energies for its pattern of slots (two cars sharing a slot may split it
   // in a way neither planned alone would choose), quarter-hours moved and swapped, then its
-  // neighbourhoods: a few hours opened to every car, or the whole day to two cars, the rest held. Uses up
-  // to 3/4 of the budget over all calls.
+  // neighbourhoods: a few hours opened to every car, the second relaxation's, or the whole day to two cars,
+  // the rest held. Uses up to 3/4 of the budget over all calls.
   void improve() {
     const int for_neighbourhoods = budget_ * 3 / 4;
     if (solved_ >= for_neighbourhoods) return;
@@ -134,8 +134,9 @@ class FleetSearch {
     }
   }
 
-  // Branch and bound on the whole problem, least bound first, with what is left of the budget: the bound
-  // on how far the plan can be from the optimum.
+  // Branch and bound on the whole problem, least bound first, with what is left of the budget (and, with
+  // the second relaxation, its extension for small fleets): the bound on how far the plan can be from the
+  // optimum. What the holds set aside costs at least `held`, and every plan at least the prices' bound.
   void prove() {
     std::vector<Fix> root(relaxation_.arcs(), Fix::open);
     const double held = hold(root);

@@ -4,7 +4,8 @@
 // surplus ignored, one car after the other). Prints figures; never fails on a number.
 //
 //   bench_planner [instances [first]]   (default 1000 from 0; each is also solved by cbc, up to 10 s;
-//                                        HEMD_BENCH_OPTIMA=DIR keeps CBC's answers for the next run)
+//                                        HEMD_BENCH_OPTIMA=DIR keeps CBC's answers for the next run;
+//                                        HEMD_BENCH_FLEETS=N also compares N whole days of 5 and 8 cars)
 //
 // Instance k is drawn from its own seed, so one that stands out can be run again alone:
 // `bench_planner 1 k` (the timing part is skipped when `first` is given).
@@ -89,6 +90,33 @@ std::optional<double> reference(int k, const test::Instance& x, const std::strin
   return best;
 }
 
+// Fleets of 5 and 8 cars over a whole day (25 kW of headroom, PV at noon) against CBC, which needs
+// seconds to minutes for each and proves no optimum for some within 2 minutes: only with
+// HEMD_BENCH_FLEETS=N (N days of each size).
+void compare_whole_days(int days, const std::string& dir) {
+  for (const int cars_n : {5, 8}) {
+    std::mt19937 rng(2026);
+    int compared = 0, above = 0;
+    for (int day = 0; day < days; ++day) {
+      const auto slots = test::random_day(rng, 96, 25000);
+      const auto cars = test::random_cars(rng, cars_n, 96);
+      const Plan p = plan_charging(slots, cars);
+      const auto best = test::milp_optimum(test::milp(slots, cars), dir, 120);
+      if (!best) {
+        fmt::print("{} cars, day {}: plan {:.4f} DKK, bound {:.4f}; CBC proved no optimum in 120 s\n", cars_n,
+                   day, p.cost_dkk, p.lower_bound_dkk);
+        continue;
+      }
+      const double gap = (p.cost_dkk - *best) / std::max(1.0, std::abs(*best));
+      ++compared;
+      above += gap > 0.001;
+      fmt::print("{} cars, day {}: plan {:.4f} DKK, bound {:.4f}, optimum {:.4f}: {:+.3f} %\n", cars_n, day,
+                 p.cost_dkk, p.lower_bound_dkk, *best, 100 * gap);
+    }
+    fmt::print("{} cars x 96 quarter-hours: {} of {} compared days above 0.1 %\n", cars_n, above, compared);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,6 +170,8 @@ int main(int argc, char** argv) {
       fmt::print("#{}: {} car(s) x {} quarter-hours ({}): plan {:.4f} DKK, optimum {:.4f} DKK, {:+.3f} %\n",
                  k, cars.size(), slots.size(), sunny ? "sunny" : "night", p.cost_dkk, *best, 100 * gap);
   }
+  if (const char* whole_days = std::getenv("HEMD_BENCH_FLEETS"))
+    compare_whole_days(std::max(1, std::atoi(whole_days)), dir);
   std::filesystem::remove_all(dir);
   std::sort(gaps.begin(), gaps.end());
   std::sort(plan_ms.begin(), plan_ms.end());
