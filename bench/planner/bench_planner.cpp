@@ -95,11 +95,9 @@ std::optional<double> reference(int k, const test::Instance& x, const std::strin
 // HEMD_BENCH_FLEETS=N (N days of each size).
 void compare_whole_days(int days, const std::string& dir) {
   for (const int cars_n : {5, 8}) {
-    std::mt19937 rng(2026);
     int compared = 0, above = 0;
     for (int day = 0; day < days; ++day) {
-      const auto slots = test::random_day(rng, 96, 25000);
-      const auto cars = test::random_cars(rng, cars_n, 96);
+      const auto [slots, cars, sunny] = test::whole_day(cars_n, day);
       const Plan p = plan_charging(slots, cars);
       const auto best = test::milp_optimum(test::milp(slots, cars), dir, 120);
       if (!best) {

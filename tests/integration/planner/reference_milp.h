@@ -76,6 +76,18 @@ inline Instance bench_instance(int k) {
   return {std::move(slots), std::move(cars), sunny};
 }
 
+// bench_planner's whole day `day` (from 0) for a fleet of `cars_n`: 96 quarter-hours with PV at noon and
+// 25 kW of headroom.
+inline Instance whole_day(int cars_n, int day) {
+  std::mt19937 rng(2026);
+  Instance x{{}, {}, true};
+  for (int d = 0; d <= day; ++d) {
+    x.slots = random_day(rng, 96, 25000);
+    x.cars = random_cars(rng, cars_n, 96);
+  }
+  return x;
+}
+
 inline std::string milp(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars) {
   std::ostringstream obj, rows, bounds, binaries;
   for (std::size_t t = 0; t < slots.size(); ++t) {
