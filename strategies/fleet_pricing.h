@@ -45,12 +45,11 @@ class NeedPricing {
 
   std::size_t n_, m_;
   std::vector<Slot> slots_;
-  std::vector<double> need_wh_, forced_wh_, min_wh_, max_wh_;  // per car; per (car, slot) as the flow's arcs
-  std::vector<unsigned> on_, off_;                             // per slot, the cars `within` holds there
-  std::vector<double> price_;                                  // DKK per Wh, per car: the best prices found
+  std::vector<double> need_wh_, forced_wh_;  // per car
+  std::vector<double> min_wh_, max_wh_;      // per (car, slot), as the flow's arcs
   double bound_;
-  std::vector<std::vector<double>>
-      value_;  // per slot and set of cars, at the best prices, less the slot's best
+  // Per slot and set of cars, at the best prices: what the set costs there above the slot's best set.
+  std::vector<std::vector<double>> value_;
 };
 
 }  // namespace hemd::plan

@@ -73,7 +73,7 @@ struct PlanOptions {
   // square of the size above: small flows solve in microseconds, and a sunny day whose surplus the cars
   // must share below their minimums needs the search (3 cars x 32 quarter-hours: up to about 150 ms).
   double small_fleet_relaxations = 5000;
-  // ... and up to this many more (fading out alike) for the proof, while it has not closed. The second
+  // ... and up to this many more (fading out faster) for the proof, while it has not closed. The second
   // relaxation (cars' needs priced) makes these count: the rare sunny day that needs them then gets its
   // optimum, in up to about 400 ms.
   double small_fleet_proof = 10000;
