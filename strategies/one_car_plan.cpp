@@ -1,6 +1,7 @@
 #include "strategies/one_car_plan.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -25,15 +26,24 @@ struct Segment {
   State state;  // the slot's state this piece belongs to
 };
 
-std::vector<Point> lower_hull(std::vector<Point> p) {
-  std::vector<Point> h;
-  for (const auto& q : p) {
-    while (h.size() >= 2) {
-      const auto& a = h[h.size() - 2];
-      const auto& b = h.back();
+// A slot's cost curve has at most four corners (0, the minimum, the end of the surplus, the maximum):
+// kept in place, since the planner builds two curves per slot for every car it plans.
+struct Corners {
+  std::array<Point, 4> p;
+  std::size_t size = 0;
+  void push_back(Point q) { p[size++] = q; }
+};
+
+Corners lower_hull(const Corners& p) {
+  Corners h;
+  for (std::size_t i = 0; i < p.size; ++i) {
+    const Point& q = p.p[i];
+    while (h.size >= 2) {
+      const auto& a = h.p[h.size - 2];
+      const auto& b = h.p[h.size - 1];
       // b lies on or above the line from a to q: it is not a vertex of the lower hull.
       if ((b.y - a.y) * (q.x - a.x) >= (q.y - a.y) * (b.x - a.x) - 1e-12)
-        h.pop_back();
+        --h.size;
       else
         break;
     }
@@ -43,8 +53,8 @@ std::vector<Point> lower_hull(std::vector<Point> p) {
 }
 
 // The cost curve's corners from `from` on: the minimum (or 0), the end of the surplus, the maximum.
-std::vector<Point> corners(const SlotOffer& s, double from) {
-  std::vector<Point> p;
+Corners corners(const SlotOffer& s, double from) {
+  Corners p;
   if (from == 0) p.push_back({0, 0});
   p.push_back({s.min_wh, offer_cost(s, s.min_wh)});
   if (s.surplus_wh > s.min_wh + eps_wh && s.surplus_wh < s.max_wh - eps_wh)
@@ -63,6 +73,7 @@ class Knapsack {
  public:
   Knapsack(const std::vector<SlotOffer>& slots, double need, double slack)
       : slots_(slots), need_(need), most_(need + slack) {
+    segments_.reserve(6 * slots.size());
     for (std::size_t t = 0; t < slots.size(); ++t) {
       if (slots[t].max_wh <= eps_wh) continue;
       add(lower_hull(corners(slots[t], 0)), t, State::open);
@@ -104,10 +115,10 @@ class Knapsack {
   }
 
  private:
-  void add(const std::vector<Point>& hull, std::size_t t, State state) {
-    for (std::size_t k = 1; k < hull.size(); ++k) {
-      const double length = hull[k].x - hull[k - 1].x;
-      if (length > eps_wh) segments_.push_back({(hull[k].y - hull[k - 1].y) / length, length, t, state});
+  void add(const Corners& hull, std::size_t t, State state) {
+    for (std::size_t k = 1; k < hull.size; ++k) {
+      const double length = hull.p[k].x - hull.p[k - 1].x;
+      if (length > eps_wh) segments_.push_back({(hull.p[k].y - hull.p[k - 1].y) / length, length, t, state});
     }
   }
 
