@@ -49,7 +49,8 @@ class Relaxation {
  public:
   Relaxation(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars)
       : n_(slots.size()), lower_(g_, 0), upper_(g_), cost_(g_), supply_(g_, 0) {
-    const auto sink = g_.addNode();
+    sink_ = g_.addNode();
+    const auto sink = sink_;
     std::vector<lemon::ListDigraph::Node> slot_nodes;
     for (std::size_t t = 0; t < n_; ++t) slot_nodes.push_back(g_.addNode());
     for (std::size_t t = 0; t < n_; ++t) {
@@ -65,6 +66,7 @@ class Relaxation {
     Energy all = 0;
     for (const auto& car : cars) {
       const auto node = g_.addNode();
+      car_nodes_.push_back(node);
       const Energy need = std::llround(std::max(0.0, car.energy_wh) * units_per_wh);
       supply_[node] = need;
       all += need;
@@ -93,6 +95,7 @@ class Relaxation {
     double objective = 0;      // DKK, shortfall at its penalty
     std::vector<Energy> flow;  // per (car, slot): car * slots + slot
     std::vector<Energy> shortfall;
+    std::vector<double> car_dkk_per_wh;  // what one more watt-hour for each car would cost (its dual)
   };
   std::optional<Solution> solve(const std::vector<Fix>& fix) {
     for (std::size_t k = 0; k < car_slot_.size(); ++k) {
@@ -108,6 +111,9 @@ class Relaxation {
     s.objective = static_cast<double>(simplex_->totalCost<long double>() * dkk_per_cost);
     for (auto a : car_slot_) s.flow.push_back(a == lemon::INVALID ? 0 : simplex_->flow(a));
     for (auto a : shortfall_) s.shortfall.push_back(simplex_->flow(a));
+    for (auto n : car_nodes_)
+      s.car_dkk_per_wh.push_back(static_cast<double>(simplex_->potential(sink_) - simplex_->potential(n)) *
+                                 dkk_per_cost * units_per_wh);
     return s;
   }
 
@@ -160,6 +166,8 @@ class Relaxation {
   lemon::ListDigraph::NodeMap<Energy> supply_;
   std::vector<Tiers> tiers_;
   std::vector<lemon::ListDigraph::Arc> car_slot_, shortfall_;
+  lemon::ListDigraph::Node sink_;
+  std::vector<lemon::ListDigraph::Node> car_nodes_;
   std::vector<Energy> min_wh_, max_wh_;
   std::unique_ptr<Simplex> simplex_;
 };

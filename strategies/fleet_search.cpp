@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "strategies/fleet_flow.h"
+#include "strategies/fleet_moves.h"
 #include "strategies/fleet_pricing.h"
 
 namespace hemd::plan {
@@ -93,44 +94,22 @@ class FleetSearch {
 
   // One car's charging moved from a quarter-hour it uses to one it does not (or one dropped, or one added),
   // or two cars swapping a quarter-hour each; every car's energies then set by the flow. Cars sharing a
-  // sunny day's surplus trade quarter-hours this way, which none finds re-planning alone. The first move
-  // that pays is taken, until none does or `limit` is reached.
+  // sunny day's surplus trade quarter-hours this way, which none finds re-planning alone. The moves are
+  // ranked by an estimate from the flow's prices (fleet_moves.h) and the first few solved; the first that
+  // pays is taken, until none of them does or `limit` is reached.
   void shift(int limit) {
-    auto on = [&](std::size_t i, std::size_t t) { return s_.energy[i][t] > 0.5; };
-    auto try_car = [&](std::size_t i) {
-      std::vector<std::size_t> used{n_}, unused{n_};  // n_: no quarter-hour (only add, or only drop)
-      for (std::size_t t = 0; t < n_; ++t)
-        if (relaxation_.max_wh(i * n_ + t) > 0) (on(i, t) ? used : unused).push_back(t);
-      for (std::size_t from : used)
-        for (std::size_t to : unused) {
-          if ((from == n_ && to == n_) || solved_ >= limit) continue;
-          auto fix = pattern(n_, n_);
-          if (from < n_) fix[i * n_ + from] = Fix::off;
-          if (to < n_) fix[i * n_ + to] = Fix::on;
-          if (keep_if_better(fix)) return true;
-        }
-      return false;
-    };
-    // Two cars swap a quarter-hour each: i leaves a for b, j leaves b for a.
-    auto try_swap = [&](std::size_t i, std::size_t j) {
-      for (std::size_t a = 0; a < n_; ++a)
-        for (std::size_t b = 0; b < n_; ++b) {
-          if (solved_ >= limit) return false;
-          if (!on(i, a) || on(i, b) || !on(j, b) || on(j, a)) continue;
-          if (relaxation_.max_wh(i * n_ + b) == 0 || relaxation_.max_wh(j * n_ + a) == 0) continue;
-          auto fix = pattern(n_, n_);
-          fix[i * n_ + a] = fix[j * n_ + b] = Fix::off;
-          fix[i * n_ + b] = fix[j * n_ + a] = Fix::on;
-          if (keep_if_better(fix)) return true;
-        }
-      return false;
-    };
-    for (bool moved = true; moved && solved_ < limit;) {
-      moved = false;
-      for (std::size_t i = 0; i < cars_.size() && !moved; ++i) moved = try_car(i);
-      for (std::size_t i = 0; i < cars_.size() && !moved; ++i)
-        for (std::size_t j = 0; j < cars_.size() && !moved; ++j)
-          if (i != j) moved = try_swap(i, j);
+    while (solved_ < limit) {
+      const auto fix = pattern(n_, n_);
+      const auto now = relaxation_.solve(fix);
+      ++solved_;
+      if (!now) return;
+      bool moved = false;
+      for (const Move& move : ranked_moves(slots_, relaxation_, energies(now->flow), now->car_dkk_per_wh,
+                                           options_.moves_solved)) {
+        if (solved_ >= limit) return;
+        if ((moved = keep_if_better(apply(move, fix, n_)))) break;
+      }
+      if (!moved) return;
     }
   }
 
@@ -208,11 +187,17 @@ class FleetSearch {
     return r && consider(r->flow);
   }
 
-  // Keeps the flow's plan if it is the cheapest yet.
-  bool consider(const std::vector<Energy>& flow) {
+  // A flow's energies per car and slot, in watt-hours.
+  std::vector<std::vector<double>> energies(const std::vector<Energy>& flow) const {
     std::vector<std::vector<double>> energy(cars_.size(), std::vector<double>(n_));
     for (std::size_t k = 0; k < flow.size(); ++k)
       energy[k / n_][k % n_] = static_cast<double>(flow[k]) / units_per_wh;
+    return energy;
+  }
+
+  // Keeps the flow's plan if it is the cheapest yet.
+  bool consider(const std::vector<Energy>& flow) {
+    auto energy = energies(flow);
     const double c = objective(slots_, cars_, energy);
     if (c >= s_.cost - 1e-9) return false;
     s_.cost = c, s_.energy = std::move(energy);

@@ -77,6 +77,9 @@ struct PlanOptions {
   // relaxation (cars' needs priced) makes these count: the rare sunny day that needs them then gets its
   // optimum, in up to about 400 ms.
   double small_fleet_proof = 10000;
+  // Moves of one car, or swaps of two, are ranked by an estimate; this many of the best are solved
+  // before the search gives up on them.
+  std::size_t moves_solved = 16;
   // The proof tries this many cars and slots below their minimum before it branches on one.
   std::size_t strong_branching = 8;
 };
