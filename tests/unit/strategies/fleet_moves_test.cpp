@@ -72,7 +72,8 @@ TEST(FleetMoves, AWholeMoveToAnEmptyQuarterHourIsEstimatedExactly) {
   // everywhere, the car's dual price may be anything up to the shortfall's penalty.)
   Day d;
   TimeMs start = 0;
-  for (const double price : {2.0, 2.0, 1.9, 1.7}) d.slots.push_back({start, start += q, price, 0.5, 0, 17000});
+  for (const double price : {2.0, 2.0, 1.9, 1.7})
+    d.slots.push_back({start, start += q, price, 0.5, 0, 17000});
   d.cars.push_back({"car0", 4000, 4 * q, 4140, 8000});
   d.cars.push_back({"car1", 0, 4 * q, 4140, 11040});  // no need: the estimate must leave it alone
   Relaxation flow(d.slots, d.cars);
