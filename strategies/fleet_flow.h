@@ -50,7 +50,6 @@ class Relaxation {
   Relaxation(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars)
       : n_(slots.size()), lower_(g_, 0), upper_(g_), cost_(g_), supply_(g_, 0) {
     sink_ = g_.addNode();
-    const auto sink = sink_;
     std::vector<lemon::ListDigraph::Node> slot_nodes;
     for (std::size_t t = 0; t < n_; ++t) slot_nodes.push_back(g_.addNode());
     for (std::size_t t = 0; t < n_; ++t) {
@@ -58,9 +57,9 @@ class Relaxation {
       // cost then never exceeds the true cost of its energies: its optimum stays a lower bound).
       Tiers tiers{slots[t], down(surplus_cap_wh(slots[t]) + grid_cap_wh(slots[t]))};
       tiers.surplus = std::min(tiers.room, up(surplus_cap_wh(slots[t])));
-      tiers.cheap = arc(slot_nodes[t], sink, tiers.surplus, cost_of(tiers.slot.export_dkk_per_kwh));
+      tiers.cheap = arc(slot_nodes[t], sink_, tiers.surplus, cost_of(tiers.slot.export_dkk_per_kwh));
       tiers.dear =
-          arc(slot_nodes[t], sink, tiers.room - tiers.surplus, cost_of(tiers.slot.import_dkk_per_kwh));
+          arc(slot_nodes[t], sink_, tiers.room - tiers.surplus, cost_of(tiers.slot.import_dkk_per_kwh));
       tiers_.push_back(tiers);
     }
     Energy all = 0;
@@ -80,10 +79,10 @@ class Relaxation {
         // A car that cannot charge in a slot gets no arc there: the smaller network solves faster.
         car_slot_.push_back(hi > 0 ? arc(node, slot_nodes[t], hi, 0) : lemon::INVALID);
       }
-      shortfall_.push_back(arc(node, sink, need, shortfall_cost));
-      arc(sink, node, down(forced_wh(slots, car)), 0);  // taking more than the need
+      shortfall_.push_back(arc(node, sink_, need, shortfall_cost));
+      arc(sink_, node, down(forced_wh(slots, car)), 0);  // taking more than the need
     }
-    supply_[sink] = -all;
+    supply_[sink_] = -all;
     simplex_ = std::make_unique<Simplex>(g_);
   }
 
