@@ -26,7 +26,9 @@ class FleetSearch {
         options_(options),
         s_(s),
         n_(slots.size()),
-        budget_(relaxations(options, static_cast<double>(relaxation.arcs()))),
+        budget_(
+            relaxations(NeedPricing::applies(slots, cars) ? options.priced_flow_budget : options.flow_budget,
+                        options, static_cast<double>(relaxation.arcs()))),
         proof_extension_(
             static_cast<int>(options.small_fleet_proof * std::pow(small_share(relaxation.arcs()), 1.5))) {}
 
@@ -56,7 +58,7 @@ class FleetSearch {
         search(pattern(from, from + width), solved_ + std::max(4, for_neighbourhoods / 6 / windows));
       if (s_.cost >= before && hours > 2) break;
     }
-    priced_neighbourhoods(for_neighbourhoods);
+    priced_neighbourhood(for_neighbourhoods);
     for (std::size_t i = 0; i < cars_.size() && solved_ < for_neighbourhoods; ++i)
       for (std::size_t j = i + 1; j < cars_.size() && solved_ < for_neighbourhoods; ++j)
         search(pattern([&](std::size_t car, std::size_t) { return car == i || car == j; }),
@@ -64,32 +66,24 @@ class FleetSearch {
   }
 
   // The second relaxation's own idea of a plan: each car and slot held as the slot's cheapest set of cars
-  // at the best prices has it, except the ones whose other choice costs least more (a share of those that
-  // can charge, as many as in a small fleet's day at most). Such neighbourhoods cross every car and the
-  // whole day, and so reach exchanges among three cars that no window of hours nor pair of cars contains.
-  void priced_neighbourhoods(int limit) {
+  // at the best prices has it, except where the other choice costs next to nothing more (a hundredth of the
+  // tolerance). Those ties are what the plan must settle: on a sunny day whose surplus is below the cars'
+  // minimums, which car takes a quarter-hour's surplus is often worth the same at the best prices, and the
+  // best plans differ from a good one in dozens of such choices across every car and the whole day, which
+  // no move, window of hours nor pair of cars contains.
+  void priced_neighbourhood(int limit) {
     if (!pricing_) return;
-    std::vector<double> flip(relaxation_.arcs()), sorted;  // what each car and slot costs the other way
-    for (std::size_t k = 0; k < flip.size(); ++k)
-      if (relaxation_.max_wh(k) > 0) {
-        flip[k] = std::max(pricing_->penalty(k, Fix::on), pricing_->penalty(k, Fix::off));
-        sorted.push_back(flip[k]);
-      }
-    std::sort(sorted.begin(), sorted.end());
-    const double many = static_cast<double>(std::min<std::size_t>(sorted.size(), 100));
-    for (const double share : {0.3, 0.45, 0.6}) {
-      const auto count = static_cast<std::size_t>(share * many);
-      if (count == 0 || solved_ >= limit) return;
-      std::vector<Fix> fix(flip.size(), Fix::open);
-      for (std::size_t k = 0; k < fix.size(); ++k) {
-        if (relaxation_.max_wh(k) == 0)
-          fix[k] = Fix::off;
-        else if (flip[k] > sorted[count - 1])
-          fix[k] = pricing_->penalty(k, Fix::on) > pricing_->penalty(k, Fix::off) ? Fix::off : Fix::on;
-      }
-      hold(fix);
-      search(fix, solved_ + std::max(8, limit / 12));
+    const double tie = 0.01 * tolerance_dkk();
+    std::vector<Fix> fix(relaxation_.arcs(), Fix::open);
+    for (std::size_t k = 0; k < fix.size(); ++k) {
+      const double on = pricing_->penalty(k, Fix::on), off = pricing_->penalty(k, Fix::off);
+      if (relaxation_.max_wh(k) == 0)
+        fix[k] = Fix::off;
+      else if (std::max(on, off) > tie)
+        fix[k] = on > off ? Fix::off : Fix::on;
     }
+    hold(fix);
+    search(fix, solved_ + std::max(8, limit / 6), Order::lower_bound_first);
   }
 
   // One car's charging moved from a quarter-hour it uses to one it does not (or one dropped, or one added),
@@ -128,8 +122,8 @@ class FleetSearch {
  private:
   // The flow budget in relaxations for a flow of this many (car, slot) arcs: a relaxation's time grows
   // with the arcs. Small fleets get more, fading out above about a hundred arcs (see PlanOptions).
-  static int relaxations(const PlanOptions& options, double arcs) {
-    return std::max(16, static_cast<int>(std::max(options.flow_budget / arcs,
+  static int relaxations(double flow_budget, const PlanOptions& options, double arcs) {
+    return std::max(16, static_cast<int>(std::max(flow_budget / arcs,
                                                   options.small_fleet_relaxations * small_share(arcs))));
   }
   static double small_share(double arcs) { return std::min(1.0, (100 / arcs) * (100 / arcs)); }
@@ -175,10 +169,10 @@ class FleetSearch {
   }
 
   // The tolerance applies to what the energy costs, not to the shortfall's penalty.
-  bool good_enough(double bound) const {
-    const double priced = s_.cost - shortfall_of(cars_, s_.energy) * shortfall_dkk_per_wh;
-    return bound >= s_.cost - options_.tolerance * std::abs(priced) - 1e-6;
+  double tolerance_dkk() const {
+    return options_.tolerance * std::abs(s_.cost - shortfall_of(cars_, s_.energy) * shortfall_dkk_per_wh);
   }
+  bool good_enough(double bound) const { return bound >= s_.cost - tolerance_dkk() - 1e-6; }
 
   // The flow's plan for a pattern in which every car is held on or off, kept if it is the cheapest yet.
   bool keep_if_better(const std::vector<Fix>& fix) {
@@ -205,8 +199,9 @@ class FleetSearch {
   }
 
   // Depth first finds plans soon (a neighbourhood's job); the least bound first raises the bound soonest
-  // (the proof's job, once a good plan is known).
-  enum class Order { depth_first, least_bound_first };
+  // (the proof's job, once a good plan is known). Among ties the nearer side tells nothing: depth first,
+  // but each branch chosen by its children's bounds, the lower one first.
+  enum class Order { depth_first, lower_bound_first, least_bound_first };
   struct Node {
     std::vector<Fix> fix;
     double bound;
@@ -312,7 +307,9 @@ class FleetSearch {
       }
       for (Node* child : {&best->on, &best->off})
         if (child->relaxed && below_minimum(child->relaxed->flow).empty()) consider(child->relaxed->flow);
-      const bool nearer_on = 2 * r.flow[best->arc] >= relaxation_.min_wh(best->arc);
+      const bool nearer_on = order == Order::lower_bound_first
+                                 ? best->on.bound <= best->off.bound
+                                 : 2 * r.flow[best->arc] >= relaxation_.min_wh(best->arc);
       push(nearer_on ? std::move(best->off) : std::move(best->on));
       push(nearer_on ? std::move(best->on) : std::move(best->off));
     }
