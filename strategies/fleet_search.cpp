@@ -27,8 +27,7 @@ class FleetSearch {
         s_(s),
         n_(slots.size()),
         budget_(
-            relaxations(NeedPricing::applies(slots, cars) ? options.priced_flow_budget : options.flow_budget,
-                        options, static_cast<double>(relaxation.arcs()))),
+            relaxations(flow_budget(slots, cars, options), options, static_cast<double>(relaxation.arcs()))),
         proof_extension_(
             static_cast<int>(options.small_fleet_proof * std::pow(small_share(relaxation.arcs()), 1.5))) {}
 
@@ -125,6 +124,13 @@ class FleetSearch {
   static int relaxations(double flow_budget, const PlanOptions& options, double arcs) {
     return std::max(16, static_cast<int>(std::max(flow_budget / arcs,
                                                   options.small_fleet_relaxations * small_share(arcs))));
+  }
+  // Fleets with the second relaxation plan a horizon longer than a day with as many relaxations as a day:
+  // each sunny day in it holds as many choices again.
+  static double flow_budget(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
+                            const PlanOptions& options) {
+    if (!NeedPricing::applies(slots, cars)) return options.flow_budget;
+    return options.priced_flow_budget * std::max(1.0, static_cast<double>(slots.size()) / 96);
   }
   static double small_share(double arcs) { return std::min(1.0, (100 / arcs) * (100 / arcs)); }
 
