@@ -14,8 +14,9 @@ namespace {
 // and once off; branches whose relaxation cannot beat the best plan by more than the tolerance are cut.
 // In small fleets a second relaxation (the cars' needs priced, fleet_pricing.h) cuts more, and holds the
 // cars and slots that no cheaper plan can change.
-// Neighbourhoods of the best plan go depth first towards the nearer of the two; the proof takes the least
-// bound first, and branches where that raises the bound most.
+// Neighbourhoods of the best plan go depth first towards the nearer of the two (among the priced ties,
+// towards the lower bound); the proof takes the least bound first, and branches where that raises the
+// bound most.
 class FleetSearch {
  public:
   FleetSearch(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars, Relaxation& relaxation,
@@ -313,11 +314,11 @@ class FleetSearch {
       }
       for (Node* child : {&best->on, &best->off})
         if (child->relaxed && below_minimum(child->relaxed->flow).empty()) consider(child->relaxed->flow);
-      const bool nearer_on = order == Order::lower_bound_first
-                                 ? best->on.bound <= best->off.bound
-                                 : 2 * r.flow[best->arc] >= relaxation_.min_wh(best->arc);
-      push(nearer_on ? std::move(best->off) : std::move(best->on));
-      push(nearer_on ? std::move(best->on) : std::move(best->off));
+      const bool on_first = order == Order::lower_bound_first
+                                ? best->on.bound <= best->off.bound
+                                : 2 * r.flow[best->arc] >= relaxation_.min_wh(best->arc);  // the nearer
+      push(on_first ? std::move(best->off) : std::move(best->on));
+      push(on_first ? std::move(best->on) : std::move(best->off));
     }
     double bound = std::min(s_.cost, pruned);
     for (const auto& node : stack) bound = std::min(bound, node.bound);
