@@ -67,9 +67,8 @@ struct PlanOptions {
   std::size_t pair_moves_up_to = 8;
   // Larger fleets start from as many orders as fit cars² x orders <= this.
   std::size_t car_plans_budget = 400;
-  // ... and of the fleet's joint flow, in arcs x relaxations (20 cars x 192 quarter-hours then plan in
-  // about 60 ms on one core). Whole sunny days of five cars gain most from it: at 1.5e5 two of four were
-  // 0.5 and 0.8 % above the plan's bound, at this 0.15 %.
+  // ... and of the fleet's joint flow, in arcs x relaxations, for fleets too large for the second
+  // relaxation (20 cars x 192 quarter-hours then plan in about 40 ms on one core) ...
   double flow_budget = 2.25e5;
   // ... or this per day of quarter-hours, in fleets small enough for the second relaxation (see
   // fleet_pricing.h). Its bound tells when the plan is proven, so the budget is spent only while it is not:
