@@ -71,9 +71,20 @@ class FleetSearch {
   // minimums, which car takes a quarter-hour's surplus is often worth the same at the best prices, and the
   // best plans differ from a good one in dozens of such choices across every car and the whole day, which
   // no move, window of hours nor pair of cars contains.
+  // Over a horizon of more than a day the best plan may also take choices that cost a little more at those
+  // prices; no plan can take more than the gap to the bound, so the neighbourhood is widened in steps
+  // towards it.
   void priced_neighbourhood(int limit) {
     if (!pricing_) return;
-    const double tie = 0.01 * tolerance_dkk();
+    double tie = 0.01 * tolerance_dkk();
+    priced_neighbourhood(limit, tie);
+    for (const double share_of_gap : {0.03, 0.1, 0.3}) {
+      const double wider = share_of_gap * (s_.cost - pricing_->bound());
+      if (wider > tie) priced_neighbourhood(limit, tie = wider);
+    }
+  }
+  void priced_neighbourhood(int limit, double tie) {
+    if (solved_ >= limit) return;
     std::vector<Fix> fix(relaxation_.arcs(), Fix::open);
     for (std::size_t k = 0; k < fix.size(); ++k) {
       const double on = pricing_->penalty(k, Fix::on), off = pricing_->penalty(k, Fix::off);
@@ -148,6 +159,14 @@ class FleetSearch {
   }
   std::vector<Fix> pattern(std::size_t from, std::size_t to) const {
     return pattern([&](std::size_t, std::size_t t) { return t >= from && t < to; });
+  }
+
+  // Each open car and slot of `fix` held on where the flow gives it at least half its minimum, else off.
+  std::vector<Fix> rounded(std::vector<Fix> fix, const std::vector<Energy>& flow) const {
+    for (std::size_t k = 0; k < fix.size(); ++k)
+      if (fix[k] == Fix::open)
+        fix[k] = flow[k] > 0 && 2 * flow[k] >= relaxation_.min_wh(k) ? Fix::on : Fix::off;
+    return fix;
   }
 
   // Holds each open car and slot that no plan cheaper than the best (by more than the tolerance) can use,
@@ -304,7 +323,12 @@ class FleetSearch {
         consider(r.flow);
         continue;
       }
-      // A neighbourhood wants a plan soon: it branches at once, and solves a child only if it gets there.
+      // A neighbourhood wants a plan soon. Over a long horizon a dive meets more cars and slots below their
+      // minimum than it has relaxations to fix them one at a time, so each node's flow is also rounded
+      // whole, to the nearer side: a plan for one relaxation (a random 5-car day and a half: 1.1 % above
+      // the best known plan without this, 0.2 % with it).
+      if (order != Order::least_bound_first) keep_if_better(rounded(node.fix, r.flow));
+      // It branches at once, and solves a child only if it gets there.
       std::optional<Children> best;
       if (order == Order::depth_first) best = children(node, picks[0]);
       // A dive through dozens of ties cannot afford the proof's pairs of children at every level: with half
