@@ -44,13 +44,15 @@ class MqttIo final : public Observer {
   std::function<void()> nudge_;
   std::function<void()> replan_;
   std::function<void(const std::string&, const std::string&)> charger_action_;
-  std::unique_ptr<mqtt::Client> client_;
 
   std::mutex mutex_;  // guards publisher_ (observe runs in the loop, announce in the client's thread)
   mqtt::Publisher publisher_;
   TimeMs started_ = 0;
   TimeMs last_observed_ = 0;
   double grid_import_wh_ = 0, grid_export_wh_ = 0, pv_wh_ = 0;
+  // Declared last, so destroyed first: its threads call announce() and handle(), which use every member
+  // above, until its destructor has joined them (a reconnect racing a stop freed publisher_ under ASan).
+  std::unique_ptr<mqtt::Client> client_;
 };
 
 }  // namespace hemd

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -354,6 +355,20 @@ TEST_F(Mqtt, WrongPasswordIsAClearErrorAndKeepsRetrying) {
   auto right = hemd(config(broker.port(), "[garage]", ", username: hemd, password: right"), "right");
   EXPECT_TRUE(right->wait_for_err("mqtt: connected")) << right->err();
   stop(*right);
+}
+
+// A stop that comes while hemd is still announcing itself (a fresh database: the announced chargers are being
+// stored) must wait for the announcement, not free what it uses. Under ASan this caught a use after free.
+TEST_F(Mqtt, StoppedWhileAnnouncingExitsCleanly) {
+  Broker broker(dir, free_port());
+  const std::string cfg = config(broker.port(), "[garage, carport]");
+  for (int round = 0; round < 12; ++round) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((dir.file("hemd.db") + suffix).c_str());
+    auto h = hemd(cfg, fmt::format("round{}", round));
+    ASSERT_TRUE(h->wait_for_err("mqtt: connected")) << h->err();
+    kill(h->pid(), SIGTERM);
+    ASSERT_EQ(h->wait_exit(), 0) << "round " << round << ": " << h->err();
+  }
 }
 
 TEST_F(Mqtt, TlsWithATestCa) {
