@@ -328,7 +328,11 @@ class FleetSearch {
       // minimum than it has relaxations to fix them one at a time, so each node's flow is also rounded
       // whole, to the nearer side: a plan for one relaxation (a random 5-car day and a half: 1.07 % above
       // the best known plan without this, 0.27 % with it, 0.04 % with the widened ties as well).
-      if (order != Order::least_bound_first) keep_if_better(rounded(node.fix, r.flow));
+      // The proof, too, rounds every fourth node it takes: its least bound nears the optimum, and a node
+      // there is a plan's neighbourhood no dive from the best plan reaches (bench_planner's 3-car day under
+      // a 17.25 kW fuse: 0.75 % above its bound before, 0.03 % with this).
+      if (order != Order::least_bound_first || ++proof_nodes_ % 4 == 0)
+        keep_if_better(rounded(node.fix, r.flow));
       // It branches at once, and solves a child only if it gets there.
       std::optional<Children> best;
       if (order == Order::depth_first) best = children(node, picks[0]);
@@ -365,6 +369,7 @@ class FleetSearch {
   int budget_;           // relaxations: the flow's size sets how many fit the time a plan may take
   int proof_extension_;  // and how many more the proof may take while it has not closed
   int solved_ = 0;
+  int proof_nodes_ = 0;  // taken by the least bound first
 };
 
 }  // namespace
