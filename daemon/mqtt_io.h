@@ -51,7 +51,7 @@ class MqttIo final : public Observer {
   TimeMs last_observed_ = 0;
   double grid_import_wh_ = 0, grid_export_wh_ = 0, pv_wh_ = 0;
   // Declared last, so destroyed first: its threads call announce() and handle(), which use every member
-  // above, until its destructor has joined them (a reconnect racing a stop freed publisher_ under ASan).
+  // above, until its destructor has joined them (a connect racing a stop freed publisher_ under ASan).
   std::unique_ptr<mqtt::Client> client_;
 };
 

@@ -369,7 +369,7 @@ class FleetSearch {
   int budget_;           // relaxations: the flow's size sets how many fit the time a plan may take
   int proof_extension_;  // and how many more the proof may take while it has not closed
   int solved_ = 0;
-  int proof_nodes_ = 0;  // taken by the least bound first
+  int proof_nodes_ = 0;  // the nodes the proof has taken
 };
 
 }  // namespace
