@@ -61,30 +61,44 @@ void PlanRunner::observe(const SiteSnapshot& snapshot, const Decision&) {
 }
 
 void PlanRunner::plan_now(const SiteSnapshot& snapshot) {
-  auto next = std::make_shared<Current>();
-  next->request = plan_request(snapshot, fuse_margin_a_);
-  next->plan = plan_charging(next->request.slots, next->request.cars);
-  for (const auto& car : next->plan.cars) {
+  const auto request = std::make_shared<const PlanRequest>(plan_request(snapshot, fuse_margin_a_));
+  bool published = false;
+  PlanOptions options;
+  // The first plan is always finished; a deeper search gives way to a newer job, and any search to a stop.
+  options.stop_requested = [&] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stopping_ || (published && pending_);
+  };
+  plan_charging_deeper(request->slots, request->cars, options, [&](const Plan& plan) {
+    publish(request, plan, snapshot.now, published);
+    published = true;
+  });
+}
+
+void PlanRunner::publish(std::shared_ptr<const PlanRequest> request, const Plan& plan, TimeMs now,
+                         bool deeper) {
+  for (const auto& car : plan.cars) {
     const auto* need = [&]() -> const CarNeed* {
-      for (const auto& c : next->request.cars)
+      for (const auto& c : request->cars)
         if (c.id == car.id) return &c;
       return nullptr;
     }();
-    log::info("plan: {}: {:.1f} kWh by {} for {:.2f} DKK{}", car.id, car.planned_wh / 1000,
-              need ? prices::hhmm(need->departure) : "?", car.cost_dkk,
+    log::info("plan{}: {}: {:.1f} kWh by {} for {:.2f} DKK{}", deeper ? " (a deeper search's, cheaper)" : "",
+              car.id, car.planned_wh / 1000, need ? prices::hhmm(need->departure) : "?", car.cost_dkk,
               car.shortfall_wh > 1 ? fmt::format(", {:.1f} kWh short", car.shortfall_wh / 1000) : "");
     nlohmann::json schedule = nlohmann::json::array();
     for (std::size_t t = 0; t < car.energy_wh.size(); ++t)
       if (car.energy_wh[t] > 0)
-        schedule.push_back({{"start_ms", next->request.slots[t].start},
-                            {"end_ms", next->request.slots[t].end},
+        schedule.push_back({{"start_ms", request->slots[t].start},
+                            {"end_ms", request->slots[t].end},
                             {"energy_wh", std::round(car.energy_wh[t])}});
     recorder_.submit(
         {"INSERT INTO plans (charger_id, created_ms, departure_ms, need_wh, cost_dkk, schedule_json) "
          "VALUES (?,?,?,?,?,?)",
-         {car.id, snapshot.now, need ? need->departure : TimeMs{0}, need ? need->energy_wh : 0.0,
-          car.cost_dkk, schedule.dump()}});
+         {car.id, now, need ? need->departure : TimeMs{0}, need ? need->energy_wh : 0.0, car.cost_dkk,
+          schedule.dump()}});
   }
+  auto next = std::make_shared<Current>(Current{std::move(request), plan});
   std::lock_guard<std::mutex> lock(mutex_);
   current_ = std::move(next);
 }
@@ -109,7 +123,7 @@ void PlanRunner::fill(SiteSnapshot& s) {
     cur = current_;
   }
   if (!cur) return;
-  apply_plan(cur->request, cur->plan, s);
+  apply_plan(*cur->request, cur->plan, s);
 }
 
 }  // namespace hemd

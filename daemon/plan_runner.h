@@ -2,7 +2,9 @@
 // Plans smart-mode charging beside the control loop: a plan over a day of quarter-hours and several cars can
 // take longer than a cycle, so it runs in its own thread on a copy of the latest snapshot, and every cycle
 // reads the latest plan (power now, next start) into the snapshot. Re-plans when the cars' needs,
-// departures, modes or the prices change, and every few minutes as measurements move.
+// departures, modes or the prices change, and every few minutes as measurements move. A plan that its
+// bound does not prove is searched deeper (plan_charging_deeper) until a newer job comes; each cheaper plan
+// is used as soon as it is found.
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -26,12 +28,13 @@ class PlanRunner final : public SiteInput, public Observer {
 
   // The next cycle's snapshot is planned whatever changed (the re-plan button).
   void replan();
-  // One plan now, in the caller's thread (tests, `hemd simulate`).
+  // One plan now, in the caller's thread.
   void plan_now(const SiteSnapshot& snapshot);
 
  private:
   static std::string signature(const SiteSnapshot& s);
   void run();
+  void publish(std::shared_ptr<const PlanRequest> request, const Plan& plan, TimeMs now, bool deeper);
 
   double fuse_margin_a_;
   storage::Recorder& recorder_;
@@ -42,7 +45,7 @@ class PlanRunner final : public SiteInput, public Observer {
   std::string last_signature_;
   TimeMs last_planned_ = 0;
   struct Current {
-    PlanRequest request;
+    std::shared_ptr<const PlanRequest> request;  // shared by the plans a deeper search improves on
     Plan plan;
   };
   std::shared_ptr<const Current> current_;

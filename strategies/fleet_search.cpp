@@ -46,7 +46,7 @@ class FleetSearch {
   // the rest held. Uses up to 3/4 of the budget over all calls.
   void improve() {
     const int for_neighbourhoods = budget_ * 3 / 4;
-    if (solved_ >= for_neighbourhoods) return;
+    if (solved_ >= for_neighbourhoods || stopped_) return;
     keep_if_better(pattern(n_, n_));
     shift(std::min(for_neighbourhoods, solved_ + budget_ / 4));
     // Each pass slides a window of hours over the day, half a window at a time, while it pays.
@@ -104,10 +104,9 @@ class FleetSearch {
   // ranked by an estimate from the flow's prices (fleet_moves.h) and the first few solved; the first that
   // pays is taken, until none of them does or `limit` is reached.
   void shift(int limit) {
-    while (solved_ < limit) {
+    while (solved_ < limit && !stopped_) {
       const auto fix = pattern(n_, n_);
-      const auto now = relaxation_.solve(fix);
-      ++solved_;
+      const auto now = solve(fix);
       if (!now) return;
       bool moved = false;
       for (const Move& move : ranked_moves(slots_, relaxation_, energies(now->flow), now->car_dkk_per_wh,
@@ -203,8 +202,7 @@ class FleetSearch {
 
   // The flow's plan for a pattern in which every car is held on or off, kept if it is the cheapest yet.
   bool keep_if_better(const std::vector<Fix>& fix) {
-    const auto r = relaxation_.solve(fix);
-    ++solved_;
+    const auto r = solve(fix);
     return r && consider(r->flow);
   }
 
@@ -214,6 +212,12 @@ class FleetSearch {
     for (std::size_t k = 0; k < flow.size(); ++k)
       energy[k / n_][k % n_] = static_cast<double>(flow[k]) / units_per_wh;
     return energy;
+  }
+
+  // Every relaxation the search solves, counted against its budget.
+  std::optional<Relaxation::Solution> solve(const std::vector<Fix>& fix) {
+    if (++solved_ % 64 == 0 && options_.stop_requested) stopped_ = stopped_ || options_.stop_requested();
+    return relaxation_.solve(fix);
   }
 
   // Keeps the flow's plan if it is the cheapest yet.
@@ -267,8 +271,7 @@ class FleetSearch {
     auto rise = [&](Node& child) {
       child.bound = std::max(node.bound, priced(child.fix));
       if (good_enough(child.bound)) return std::max(1e-9, child.bound - node.bound);  // no flow needed
-      child.relaxed = relaxation_.solve(child.fix);
-      ++solved_;
+      child.relaxed = solve(child.fix);
       child.bound = child.relaxed ? std::max(child.bound, child.relaxed->objective)
                                   : std::numeric_limits<double>::infinity();
       return std::max(1e-9, child.bound - node.bound);
@@ -295,7 +298,7 @@ class FleetSearch {
       stack.push_back(std::move(node));
       if (order == Order::least_bound_first) std::push_heap(stack.begin(), stack.end());
     };
-    while (!stack.empty() && solved_ < limit) {
+    while (!stack.empty() && solved_ < limit && !stopped_) {
       if (order == Order::least_bound_first) std::pop_heap(stack.begin(), stack.end());
       Node node = std::move(stack.back());
       stack.pop_back();
@@ -309,8 +312,7 @@ class FleetSearch {
           pruned = std::min(pruned, node.bound);
           continue;
         }
-        node.relaxed = relaxation_.solve(node.fix);
-        ++solved_;
+        node.relaxed = solve(node.fix);
       }
       if (!node.relaxed) continue;
       const Relaxation::Solution& r = *node.relaxed;
@@ -369,7 +371,8 @@ class FleetSearch {
   int budget_;           // relaxations: the flow's size sets how many fit the time a plan may take
   int proof_extension_;  // and how many more the proof may take while it has not closed
   int solved_ = 0;
-  int proof_nodes_ = 0;  // the nodes the proof has taken
+  int proof_nodes_ = 0;   // the nodes the proof has taken
+  bool stopped_ = false;  // asked to stop: as if the budget were spent
 };
 
 }  // namespace

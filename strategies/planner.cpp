@@ -267,4 +267,51 @@ Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed
   return p;
 }
 
+namespace {
+
+double total_shortfall_wh(const Plan& p) {
+  double wh = 0;
+  for (const auto& c : p.cars) wh += c.shortfall_wh;
+  return wh;
+}
+
+// What the search minimises: a watt-hour short costs more than any plan that delivers it.
+double objective(const Plan& p) {
+  return p.cost_dkk + total_shortfall_wh(p) * plan::shortfall_dkk_per_wh;
+}
+
+bool proven(const Plan& p, const PlanOptions& options) {
+  return p.cost_dkk - p.lower_bound_dkk <= options.tolerance * std::abs(p.cost_dkk) + 1e-6;
+}
+
+PlanOptions with_effort(PlanOptions o, double effort) {
+  o.single_car_nodes = static_cast<int>(o.single_car_nodes * effort);
+  o.flow_budget *= effort;
+  o.priced_flow_budget *= effort;
+  o.small_fleet_relaxations *= effort;
+  o.small_fleet_proof *= effort;
+  return o;
+}
+
+}  // namespace
+
+Plan plan_charging_deeper(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
+                          const PlanOptions& options, const std::function<void(const Plan&)>& cheaper) {
+  Plan best = plan_charging(slots, cars, options);
+  if (cheaper) cheaper(best);
+  for (const double effort : options.deeper_searches) {
+    if (proven(best, options) || (options.stop_requested && options.stop_requested())) break;
+    Plan p = plan_charging(slots, cars, with_effort(options, effort));
+    if (options.stop_requested && options.stop_requested()) break;  // cut short: its bound is not one
+    const double bound = std::max(best.lower_bound_dkk, p.lower_bound_dkk);
+    const int nodes = best.search_nodes + p.search_nodes;
+    const bool better = objective(p) < objective(best) - 1e-9;
+    if (better) best = std::move(p);
+    best.lower_bound_dkk = std::min(bound, best.cost_dkk);
+    best.search_nodes = nodes;
+    if (better && cheaper) cheaper(best);
+  }
+  return best;
+}
+
 }  // namespace hemd

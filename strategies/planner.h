@@ -8,6 +8,7 @@
 // that flow, each branch holding one car in one slot off or at least at its minimum, until the plan is
 // proven within a tolerance of the optimum. Tests and bench/ compare the result with the MILP optimum
 // found by COIN-OR CBC.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,10 +89,26 @@ struct PlanOptions {
   std::size_t moves_solved = 16;
   // The proof tries this many cars and slots below their minimum before it branches on one.
   std::size_t strong_branching = 8;
+  // A plan its bound does not prove within the tolerance is searched again from scratch with these many
+  // times every budget above (see plan_charging_deeper).
+  std::vector<double> deeper_searches = {4, 16};
+  // Asked now and then during a search; once it says yes, the search ends as if its budget were spent.
+  std::function<bool()> stop_requested;
 };
 
 Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
                    const PlanOptions& options = {});
+
+// plan_charging, then, while the plan is not proven within the tolerance, fresh searches with more budget
+// (options.deeper_searches), keeping the cheapest plan and the highest bound. A fresh search, not a longer
+// one: a larger budget divides its relaxations otherwise and reaches plans the smaller search's end does
+// not lead to. On the hardest days measured (three cars under a tight fuse, four to eight cars over a day
+// and a half or two) the first plan is up to 1.5 % above the best known plan, the deeper one within
+// 0.1 %, in up to 21 times the first plan's time. Each cheaper plan is handed to `cheaper` as soon as it is
+// found, so that it can be used while the search goes on.
+Plan plan_charging_deeper(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
+                          const PlanOptions& options = {},
+                          const std::function<void(const Plan&)>& cheaper = {});
 
 // What the snapshot asks to plan: smart-mode cars with a car, a departure and a need; the known prices up
 // to the last departure; expected surplus and headroom (the fuse after the house) from the snapshot's
