@@ -53,26 +53,37 @@ void PlanRunner::observe(const SiteSnapshot& snapshot, const Decision&) {
     if (sig == last_signature_ && snapshot.now - last_planned_ < replan_every_ms &&
         snapshot.now >= last_planned_)
       return;
+    const bool changed = sig != last_signature_ || (pending_ && pending_->changed);
     last_signature_ = sig;
     last_planned_ = snapshot.now;
-    pending_ = snapshot;
+    pending_ = Job{snapshot, changed};
   }
   wake_.notify_all();
 }
 
-void PlanRunner::plan_now(const SiteSnapshot& snapshot) {
+void PlanRunner::plan_now(const SiteSnapshot& snapshot, bool changed) {
   const auto request = std::make_shared<const PlanRequest>(plan_request(snapshot, fuse_margin_a_));
-  bool published = false;
+  bool first_done = false;
   PlanOptions options;
   // The first plan is always finished; a deeper search gives way to a newer job, and any search to a stop.
   options.stop_requested = [&] {
     std::lock_guard<std::mutex> lock(mutex_);
-    return stopping_ || (published && pending_);
+    return stopping_ || (first_done && pending_);
   };
+  // A change is answered at once and each cheaper plan used as found. A periodic re-plan of the same need
+  // publishes only its cheapest: its first plan may be dearer than the deeper one in use, and publishing it
+  // would move the chargers' limits away and back within seconds.
+  std::optional<Plan> cheapest;
   plan_charging_deeper(request->slots, request->cars, options, [&](const Plan& plan) {
-    publish(request, plan, snapshot.now, published);
-    published = true;
+    if (changed) publish(request, plan, snapshot.now, first_done);
+    if (!changed) cheapest = plan;
+    first_done = true;
   });
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return;
+  }
+  if (cheapest) publish(request, *cheapest, snapshot.now, false);
 }
 
 void PlanRunner::publish(std::shared_ptr<const PlanRequest> request, const Plan& plan, TimeMs now,
@@ -105,14 +116,14 @@ void PlanRunner::publish(std::shared_ptr<const PlanRequest> request, const Plan&
 
 void PlanRunner::run() {
   for (;;) {
-    std::optional<SiteSnapshot> job;
+    std::optional<Job> job;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || pending_; });
       if (stopping_) return;
       job.swap(pending_);
     }
-    plan_now(*job);
+    plan_now(job->snapshot, job->changed);
   }
 }
 

@@ -3,8 +3,8 @@
 // take longer than a cycle, so it runs in its own thread on a copy of the latest snapshot, and every cycle
 // reads the latest plan (power now, next start) into the snapshot. Re-plans when the cars' needs,
 // departures, modes or the prices change, and every few minutes as measurements move. A plan that its
-// bound does not prove is searched deeper (plan_charging_deeper) until a newer job comes; each cheaper plan
-// is used as soon as it is found.
+// bound does not prove is searched deeper (plan_charging_deeper) until a newer job comes (see plan_now for
+// when each cheaper plan is used).
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -28,8 +28,8 @@ class PlanRunner final : public SiteInput, public Observer {
 
   // The next cycle's snapshot is planned whatever changed (the re-plan button).
   void replan();
-  // One plan now, in the caller's thread.
-  void plan_now(const SiteSnapshot& snapshot);
+  // One plan now, in the caller's thread; `changed`: the need, the prices or the cars changed since the last.
+  void plan_now(const SiteSnapshot& snapshot, bool changed = true);
 
  private:
   static std::string signature(const SiteSnapshot& s);
@@ -40,7 +40,11 @@ class PlanRunner final : public SiteInput, public Observer {
   storage::Recorder& recorder_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::optional<SiteSnapshot> pending_;
+  struct Job {
+    SiteSnapshot snapshot;
+    bool changed;  // not only the periodic re-plan
+  };
+  std::optional<Job> pending_;
   bool stopping_ = false;
   std::string last_signature_;
   TimeMs last_planned_ = 0;

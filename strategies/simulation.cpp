@@ -108,7 +108,7 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
       planned_at_quarter = static_cast<double>(q);
       connected_before = connected_now;
       request = plan_request(s, params.fuse_margin_a);
-      plan = plan_charging(request->slots, request->cars);
+      plan = plan_charging_deeper(request->slots, request->cars);  // the plan the daemon ends with
     }
     if (plan) apply_plan(*request, *plan, s);
     const Decision d = decide(s, params, state);
