@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "drivers/log/log.h"
@@ -11,7 +13,10 @@ namespace hemd {
 
 namespace {
 constexpr TimeMs replan_every_ms = 5 * 60'000;
-}
+// The deeper searches of a fleet whose bound proves little (more than eight cars) can take minutes on a
+// Raspberry Pi; this much of them keeps the planner from holding a core between the re-plans.
+constexpr auto deeper_search_for = std::chrono::seconds(60);
+}  // namespace
 
 PlanRunner::PlanRunner(double fuse_margin_a, storage::Recorder& recorder)
     : fuse_margin_a_(fuse_margin_a), recorder_(recorder) {}
@@ -66,9 +71,10 @@ void PlanRunner::plan_now(const SiteSnapshot& snapshot, bool changed) {
   bool first_done = false;
   PlanOptions options;
   // The first plan is always finished; a deeper search gives way to a newer job, and any search to a stop.
+  const auto deadline = std::chrono::steady_clock::now() + deeper_search_for;
   options.stop_requested = [&] {
     std::lock_guard<std::mutex> lock(mutex_);
-    return stopping_ || (first_done && pending_);
+    return stopping_ || (first_done && (pending_ || std::chrono::steady_clock::now() > deadline));
   };
   // A change is answered at once and each cheaper plan used as found. A periodic re-plan of the same need
   // publishes only its cheapest: its first plan may be dearer than the deeper one in use, and publishing it

@@ -302,7 +302,8 @@ Plan plan_charging_deeper(const std::vector<PlanSlot>& slots, const std::vector<
   for (const double effort : options.deeper_searches) {
     if (proven(best, options) || (options.stop_requested && options.stop_requested())) break;
     Plan p = plan_charging(slots, cars, with_effort(options, effort));
-    if (options.stop_requested && options.stop_requested()) break;  // cut short: its bound is not one
+    // A search cut short still has a bound (the least of its open branches'), only a weaker one.
+    const bool cut_short = options.stop_requested && options.stop_requested();
     const double bound = std::max(best.lower_bound_dkk, p.lower_bound_dkk);
     const int nodes = best.search_nodes + p.search_nodes;
     const bool better = objective(p) < objective(best) - 1e-9;
@@ -310,6 +311,7 @@ Plan plan_charging_deeper(const std::vector<PlanSlot>& slots, const std::vector<
     best.lower_bound_dkk = std::min(bound, best.cost_dkk);
     best.search_nodes = nodes;
     if (better && cheaper) cheaper(best);
+    if (cut_short) break;
   }
   return best;
 }

@@ -50,6 +50,7 @@ TEST(PlannerDeeper, EachPlanHandedOutIsCheaperAndTheBoundOnlyRises) {
   strict.small_fleet_relaxations = 50;  // and a small budget, which more budget improves on
   strict.small_fleet_proof = 50;
   strict.priced_flow_budget = 1e4;
+  strict.deeper_searches = {4, 16};
   int searched_deeper = 0, improved = 0;
   for (int day = 0; day < 40; ++day) {
     const auto d = sunny_day(rng, 24 + day % 17);
