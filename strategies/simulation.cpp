@@ -108,7 +108,11 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
       planned_at_quarter = static_cast<double>(q);
       connected_before = connected_now;
       request = plan_request(s, params.fuse_margin_a);
-      plan = plan_charging_deeper(request->slots, request->cars);  // the plan the daemon ends with
+      // As the daemon plans, but without the deeper searches' last, longest steps (which the daemon cuts at
+      // a minute): a simulated day re-plans 96 times.
+      PlanOptions options;
+      options.deeper_searches = {4, 16};
+      plan = plan_charging_deeper(request->slots, request->cars, options);
     }
     if (plan) apply_plan(*request, *plan, s);
     const Decision d = decide(s, params, state);
