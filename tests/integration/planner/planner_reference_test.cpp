@@ -214,48 +214,35 @@ TEST(PlannerVsMilp, DayAndAHalfOfFiveAndEightCarsProvenWithinOnePerMille) {
 // and the better plans reassign a dozen of them among all three. The plan stopped 0.75 % above its bound
 // (4.0745 DKK; CBC's best after 150 s: 4.0442) until the proof's nodes were rounded to plans as well.
 TEST(PlannerVsMilp, TheBenchsThreeCarDayUnderATightFuseProvenWithinOnePerMille) {
-  std::mt19937 rng(2026);  // as bench_planner draws: 50 one-car days first
-  for (int run = 0; run < 50; ++run) {
-    random_day(rng, 192, 17250);
-    random_cars(rng, 1, 192, 1.5);
-  }
-  Instance x{{}, {}, true};
-  for (int run = 0; run <= 2; ++run) {
-    x.slots = random_day(rng, 96, 17250);
-    x.cars = random_cars(rng, 3, 96);
-  }
-  expect_proven(x, "3 cars, bench_planner's third day");
+  expect_proven(bench_three_car_day(2), "3 cars, bench_planner's third day");
+}
+
+// A day whose first plan its bound does not prove within 0.1 %: searched deeper it must be, each plan the
+// deeper searches hand out being cheaper than the one before, the first the first plan, the last the result.
+void expect_proven_when_searched_deeper(const Instance& x, const std::string& what) {
+  const Plan first = plan_charging(x.slots, x.cars);
+  std::vector<double> handed_out;
+  const Plan p =
+      plan_charging_deeper(x.slots, x.cars, {}, [&](const Plan& q) { handed_out.push_back(q.cost_dkk); });
+  EXPECT_GT(gap(first, first.lower_bound_dkk), 0.001) << what << ": the first plan is proven";
+  EXPECT_LE(gap(p, p.lower_bound_dkk), 0.001)
+      << what << ": planner " << p.cost_dkk << " DKK, bound " << p.lower_bound_dkk;
+  EXPECT_LT(p.cost_dkk, first.cost_dkk) << what;
+  ASSERT_GE(handed_out.size(), 2U) << what << ": the first plan and each cheaper one";
+  EXPECT_DOUBLE_EQ(handed_out.front(), first.cost_dkk);
+  EXPECT_DOUBLE_EQ(handed_out.back(), p.cost_dkk);
+  for (std::size_t k = 1; k < handed_out.size(); ++k) EXPECT_LT(handed_out[k], handed_out[k - 1]) << what;
+  std::printf("%s: first plan %.4f DKK (%.3f %% above its bound), deeper %.4f DKK (%.3f %%)\n", what.c_str(),
+              first.cost_dkk, 100 * gap(first, first.lower_bound_dkk), p.cost_dkk,
+              100 * gap(p, p.lower_bound_dkk));
 }
 
 // Two more of those days (the 22nd and 43rd the bench's seed draws) whose first plan the search's budget
 // leaves unproven, 0.47 and 0.18 % above its bound, and 0.34 and 0.10 % above CBC's best plan after
 // 150 s. The deeper searches (as the daemon runs them in the background) must prove each within 0.1 %.
 TEST(PlannerVsMilp, ThreeCarDaysUnderATightFuseProvenWhenSearchedDeeper) {
-  std::mt19937 rng(2026);
-  for (int run = 0; run < 50; ++run) {
-    random_day(rng, 192, 17250);
-    random_cars(rng, 1, 192, 1.5);
-  }
-  for (int run = 0; run <= 42; ++run) {
-    const auto slots = random_day(rng, 96, 17250);
-    const auto cars = random_cars(rng, 3, 96);
-    if (run != 21 && run != 42) continue;
-    const Plan first = plan_charging(slots, cars);
-    std::vector<double> published;
-    const Plan p =
-        plan_charging_deeper(slots, cars, {}, [&](const Plan& q) { published.push_back(q.cost_dkk); });
-    EXPECT_GT(gap(first, first.lower_bound_dkk), 0.001) << "run " << run << ": the first plan is proven";
-    EXPECT_LE(gap(p, p.lower_bound_dkk), 0.001)
-        << "run " << run << ": planner " << p.cost_dkk << " DKK, bound " << p.lower_bound_dkk;
-    EXPECT_LT(p.cost_dkk, first.cost_dkk) << "run " << run;
-    ASSERT_GE(published.size(), 2U) << "the first plan and each cheaper one";
-    EXPECT_DOUBLE_EQ(published.front(), first.cost_dkk);
-    EXPECT_DOUBLE_EQ(published.back(), p.cost_dkk);
-    std::printf(
-        "3 cars, bench day %d: first plan %.4f DKK (%.3f %% above its bound), deeper %.4f DKK (%.3f %%)\n",
-        run, first.cost_dkk, 100 * gap(first, first.lower_bound_dkk), p.cost_dkk,
-        100 * gap(p, p.lower_bound_dkk));
-  }
+  for (const int day : {21, 42})
+    expect_proven_when_searched_deeper(bench_three_car_day(day), "3 cars, bench day " + std::to_string(day));
 }
 
 // A housing association: 20 cars over two days (192 quarter-hours, 43 kW of headroom). Fleets this large
@@ -264,18 +251,9 @@ TEST(PlannerVsMilp, ThreeCarDaysUnderATightFuseProvenWhenSearchedDeeper) {
 // 0.1 % (0.019 and 0.032 %).
 TEST(PlannerProof, TwentyCarsOverTwoDaysProvenWhenSearchedDeeper) {
   std::mt19937 rng(77);
-  for (int run = 0; run <= 4; ++run) {
-    const auto slots = random_day(rng, 192, 43000);
-    const auto cars = random_cars(rng, 20, 192, 1.5);
-    if (run < 3) continue;
-    const Plan first = plan_charging(slots, cars);
-    const Plan p = plan_charging_deeper(slots, cars);
-    EXPECT_GT(gap(first, first.lower_bound_dkk), 0.001) << "run " << run << ": the first plan is proven";
-    EXPECT_LE(gap(p, p.lower_bound_dkk), 0.001)
-        << "run " << run << ": planner " << p.cost_dkk << " DKK, bound " << p.lower_bound_dkk;
-    std::printf("20 cars, day %d: first plan %.4f DKK (%.3f %% above its bound), deeper %.4f DKK (%.3f %%)\n",
-                run, first.cost_dkk, 100 * gap(first, first.lower_bound_dkk), p.cost_dkk,
-                100 * gap(p, p.lower_bound_dkk));
+  for (int day = 0; day <= 4; ++day) {
+    const Instance x{random_day(rng, 192, 43000), random_cars(rng, 20, 192, 1.5), true};
+    if (day >= 3) expect_proven_when_searched_deeper(x, "20 cars, day " + std::to_string(day));
   }
 }
 

@@ -88,6 +88,22 @@ inline Instance whole_day(int cars_n, int day) {
   return x;
 }
 
+// bench_planner's 3-car day `day` (from 0) under a 17.25 kW fuse, drawn as its timing part draws them: after
+// 50 one-car days.
+inline Instance bench_three_car_day(int day) {
+  std::mt19937 rng(2026);
+  for (int d = 0; d < 50; ++d) {
+    random_day(rng, 192, 17250);
+    random_cars(rng, 1, 192, 1.5);
+  }
+  Instance x{{}, {}, true};
+  for (int d = 0; d <= day; ++d) {
+    x.slots = random_day(rng, 96, 17250);
+    x.cars = random_cars(rng, 3, 96);
+  }
+  return x;
+}
+
 inline std::string milp(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars) {
   std::ostringstream obj, rows, bounds, binaries;
   for (std::size_t t = 0; t < slots.size(); ++t) {

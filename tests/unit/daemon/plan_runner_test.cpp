@@ -45,22 +45,8 @@ std::vector<double> stored_costs(const std::string& db, const std::string& car) 
 }
 
 // bench_planner's 22nd 3-car day under a 17.25 kW fuse, whose first plan its bound does not prove.
-struct HardDay {
-  std::vector<PlanSlot> slots;
-  std::vector<CarNeed> cars;
-};
-HardDay hard_day() {
-  std::mt19937 rng(2026);
-  for (int run = 0; run < 50; ++run) {
-    test::random_day(rng, 192, 17250);
-    test::random_cars(rng, 1, 192, 1.5);
-  }
-  HardDay d;
-  for (int run = 0; run <= 21; ++run) {
-    d.slots = test::random_day(rng, 96, 17250);
-    d.cars = test::random_cars(rng, 3, 96);
-  }
-  return d;
+test::Instance hard_day() {
+  return test::bench_three_car_day(21);
 }
 
 TEST(PlanRunner, AfterAChangeEachCheaperPlanIsStoredAndUsedAsFound) {
