@@ -14,6 +14,12 @@ void set_level(Level max);
 Level level();
 bool enabled(Level l);
 void write(Level l, std::string_view message);
+// Text that came from outside (a payload, a charger's id or vendor string, a body, a config value), fit to
+// stand in a log line: in double quotes, control characters, quotes, backslashes and bytes that are not
+// valid UTF-8 escaped (\n, \", \xNN), cut after `max` bytes with the number of bytes left out. Nothing an
+// outsider sends can then start a line of its own, forge journald's <N> priority or flood the journal.
+std::string quoted(std::string_view outside, std::size_t max = 120);
+
 // The last warning or error written (even if below the level shown), for status displays; "" if none.
 std::string last_problem();
 
