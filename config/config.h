@@ -1,23 +1,29 @@
 #pragma once
-// The resolved configuration: what /etc/hemd/hemd.yaml says, validated, with defaults filled in.
+// The resolved configuration: what /etc/hemd/hemd.yaml says, validated, with defaults filled in. Each key's
+// name, type, default, range and meaning is declared once, in config/keys.cpp; the defaults below are the
+// ones that declaration reads and documents.
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "config/log_level.h"
+#include "strategies/allocation.h"
 #include "strategies/site.h"
 
 namespace hemd::config {
 
-enum class LogLevel { error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
+// What a meter measures: the PV inverter's output, or the grid connection (the fuse guard's eyes).
+enum class MeterRole { pv, grid };
+const char* to_string(MeterRole r);
 
 struct Site {
   std::string name = "home";
   double main_fuse_a = 25;
   int phases = 3;
   double voltage_v = 230;
-  double safe_current_a = 6;     // per charger, when hemd cannot trust its data
-  std::string sharing = "fair";  // fair | priority | departure
+  double safe_current_a = 6;  // per charger, when hemd cannot trust its data
+  SharingPolicy sharing = SharingPolicy::fair;
 };
 
 struct Serial {
@@ -30,9 +36,9 @@ struct Serial {
 
 struct Meter {
   std::string name;
-  std::string role;       // pv | grid
-  std::string device;     // "sunspec" or the name of a register map (config/devices/<name>.yaml)
-  std::string transport;  // tcp | rtu
+  MeterRole role = MeterRole::pv;
+  std::string device;             // "sunspec" or the name of a register map (config/devices/<name>.yaml)
+  std::string transport = "tcp";  // tcp | rtu
   std::string host;
   int port = 502;
   Serial serial;
@@ -191,7 +197,7 @@ LoadResult load_string(const std::string& text, const std::string& file);
 
 // The resolved config as YAML, with every secret masked.
 std::string to_yaml(const Config& c);
-const char* to_string(LogLevel l);
-std::optional<LogLevel> log_level_from_string(const std::string& s);
+// docs/configuration.md: the reference of every key, from the same declarations.
+std::string reference_markdown();
 
 }  // namespace hemd::config

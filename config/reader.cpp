@@ -151,6 +151,10 @@ bool MapReader::has(const std::string& key) {
   return n.IsDefined() && !n.IsNull();
 }
 
+bool MapReader::require(const std::string& key, const std::string& expected) {
+  return present(key, get(key), true, expected);
+}
+
 YAML::Mark MapReader::mark(const std::string& key) const {
   if (valid_) {
     const YAML::Node n = node_[key];
@@ -225,10 +229,11 @@ void MapReader::text(const std::string& key, std::string& out, bool required) {
   out = v;
 }
 
-void MapReader::choice(const std::string& key, std::string& out, const std::vector<std::string>& allowed) {
+void MapReader::choice(const std::string& key, std::string& out, const std::vector<std::string>& allowed,
+                       bool required) {
   const YAML::Node n = get(key);
-  if (!n.IsDefined() || n.IsNull()) return;
   const std::string expected = fmt::format("one of: {}", fmt::join(allowed, ", "));
+  if (!present(key, n, required, expected)) return;
   if (!scalar(key, n, expected)) return;
   if (std::find(allowed.begin(), allowed.end(), n.Scalar()) == allowed.end()) {
     std::string msg = fmt::format("found {}, expected {}", show(n), expected);

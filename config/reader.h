@@ -5,9 +5,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -44,11 +46,30 @@ class MapReader {
   MapReader& operator=(const MapReader&) = delete;
 
   bool has(const std::string& key);
+  // True when the key is there; otherwise reports it missing, "expected " + `expected`.
+  bool require(const std::string& key, const std::string& expected);
+  // Present but not a mapping (already reported): rules about its keys have nothing to say.
+  bool broken() const { return broken_; }
   void number(const std::string& key, double& out, double min, double max, const char* unit,
               bool required = false);
   void integer(const std::string& key, int& out, int min, int max, bool required = false);
   void text(const std::string& key, std::string& out, bool required = false);
-  void choice(const std::string& key, std::string& out, const std::vector<std::string>& allowed);
+  void choice(const std::string& key, std::string& out, const std::vector<std::string>& allowed,
+              bool required = false);
+  // The same for a value of any type, each allowed value with its name.
+  template <typename T>
+  void choice(const std::string& key, T& out, const std::vector<std::pair<std::string, T>>& allowed,
+              bool required = false) {
+    std::vector<std::string> names;
+    std::string chosen;
+    for (const auto& [name, value] : allowed) {
+      names.push_back(name);
+      if (value == out) chosen = name;
+    }
+    choice(key, chosen, names, required);
+    for (const auto& [name, value] : allowed)
+      if (name == chosen) out = value;
+  }
   void boolean(const std::string& key, bool& out);
   void text_list(const std::string& key, std::vector<std::string>& out);
   // False when some element was not a number in range (reported).
@@ -77,6 +98,19 @@ class MapReader {
   bool valid_ = false;
   bool broken_ = false;  // present but not a mapping: already reported, so no "missing" errors inside
 };
+
+// The allowed values of a choice: an enum's by their to_string() names, or plain words.
+template <typename E>
+std::vector<std::pair<std::string, E>> named(std::initializer_list<E> values) {
+  std::vector<std::pair<std::string, E>> out;
+  for (E v : values) out.emplace_back(to_string(v), v);
+  return out;
+}
+inline std::vector<std::pair<std::string, std::string>> named(std::initializer_list<const char*> values) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const char* v : values) out.emplace_back(v, v);
+  return out;
+}
 
 // The file's text, or nullopt after an error saying why it cannot be read.
 std::optional<std::string> read_text_file(const std::string& path, std::vector<Error>& errors);

@@ -106,16 +106,13 @@ ScenarioLoad load_scenario_string(const std::string& text, const std::string& fi
     MapReader top(r, *root, "", root->Mark());
     top.text("name", sc.name, true);
     top.number("step_s", sc.step_s, 1, 900, "s");
-    std::string sharing = "fair";
     top.map("site", [&](MapReader& m) {
       m.number("main_fuse_a", sc.main_fuse_a, 6, 2000, "A");
       m.integer("phases", sc.phases, 1, 3);
       m.number("voltage_v", sc.voltage_v, 100, 400, "V");
-      m.choice("sharing", sharing, {"fair", "priority", "departure"});
+      m.choice("sharing", sc.sharing,
+               named({SharingPolicy::fair, SharingPolicy::priority, SharingPolicy::departure}));
     });
-    sc.sharing = sharing == "priority"    ? SharingPolicy::priority
-                 : sharing == "departure" ? SharingPolicy::departure
-                                          : SharingPolicy::fair;
     const bool synthetic = top.has("day"), recorded = top.has("quarters");
     if (synthetic == recorded)
       r.error(top.mark(), "day", "expected either `day:` (a synthetic day) or `quarters:` (recorded values)");

@@ -15,9 +15,9 @@ ControlParams control_params(const config::Config& cfg) {
   p.ramp_up_s = cfg.control.ramp_up_s;
   p.phase_switch_delay_s = cfg.control.phase_switch_delay_s;
   p.min_phase_switch_interval_s = cfg.control.min_phase_switch_interval_s;
-  p.sharing = cfg.site.sharing == "priority"    ? SharingPolicy::priority
-              : cfg.site.sharing == "departure" ? SharingPolicy::departure
-                                                : SharingPolicy::fair;
+  p.sharing = cfg.site.sharing;
+  for (const auto& m : cfg.meters)
+    if (m.role == config::MeterRole::grid) p.stale_after_s = m.stale_after_s;
   return p;
 }
 
@@ -79,7 +79,7 @@ void App::apply_staged() {
     log::notice("config: the OCPP listener changed; it takes effect when hemd restarts");
   next->storage = cfg_.storage;
   cfg_ = std::move(*next);
-  log::set_level(static_cast<log::Level>(cfg_.log_level));
+  log::set_level(cfg_.log_level);
   log::notice("config: reloaded {}", cfg_.file);
 }
 

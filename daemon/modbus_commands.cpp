@@ -127,7 +127,7 @@ int run_read(const std::string& config_path, const std::string& name) {
       return 1;
     }
     std::cout << fmt::format("{} ({} unit {}, role {}): {}\n", name, endpoint_of(m).describe(), m.unit,
-                             m.role, s.identity);
+                             to_string(m.role), s.identity);
     print_values(s.values);
     return 0;
   }

@@ -29,7 +29,7 @@ modbus::DeviceSpec device_spec(const config::Config& cfg, const config::Meter& m
   d.name = m.name;
   d.unit = m.unit;
   d.device = m.device;
-  d.meter = m.role == "grid";
+  d.meter = m.role == config::MeterRole::grid;
   d.timeout = std::chrono::milliseconds(m.timeout_ms);
   // Ten times what the main fuse can carry: a reading beyond that is a wrong register or a broken device.
   d.max_abs_power_w = 10 * cfg.site.main_fuse_a * cfg.site.voltage_v * cfg.site.phases;
@@ -86,7 +86,7 @@ ModbusInput::ModbusInput(const config::Config& cfg, WallClock wall)
 
 void ModbusInput::on_grid_step(double near_fuse_a, std::function<void()> step) {
   for (const auto& m : meters_) {
-    if (m.cfg.role != "grid") continue;
+    if (m.cfg.role != config::MeterRole::grid) continue;
     m.poller->on_reading([step, near_fuse_a, name = m.cfg.name](const std::string& device,
                                                                 const modbus::Values& before,
                                                                 const modbus::Values& now) {
@@ -121,7 +121,7 @@ void ModbusInput::fill(SiteSnapshot& s) {
     const bool fresh = age <= static_cast<std::int64_t>(m.cfg.stale_after_s * 1000);
     const Quality q = fresh ? Quality::ok : Quality::stale;
     const auto& v = state->values;
-    if (m.cfg.role == "grid") {
+    if (m.cfg.role == config::MeterRole::grid) {
       if (v.power_w) s.grid.power_w = Reading{*v.power_w, q, at};
       for (int ph = 0; ph < 3; ++ph)
         if (v.current_a[ph]) s.grid.current_a[ph] = Reading{*v.current_a[ph], q, at};

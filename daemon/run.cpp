@@ -67,8 +67,9 @@ std::unique_ptr<SimulatedSite> start_simulated_site(config::Config& cfg) {
   }
   auto sim = std::make_unique<SimulatedSite>(so);
   cfg.meters.clear();
-  for (const auto& [name, role, port] : {std::tuple{"inverter", "pv", sim->inverter_port()},
-                                         std::tuple{"grid meter", "grid", sim->meter_port()}}) {
+  for (const auto& [name, role, port] :
+       {std::tuple{"inverter", config::MeterRole::pv, sim->inverter_port()},
+        std::tuple{"grid meter", config::MeterRole::grid, sim->meter_port()}}) {
     config::Meter m;
     m.name = name;
     m.role = role;
@@ -76,7 +77,7 @@ std::unique_ptr<SimulatedSite> start_simulated_site(config::Config& cfg) {
     m.transport = "tcp";
     m.host = "127.0.0.1";
     m.port = port;
-    m.poll_ms = m.role == "grid" ? 500 : 1000;
+    m.poll_ms = m.role == config::MeterRole::grid ? 500 : 1000;
     cfg.meters.push_back(m);
   }
   cfg.ocpp.enabled = true;
@@ -104,7 +105,7 @@ int run_daemon(const RunOptions& o) {
     cfg->storage.path = demo_db;
   }
   if (auto forced = config::log_level_from_string(o.log_level)) cfg->log_level = *forced;
-  log::set_level(static_cast<log::Level>(cfg->log_level));
+  log::set_level(cfg->log_level);
 
   // The demo starts at 07:00 today, at its first cycle, and runs `speed` times faster than the wall clock.
   TimeMs first_cycle_wall = 0;

@@ -172,4 +172,16 @@ Allocation allocate(const std::vector<Claim>& claims, const std::vector<Constrai
   return out;
 }
 
+const char* to_string(SharingPolicy p) {
+  switch (p) {
+    case SharingPolicy::fair:
+      return "fair";
+    case SharingPolicy::priority:
+      return "priority";
+    case SharingPolicy::departure:
+      return "departure";
+  }
+  return "fair";
+}
+
 }  // namespace hemd

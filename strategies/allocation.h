@@ -10,7 +10,10 @@
 
 namespace hemd {
 
+// How chargers share a fuse that cannot give each what it wants: fair (the car that has had less first),
+// by priority, or by departure (the earliest first).
 enum class SharingPolicy { fair, priority, departure };
+const char* to_string(SharingPolicy p);
 
 // One charger's claim on the shared resources this cycle.
 struct Claim {

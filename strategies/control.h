@@ -17,7 +17,9 @@ struct ControlParams {
   double disable_delay_s = 180;  // import must last this long before a PV-only car stops
   double stop_import_w = 300;    // tolerated import before the disable timer runs
   double fuse_margin_a = 0.5;    // kept free on every phase for meter lag
-  double stale_after_s = 10;     // older grid readings are not trusted
+  // Older grid readings are not trusted: the grid meter's own `stale_after_s`, so that the config's one
+  // limit holds however the snapshot was filled.
+  double stale_after_s = 5;
   // Surplus that rises is followed once it has lasted this long; surplus that falls is followed at once.
   // Passing clouds then move the limit down and back up once instead of every few seconds.
   double ramp_up_s = 10;

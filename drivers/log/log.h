@@ -6,9 +6,11 @@
 #include <string>
 #include <string_view>
 
+#include "config/log_level.h"
+
 namespace hemd::log {
 
-enum class Level { error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
+using Level = config::LogLevel;
 
 void set_level(Level max);
 Level level();

@@ -203,8 +203,9 @@ TEST(Config, EveryExampleIsValid) {
   EXPECT_GE(seen, 3);
 }
 
-// The README's configuration reference documents every key the schema knows, under its section.
-TEST(Config, ReadmeDocumentsEveryKey) {
+// The configuration reference (docs/configuration.md) documents every key the schema knows, under its
+// section.
+TEST(Config, ReferenceDocumentsEveryKey) {
   // Every section present, so that every key of every section is reachable.
   auto r = load_string(
       "site: {main_fuse_a: 25}\n"
@@ -215,9 +216,9 @@ TEST(Config, ReadmeDocumentsEveryKey) {
       "control: {interval_ms: 1000}\n",
       "all.yaml");
   ASSERT_TRUE(r.config) << errors_of(r);
-  std::ifstream in(std::string(HEMD_SOURCE_DIR) + "/README.md");
+  std::ifstream in(std::string(HEMD_SOURCE_DIR) + "/docs/configuration.md");
   const std::string readme((std::istreambuf_iterator<char>(in)), {});
-  const auto reference = readme.find("## Configuration reference");
+  const auto reference = readme.find("# Configuration reference");
   ASSERT_NE(reference, std::string::npos);
   EXPECT_GT(r.keys.size(), 60u);
   for (const auto& key : r.keys) {
@@ -225,14 +226,76 @@ TEST(Config, ReadmeDocumentsEveryKey) {
     const std::string section = key.substr(0, dot);
     const std::string leaf = dot == std::string::npos ? key : key.substr(dot + 1);
     const auto at = readme.find("### `" + section + "`", reference);
-    ASSERT_NE(at, std::string::npos) << "README has no section for " << section;
+    ASSERT_NE(at, std::string::npos) << "docs/configuration.md has no section for " << section;
     const auto end = readme.find("\n### ", at + 1);
     const std::string text = readme.substr(at, end == std::string::npos ? std::string::npos : end - at);
     // "tls.ca_file" may be documented as `tls.ca_file`; "host" inside "`host` / `port`".
     const bool documented = text.find("`" + leaf + "`") != std::string::npos ||
                             text.find("`" + leaf + ".") != std::string::npos;  // a sub-section: `serial.baud`
-    EXPECT_TRUE(documented) << "README does not document " << key;
+    EXPECT_TRUE(documented) << "docs/configuration.md does not document " << key;
   }
+}
+
+// docs/configuration.md is written from the keys' declarations; a key added or changed without regenerating
+// it fails here, with the command that mends it.
+TEST(ConfigReference, DocsAreCurrent) {
+  std::ifstream in(std::string(HEMD_SOURCE_DIR) + "/docs/configuration.md");
+  const std::string checked_in((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_TRUE(checked_in == reference_markdown())
+      << "docs/configuration.md is out of date with config/keys.cpp; regenerate it with\n"
+         "  cmake --build build --target configuration_md\nand commit the result.";
+}
+
+// Every kind of key, nested sections and lists included, is written by --check-config and reads back the
+// same.
+TEST(Config, DumpOfEveryKindOfKeyReadsBack) {
+  const char* yaml =
+      "site: {main_fuse_a: 35, name: x, sharing: departure}\n"
+      "meters:\n"
+      "  - {name: g, role: grid, device: sunspec, host: h, stale_after_s: 7}\n"
+      "  - {name: p, role: pv, device: eastron_sdm630, transport: rtu, serial: {device: /dev/x, parity: E}}\n"
+      "chargers:\n"
+      "  - {id: a, password: secret1, battery_kwh: 60, profile: easee, mode: smart}\n"
+      "  - {id: b, phases: 1, phase_switching: true, safe_current_a: 0}\n"
+      "circuits:\n  - {name: c, fuse_a: 16, chargers: [a]}\n"
+      "prices:\n"
+      "  provider: fixed\n"
+      "  time_of_use: [{from_hour: 0, to_hour: 6, dkk_kwh: 1.5}]\n"
+      "  grid_tariff:\n"
+      "    - valid_from: 2025-10-01\n"
+      "      valid_to: 2026-04-01\n"
+      "      season: winter\n"
+      "      periods: [{from_hour: 0, to_hour: 17, dkk_kwh: 0.25}, {from_hour: 17, to_hour: 24, dkk_kwh: "
+      "0.5}]\n"
+      "  taxes: {elafgift_dkk_kwh: 0.75}\n"
+      "mqtt: {enabled: true, password: pw, topic_prefix: hh, tls: {ca_file: ca, cert_file: c, key_file: k}}\n"
+      "ocpp: {port: 9000, tls_cert_file: c, tls_key_file: k, plain_port: 8887, authorize: list, id_tags: "
+      "[t]}\n"
+      "log_level: debug\n";
+  auto first = load_string(yaml, "t.yaml");
+  ASSERT_TRUE(first.config) << errors_of(first);
+  const Config& c = *first.config;
+  EXPECT_EQ(c.site.sharing, SharingPolicy::departure);
+  EXPECT_EQ(c.meters[0].role, MeterRole::grid);
+  EXPECT_EQ(c.meters[0].poll_ms, 500);
+  EXPECT_EQ(c.meters[1].serial.parity, 'E');
+  EXPECT_EQ(c.meters[1].poll_ms, 1000);
+  EXPECT_EQ(c.chargers[1].safe_current_a, 0.0);
+  EXPECT_EQ(c.chargers[0].safe_current_a, 6.0);  // the site's
+  EXPECT_EQ(c.mqtt.topic_prefix, "hh/");
+  EXPECT_EQ(c.prices.grid_tariff.at(0).periods.size(), 2u);
+  EXPECT_EQ(c.prices.elafgift_dkk_kwh, 0.75);
+  EXPECT_EQ(c.log_level, LogLevel::debug);
+  const std::string dump = to_yaml(c);
+  EXPECT_EQ(dump.find("secret1"), std::string::npos) << dump;
+  for (const char* written : {"sharing: departure", "parity: E", "plain_port: 8887", "valid_to: 2026-04-01",
+                              "elafgift_dkk_kwh: 0.75", "ca_file: ca", "profile: auto", "battery_kwh: 60"})
+    EXPECT_NE(dump.find(written), std::string::npos) << written << " in\n" << dump;
+  auto second = load_string(dump, "dump.yaml");
+  ASSERT_TRUE(second.config) << errors_of(second) << dump;
+  EXPECT_EQ(to_yaml(*second.config), dump);
+  // "auto", as the dump writes an unset profile, reads back as unset: detect from the BootNotification.
+  EXPECT_EQ(second.config->chargers[1].profile, "");
 }
 
 TEST(Config, MissingFileIsAClearError) {

@@ -50,6 +50,22 @@ class SunnySite final : public SiteInput {
   }
 };
 
+// One staleness limit: the grid meter's stale_after_s is also how old a grid reading the control trusts, and
+// the sharing policy arrives as the enum it was read into.
+TEST(App, ControlParamsComeFromTheConfig) {
+  auto r = config::load_string(
+      "site: {main_fuse_a: 25, sharing: priority}\n"
+      "meters:\n  - {name: pv, role: pv, device: sunspec, host: h, stale_after_s: 3}\n"
+      "  - {name: grid, role: grid, device: sunspec, host: h, stale_after_s: 30}\n"
+      "control: {fuse_margin_a: 1.5}\n",
+      "t.yaml");
+  ASSERT_TRUE(r.config);
+  const ControlParams p = control_params(*r.config);
+  EXPECT_EQ(p.stale_after_s, 30);
+  EXPECT_EQ(p.sharing, SharingPolicy::priority);
+  EXPECT_EQ(p.fuse_margin_a, 1.5);
+}
+
 TEST(App, WithoutMeasurementsEveryChargerGetsItsSafeCurrent) {
   TempDb db;
   App app(site_config(db.path()));

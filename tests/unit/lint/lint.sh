@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# House rules that a compiler does not check: every C++ file is clang-formatted, and strategies/ stays pure
-# (values in, decisions out: no I/O, no clock, no threads, no driver headers).
+# House rules that a compiler does not check: every C++ file is clang-formatted, strategies/ stays pure
+# (values in, decisions out: no I/O, no clock, no threads, no driver headers), and folders depend one way.
 set -uo pipefail
 cd "$1"
 passed=0
@@ -19,6 +19,18 @@ impure=$(grep -rnE '#include *[<"](drivers/|daemon/|modbus|curl|mqtt|websocketpp
 if [ -n "$impure" ]; then
   echo "strategies/ must stay pure; these lines reach outside:"
   echo "$impure"
+  failed=$((failed + 1))
+else
+  passed=$((passed + 1))
+fi
+
+# Folders depend one way: daemon -> drivers -> config -> strategies.
+upward=$(grep -rnE '#include *"daemon/' drivers config strategies 2>/dev/null
+  grep -rnE '#include *"drivers/' config strategies 2>/dev/null
+  grep -rnE '#include *"config/' strategies 2>/dev/null)
+if [ -n "$upward" ]; then
+  echo "folders depend one way (daemon -> drivers -> config -> strategies); these lines reach up:"
+  echo "$upward"
   failed=$((failed + 1))
 else
   passed=$((passed + 1))
