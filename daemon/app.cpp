@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "drivers/log/log.h"
+#include "drivers/storage/tables.h"
 
 namespace hemd {
 
@@ -98,13 +99,14 @@ void App::record(const SiteSnapshot& s, const Decision& d) {
   ++a.n;
   if (s.now - a.since >= cfg_.storage.measurement_interval_s * 1000LL) {
     const double n = a.n;
-    recorder_->submit(
-        {"INSERT INTO site_measurements VALUES (?,?,?,?,?,?,?)",
-         {a.since, a.pv / n, a.grid / n, a.house / n, a.phase[0] / n, a.phase[1] / n, a.phase[2] / n}});
+    storage::record(
+        *recorder_,
+        storage::SiteMeasurement{
+            a.since, a.pv / n, a.grid / n, a.house / n, {a.phase[0] / n, a.phase[1] / n, a.phase[2] / n}});
     for (const auto& c : s.chargers) {
       const auto* cmd = d.for_charger(c.id);
-      recorder_->submit({"INSERT INTO charger_measurements VALUES (?,?,?,?,?)",
-                         {s.now, c.id, cmd ? cmd->limit_a : 0.0, c.power_w, c.session_energy_wh}});
+      storage::record(*recorder_, storage::ChargerMeasurement{s.now, c.id, cmd ? cmd->limit_a : 0.0,
+                                                              c.power_w, c.session_energy_wh});
     }
     a = Average{};
   }
@@ -112,9 +114,9 @@ void App::record(const SiteSnapshot& s, const Decision& d) {
     auto& last = last_reason_[cmd.charger_id];
     if (last == cmd.reason) continue;
     last = cmd.reason;
-    recorder_->submit({"INSERT INTO events VALUES (?,?,?,?)",
-                       {s.now, std::int64_t{6}, std::string("control"),
-                        fmt::format("{}: {:.0f} A ({})", cmd.charger_id, cmd.limit_a, cmd.reason)}});
+    storage::record(*recorder_, storage::Event{s.now, static_cast<int>(log::Level::info), "control",
+                                               fmt::format("{}: {:.0f} A ({})", cmd.charger_id, cmd.limit_a,
+                                                           cmd.reason)});
   }
 }
 

@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 
 #include "drivers/log/log.h"
 #include "drivers/prices/local_time.h"
-#include "drivers/storage/database.h"
+#include "drivers/storage/tables.h"
 
 namespace hemd {
 
@@ -51,11 +52,8 @@ void ForecastInput::fill(SiteSnapshot& snapshot) {
     try {
       auto db = storage::Database::open(db_path_);
       std::vector<HistoryRow> rows;
-      for (const auto& r :
-           db.query({"SELECT at_ms, pv_w, house_w FROM site_measurements WHERE at_ms >= ? AND "
-                     "pv_w IS NOT NULL AND house_w IS NOT NULL",
-                     {now - week_ms}}))
-        rows.push_back({std::stoll(*r[0]), std::stod(*r[1]), std::stod(*r[2])});
+      for (const auto& m : storage::site_measurements(db, now - week_ms, std::numeric_limits<TimeMs>::max()))
+        if (m.pv_w && m.house_w) rows.push_back({m.at_ms, *m.pv_w, *m.house_w});
       points_ = forecast_from_history(rows, now, now + horizon_ms);
     } catch (const std::exception& e) {
       log::warning("forecast: history not readable ({}); planning without expected surplus", e.what());

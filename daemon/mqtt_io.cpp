@@ -8,6 +8,7 @@
 #include "build_info.h"
 #include "drivers/log/log.h"
 #include "drivers/prices/local_time.h"
+#include "drivers/storage/tables.h"
 #include "strategies/cheapest_window.h"
 #include "strategies/planner.h"
 
@@ -89,8 +90,7 @@ void MqttIo::announce() {
     log::notice("mqtt: charger {} is no longer configured; removed from Home Assistant", old);
   }
   if (join(announced_before_) != join(ids)) {
-    recorder_.submit({"INSERT OR REPLACE INTO settings (key, value, updated_ms) VALUES (?, ?, 0)",
-                      {std::string(announced_key), join(ids)}});
+    storage::record(recorder_, storage::Setting::list(announced_key, ids));
     recorder_.flush();
     announced_before_ = ids;
   }

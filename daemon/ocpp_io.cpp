@@ -2,6 +2,7 @@
 
 #include "config/charger_profile.h"
 #include "drivers/log/log.h"
+#include "drivers/storage/tables.h"
 
 namespace hemd {
 
@@ -56,20 +57,14 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history,
   }
   auto sessions = [&history](const ocpp::SessionEvent& e) {
     if (!e.stopped)
-      history.submit(
-          {"INSERT INTO sessions (charger_id, transaction_id, id_tag, "
-           "started_ms, meter_start_wh) VALUES (?,?,?,?,?)",
-           {e.charger_id, e.transaction_id, e.id_tag, e.at_ms, e.meter_wh}});
+      storage::record(history,
+                      storage::SessionStart{e.charger_id, e.transaction_id, e.id_tag, e.at_ms, e.meter_wh});
     else
-      history.submit(
-          {"UPDATE sessions SET stopped_ms = ?, meter_stop_wh = ?, "
-           "energy_wh = ? - meter_start_wh, stop_reason = ?, id_tag = COALESCE(NULLIF(?, ''), id_tag) WHERE "
-           "charger_id = ? AND transaction_id = ?",
-           {e.at_ms, e.meter_wh, e.meter_wh, e.reason, e.id_tag, e.charger_id, e.transaction_id}});
+      storage::record(history, storage::SessionStop{e.charger_id, e.transaction_id, e.id_tag, e.at_ms,
+                                                    e.meter_wh, e.reason});
   };
   auto learnt = [&history](const ocpp::Learnt& l) {
-    history.submit({"INSERT OR REPLACE INTO charger_knowledge (charger_id, key, value) VALUES (?, ?, ?)",
-                    {l.charger_id, l.key, l.value}});
+    storage::record(history, storage::LearntFact{l.charger_id, l.key, l.value});
   };
   // With a certificate, `port` speaks wss:// only; a plain listener runs beside it only when asked for.
   if (!cfg.ocpp.tls_cert_file.empty())

@@ -8,6 +8,7 @@
 
 #include "drivers/log/log.h"
 #include "drivers/prices/local_time.h"
+#include "drivers/storage/tables.h"
 
 namespace hemd {
 
@@ -109,11 +110,8 @@ void PlanRunner::publish(std::shared_ptr<const PlanRequest> request, const Plan&
         schedule.push_back({{"start_ms", request->slots[t].start},
                             {"end_ms", request->slots[t].end},
                             {"energy_wh", std::round(car.energy_wh[t])}});
-    recorder_.submit(
-        {"INSERT INTO plans (charger_id, created_ms, departure_ms, need_wh, cost_dkk, schedule_json) "
-         "VALUES (?,?,?,?,?,?)",
-         {car.id, now, need ? need->departure : TimeMs{0}, need ? need->energy_wh : 0.0, car.cost_dkk,
-          schedule.dump()}});
+    storage::record(recorder_, storage::Plan{car.id, now, need ? need->departure : TimeMs{0},
+                                             need ? need->energy_wh : 0.0, car.cost_dkk, schedule.dump()});
   }
   auto next = std::make_shared<Current>(Current{std::move(request), plan});
   std::lock_guard<std::mutex> lock(mutex_);

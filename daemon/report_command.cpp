@@ -15,7 +15,7 @@
 #include "drivers/log/wall_clock.h"
 #include "drivers/prices/local_time.h"
 #include "drivers/prices/service.h"
-#include "drivers/storage/database.h"
+#include "drivers/storage/tables.h"
 #include "strategies/savings.h"
 
 namespace hemd {
@@ -26,10 +26,6 @@ struct ReportOptions {
   std::string config = build::default_config;
   std::string month;  // YYYY-MM, Danish; empty = this month
 };
-
-double number(const std::optional<std::string>& v) {
-  return v ? std::atof(v->c_str()) : 0.0;
-}
 
 int run_report(const ReportOptions& o) {
   log::set_level(log::Level::warning);
@@ -63,18 +59,12 @@ int run_report(const ReportOptions& o) {
   try {
     auto db = storage::Database::open(cfg.storage.path);
     const double seconds = cfg.storage.measurement_interval_s;
-    for (const auto& row : db.query(
-             {"SELECT at_ms, pv_w, grid_w, house_w FROM site_measurements WHERE at_ms >= ? AND at_ms < ? "
-              "ORDER BY at_ms",
-              {from, to}})) {
-      const double pv = number(row[1]), grid = number(row[2]), house = number(row[3]);
-      intervals.push_back({static_cast<TimeMs>(number(row[0])), seconds, pv, house, grid + pv - house});
+    for (const auto& m : storage::site_measurements(db, from, to)) {
+      const double pv = m.pv_w.value_or(0), grid = m.grid_w.value_or(0), house = m.house_w.value_or(0);
+      intervals.push_back({m.at_ms, seconds, pv, house, grid + pv - house});
     }
-    for (const auto& row :
-         db.query({"SELECT charger_id, started_ms, energy_wh FROM sessions WHERE started_ms >= ? "
-                   "AND started_ms < ? AND energy_wh IS NOT NULL ORDER BY started_ms",
-                   {from, to}})) {
-      ChargedSession s{row[0].value_or("?"), static_cast<TimeMs>(number(row[1])), number(row[2]), 0};
+    for (const auto& row : storage::charged_sessions(db, from, to)) {
+      ChargedSession s{row.charger_id, row.started_ms, row.energy_wh, 0};
       for (const auto& c : cfg.chargers)
         if (c.id == s.charger_id) s.max_power_w = c.max_current_a * c.phases * cfg.site.voltage_v;
       sessions.push_back(s);

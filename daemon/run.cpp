@@ -27,7 +27,7 @@
 #include "daemon/simulated_site.h"
 #include "drivers/log/log.h"
 #include "drivers/log/wall_clock.h"
-#include "drivers/storage/database.h"
+#include "drivers/storage/tables.h"
 
 namespace hemd {
 
@@ -186,11 +186,8 @@ int run_daemon(const RunOptions& o) {
   std::unique_ptr<OcppIo> chargers;
   if (cfg->ocpp.enabled && !cfg->chargers.empty()) {
     try {
-      std::map<std::string, std::map<std::string, std::string>> knowledge;
       auto db = storage::Database::open(cfg->storage.path);
-      for (const auto& row : db.query({"SELECT charger_id, key, value FROM charger_knowledge", {}}))
-        if (row[0] && row[1] && row[2]) knowledge[*row[0]][*row[1]] = *row[2];
-      chargers = std::make_unique<OcppIo>(*cfg, app->recorder(), std::move(knowledge));
+      chargers = std::make_unique<OcppIo>(*cfg, app->recorder(), storage::charger_knowledge(db));
     } catch (const std::exception& e) {
       log::error("ocpp: {}", e.what());
       return 1;
@@ -220,17 +217,9 @@ int run_daemon(const RunOptions& o) {
     auto db = storage::Database::open(cfg->storage.path);
     settings = std::make_unique<RuntimeSettings>(*cfg, db, app->recorder());
     if (cfg->mqtt.enabled) {
-      std::vector<std::string> announced;
-      if (auto list = db.setting(MqttIo::announced_key)) {
-        for (std::size_t at = 0; at < list->size();) {
-          const auto comma = std::min(list->find(',', at), list->size());
-          if (comma > at) announced.push_back(list->substr(at, comma - at));
-          at = comma + 1;
-        }
-      }
       mqtt = std::make_unique<MqttIo>(
-          *cfg, *settings, app->recorder(), announced, [&loop] { loop.nudge(); },
-          [p = planner.get()] { p->replan(); },
+          *cfg, *settings, app->recorder(), storage::list_setting(db, MqttIo::announced_key),
+          [&loop] { loop.nudge(); }, [p = planner.get()] { p->replan(); },
           [c = chargers.get()](const std::string& id, const std::string& action) {
             if (!c || !c->act(id, action))
               log::warning("mqtt: {}: {}: the charger is not on OCPP", id, action);

@@ -6,6 +6,7 @@
 
 #include "drivers/log/log.h"
 #include "drivers/prices/local_time.h"
+#include "drivers/storage/tables.h"
 
 namespace hemd {
 
@@ -40,11 +41,11 @@ RuntimeSettings::RuntimeSettings(const config::Config& cfg, storage::Database& d
     : recorder_(recorder) {
   for (const auto& c : cfg.chargers) {
     ChargerSettings s;
-    if (auto mode = db.setting(key(c.id, "mode"))) s.mode = charge_mode_from_string(*mode);
-    s.max_current_a = number(db.setting(key(c.id, "max_current")));
-    s.departure = db.setting(key(c.id, "departure"));
-    s.target_energy_kwh = number(db.setting(key(c.id, "target_energy")));
-    s.target_soc_pct = number(db.setting(key(c.id, "target_soc")));
+    if (auto mode = storage::setting(db, key(c.id, "mode"))) s.mode = charge_mode_from_string(*mode);
+    s.max_current_a = number(storage::setting(db, key(c.id, "max_current")));
+    s.departure = storage::setting(db, key(c.id, "departure"));
+    s.target_energy_kwh = number(storage::setting(db, key(c.id, "target_energy")));
+    s.target_soc_pct = number(storage::setting(db, key(c.id, "target_soc")));
     if (s.mode)
       log::info("settings: {}: mode {} (set at run time, kept from before)", c.id, to_string(*s.mode));
     chargers_[c.id] = s;
@@ -74,10 +75,7 @@ void RuntimeSettings::change(const SettingChange& c) {
     if (value.empty()) value = fmt::format("{:g}", c.number);
   }
   log::notice("settings: {}: {} = {}", c.charger_id, stored_what, value);
-  recorder_.submit(
-      {"INSERT OR REPLACE INTO settings (key, value, updated_ms) VALUES (?, ?, "
-       "CAST(strftime('%s','now') AS INTEGER) * 1000)",
-       {key(c.charger_id, stored_what), value}});
+  storage::record(recorder_, storage::Setting{key(c.charger_id, stored_what), value});
   recorder_.flush();  // a command is rare and must survive a crash right after it
 }
 

@@ -119,30 +119,49 @@ int Database::run(const Statement& s, std::string& error) {
   return rc;
 }
 
-std::vector<std::vector<std::optional<std::string>>> Database::query(const Statement& s) {
+std::int64_t Row::integer(int column) const {
+  return sqlite3_column_int64(st_, column);
+}
+
+std::optional<double> Row::number(int column) const {
+  if (null(column)) return std::nullopt;
+  return sqlite3_column_double(st_, column);
+}
+
+std::string Row::text(int column) const {
+  const auto* text = sqlite3_column_text(st_, column);
+  return text ? std::string(reinterpret_cast<const char*>(text)) : std::string();
+}
+
+bool Row::null(int column) const {
+  return sqlite3_column_type(st_, column) == SQLITE_NULL;
+}
+
+void Database::each(const Statement& s, const std::function<void(const Row&)>& each) {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_, s.sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
     throw StorageError(sqlite3_errmsg(db_));
   bind(st, s.params);
-  std::vector<std::vector<std::optional<std::string>>> rows;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    auto& row = rows.emplace_back();
-    for (int i = 0; i < sqlite3_column_count(st); ++i) {
-      const auto* text = sqlite3_column_text(st, i);
-      row.push_back(text ? std::optional<std::string>(reinterpret_cast<const char*>(text)) : std::nullopt);
-    }
+  try {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) each(Row(st));
+  } catch (...) {
+    sqlite3_finalize(st);
+    throw;
   }
   std::string err = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db_);
   sqlite3_finalize(st);
   if (!err.empty()) throw StorageError(err);
-  return rows;
 }
 
-std::optional<std::string> Database::setting(const std::string& key) {
-  auto rows = query({"SELECT value FROM settings WHERE key = ?", {key}});
-  if (rows.empty()) return std::nullopt;
-  return rows[0][0];
+std::vector<std::vector<std::optional<std::string>>> Database::query(const Statement& s) {
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  each(s, [&](const Row& r) {
+    auto& row = rows.emplace_back();
+    for (int i = 0; i < sqlite3_column_count(r.statement()); ++i)
+      row.push_back(r.null(i) ? std::nullopt : std::optional<std::string>(r.text(i)));
+  });
+  return rows;
 }
 
 }  // namespace hemd::storage

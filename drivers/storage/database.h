@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -25,6 +26,20 @@ struct Statement {
 
 int latest_schema_version();
 
+// One row of a query's result, read by column index as the type the table declares.
+class Row {
+ public:
+  explicit Row(sqlite3_stmt* st) : st_(st) {}
+  std::int64_t integer(int column) const;
+  std::optional<double> number(int column) const;  // empty for NULL
+  std::string text(int column) const;              // "" for NULL
+  bool null(int column) const;
+  sqlite3_stmt* statement() const { return st_; }
+
+ private:
+  sqlite3_stmt* st_;
+};
+
 class Database {
  public:
   // Opens (creating if absent) and migrates. Throws StorageError naming the file when it cannot be opened,
@@ -39,9 +54,10 @@ class Database {
   // Runs one statement; returns the sqlite result code (SQLITE_DONE on success) without throwing, so the
   // recorder can tell a full disk from a bug.
   int run(const Statement& s, std::string& error);
-  // Rows of a query as text values, for reports, tests and settings.
+  // Calls `each` for every row of a query; throws StorageError when the query fails.
+  void each(const Statement& s, const std::function<void(const Row&)>& each);
+  // Rows of a query as text values, for tests and pragmas.
   std::vector<std::vector<std::optional<std::string>>> query(const Statement& s);
-  std::optional<std::string> setting(const std::string& key);
   const std::string& path() const { return path_; }
   sqlite3* handle() { return db_; }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # House rules that a compiler does not check: every C++ file is clang-formatted, strategies/ stays pure
-# (values in, decisions out: no I/O, no clock, no threads, no driver headers), and folders depend one way.
+# (values in, decisions out: no I/O, no clock, no threads, no driver headers), folders depend one way, and
+# SQL stays in drivers/storage.
 set -uo pipefail
 cd "$1"
 passed=0
@@ -31,6 +32,16 @@ upward=$(grep -rnE '#include *"daemon/' drivers config strategies 2>/dev/null
 if [ -n "$upward" ]; then
   echo "folders depend one way (daemon -> drivers -> config -> strategies); these lines reach up:"
   echo "$upward"
+  failed=$((failed + 1))
+else
+  passed=$((passed + 1))
+fi
+
+# SQL lives in drivers/storage: the daemon records and reads typed rows (drivers/storage/tables.h).
+sql=$(grep -rnE 'INSERT (OR [A-Z]+ )?INTO|SELECT |UPDATE [a-z_]+ SET|DELETE FROM' daemon 2>/dev/null)
+if [ -n "$sql" ]; then
+  echo "SQL belongs in drivers/storage (tables.h), not in daemon/:"
+  echo "$sql"
   failed=$((failed + 1))
 else
   passed=$((passed + 1))
