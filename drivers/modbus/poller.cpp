@@ -22,7 +22,12 @@ Poller::Poller(Endpoint endpoint, std::vector<DeviceSpec> devices, std::chrono::
 }
 
 Poller::~Poller() {
-  stop_ = true;
+  {
+    // Under the mutex the poller checks its stop under: a stop set between that check and its wait would
+    // otherwise miss the wake-up and the destructor would wait a whole interval.
+    std::lock_guard lock(wait_mutex_);
+    stop_ = true;
+  }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
