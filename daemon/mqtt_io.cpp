@@ -9,8 +9,8 @@
 #include "drivers/log/log.h"
 #include "drivers/prices/local_time.h"
 #include "drivers/storage/tables.h"
+#include "strategies/charging_planner.h"
 #include "strategies/cheapest_window.h"
-#include "strategies/planner.h"
 
 namespace hemd {
 
@@ -184,7 +184,7 @@ std::string MqttIo::charger_state(const SiteSnapshot& s, const ChargerState& c, 
   j["departure"] = set.departure.value_or("");
   // What the plan works toward: the owner's departure and target, or what an ISO 15118 car said (OCPP 2.0.1).
   j["planned_departure"] = c.departure ? json(prices::utc_iso(*c.departure)) : json(nullptr);
-  const auto need = energy_need_wh(c);
+  const auto need = ChargingPlanner::need_wh(c);
   j["energy_need_kwh"] = need ? json(rounded(*need / 1000, 0.01)) : json(nullptr);
   j["target_energy_kwh"] = set.target_energy_kwh ? json(*set.target_energy_kwh) : json(nullptr);
   j["target_soc_pct"] = set.target_soc_pct ? json(*set.target_soc_pct) : json(nullptr);

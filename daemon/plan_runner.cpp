@@ -20,7 +20,7 @@ constexpr auto deeper_search_for = std::chrono::seconds(60);
 }  // namespace
 
 PlanRunner::PlanRunner(double fuse_margin_a, storage::Recorder& recorder)
-    : fuse_margin_a_(fuse_margin_a), recorder_(recorder) {}
+    : planner_(fuse_margin_a), recorder_(recorder) {}
 
 PlanRunner::~PlanRunner() {
   {
@@ -68,12 +68,11 @@ void PlanRunner::observe(const SiteSnapshot& snapshot, const Decision&) {
 }
 
 void PlanRunner::plan_now(const SiteSnapshot& snapshot, bool changed) {
-  const auto request = std::make_shared<const PlanRequest>(plan_request(snapshot, fuse_margin_a_));
+  const auto request = std::make_shared<const PlanRequest>(planner_.request(snapshot));
   bool first_done = false;
-  PlanOptions options;
   // The first plan is always finished; a deeper search gives way to a newer job, and any search to a stop.
   const auto deadline = std::chrono::steady_clock::now() + deeper_search_for;
-  options.stop_requested = [&] {
+  auto stop = [&] {
     std::lock_guard<std::mutex> lock(mutex_);
     return stopping_ || (first_done && (pending_ || std::chrono::steady_clock::now() > deadline));
   };
@@ -81,11 +80,14 @@ void PlanRunner::plan_now(const SiteSnapshot& snapshot, bool changed) {
   // publishes only its cheapest: its first plan may be dearer than the deeper one in use, and publishing it
   // would move the chargers' limits away and back within seconds.
   std::optional<Plan> cheapest;
-  plan_charging_deeper(request->slots, request->cars, options, [&](const Plan& plan) {
-    if (changed) publish(request, plan, snapshot.now, first_done);
-    if (!changed) cheapest = plan;
-    first_done = true;
-  });
+  planner_.plan(
+      *request,
+      [&](const Plan& plan) {
+        if (changed) publish(request, plan, snapshot.now, first_done);
+        if (!changed) cheapest = plan;
+        first_done = true;
+      },
+      stop);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) return;
@@ -138,7 +140,7 @@ void PlanRunner::fill(SiteSnapshot& s) {
     cur = current_;
   }
   if (!cur) return;
-  apply_plan(*cur->request, cur->plan, s);
+  ChargingPlanner::apply(*cur->request, cur->plan, s);
 }
 
 }  // namespace hemd

@@ -14,7 +14,7 @@
 
 #include "daemon/ports.h"
 #include "drivers/storage/recorder.h"
-#include "strategies/planner.h"
+#include "strategies/charging_planner.h"
 
 namespace hemd {
 
@@ -36,7 +36,7 @@ class PlanRunner final : public SiteInput, public Observer {
   void run();
   void publish(std::shared_ptr<const PlanRequest> request, const Plan& plan, TimeMs now, bool deeper);
 
-  double fuse_margin_a_;
+  ChargingPlanner planner_;
   storage::Recorder& recorder_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -16,8 +16,8 @@ namespace hemd::plan {
 
 class NeedPricing {
  public:
-  // Only for fleets of up to this many cars: each slot weighs every set of cars that may charge in it (256
-  // sets of 8 cars: a whole day of 8 cars plans in up to about 350 ms, two days in about 700 ms).
+  // Only for fleets of up to this many cars: each slot weighs every set of cars that may charge in it, 2^n
+  // sets (the time this takes for 8 cars is in docs/planner.md).
   static constexpr std::size_t max_cars = 8;
   // Whether the slots' costs let a slot be solved alone this way (convex: export no dearer than import).
   static bool applies(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars);

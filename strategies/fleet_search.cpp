@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <optional>
 
@@ -9,6 +10,42 @@
 namespace hemd::plan {
 
 namespace {
+
+// The search's tuning, each number named once. What they were measured to buy is in docs/planner.md.
+//
+// Windows of 2, 3 and 4 hours slide over the plan, half a window at a time; a wider pass only while the
+// narrower one paid: a sunny morning's trades between cars fit in a few hours.
+constexpr std::array<std::size_t, 3> window_hours = {2, 3, 4};
+constexpr std::size_t quarters_per_hour = 4;
+// Of the neighbourhoods' budget, a pass of windows or a neighbourhood of ties gets a sixth and each pair of
+// cars a twelfth: a pass visits every part of the day, a pair searches the whole day for two cars.
+constexpr int window_pass_share = 6;
+constexpr int car_pair_share = 12;
+// A window is searched with at least this many relaxations, any other neighbourhood and the proof with at
+// least twice that: fewer cannot reach a plan.
+constexpr int least_window_relaxations = 4;
+constexpr int least_search_relaxations = 8;
+// Among the second relaxation's choices, those within a hundredth of the tolerance of each other are ties.
+constexpr double tie_share_of_tolerance = 0.01;
+// Then the ties are widened in steps of the plan's gap to the bound: over more than a day the better plans
+// take choices that cost a little more at the best prices, and no plan takes more than the gap.
+constexpr std::array<double, 3> tie_shares_of_gap = {0.03, 0.1, 0.3};
+// Kelley's cutting planes for the cars' prices, per car: each costs a fraction of a flow's solve.
+constexpr int pricing_planes_per_car = 20;
+// A search asks whether it must stop every this many relaxations: often enough to stop within a second,
+// rarely enough to cost nothing.
+constexpr int stop_check_every = 64;
+// The proof rounds every this many nodes it takes to a plan: its least bound nears the optimum, where plans
+// lie that no dive from the best plan reaches, but a plan per node would eat its budget.
+constexpr int proof_rounds_every = 4;
+// Every search gets at least this many relaxations, however large its flow.
+constexpr int least_relaxations = 16;
+// Fleets up to this many (car, slot) arcs count as small: their flows solve in microseconds.
+constexpr double small_fleet_arcs = 100;
+// Slots in a day: the priced budget is per day of quarter-hours.
+constexpr double slots_per_day = 96;
+// improve() and re-planning cars alone alternate at most this often: later passes rarely pay.
+constexpr int improve_passes = 4;
 
 // Branch and bound on the flow: a car below its minimum in some slot is tried there once at its minimum
 // and once off; branches whose relaxation cannot beat the best plan by more than the tolerance are cut.
@@ -29,56 +66,55 @@ class FleetSearch {
         n_(slots.size()),
         budget_(
             relaxations(flow_budget(slots, cars, options), options, static_cast<double>(relaxation.arcs()))),
-        proof_extension_(
-            static_cast<int>(options.small_fleet_proof * std::pow(small_share(relaxation.arcs()), 1.5))) {}
+        proof_extension_(static_cast<int>(options.small_fleet_proof * proof_share(relaxation.arcs()))) {}
 
   // Where the second relaxation applies, its prices, before any search uses its bounds.
   void price() {
     if (!NeedPricing::applies(slots_, cars_)) return;
     pricing_.emplace(slots_, cars_);
     // Kelley's planes in as many dimensions as cars; an evaluation costs a fraction of a flow's solve.
-    pricing_->maximise(static_cast<int>(20 * cars_.size()));
+    pricing_->maximise(static_cast<int>(pricing_planes_per_car * cars_.size()));
   }
 
   // From the best plan: the best energies for its pattern of slots (two cars sharing a slot may split it
   // in a way neither planned alone would choose), quarter-hours moved and swapped, then its
   // neighbourhoods: a few hours opened to every car, the second relaxation's, or the whole day to two cars,
-  // the rest held. Uses up to 3/4 of the budget over all calls.
+  // the rest held. Uses up to neighbourhoods_budget() over all calls.
   void improve() {
-    const int for_neighbourhoods = budget_ * 3 / 4;
+    const int for_neighbourhoods = neighbourhoods_budget();
     if (solved_ >= for_neighbourhoods || stopped_) return;
     keep_if_better(pattern(n_, n_));
-    shift(std::min(for_neighbourhoods, solved_ + budget_ / 4));
-    // Each pass slides a window of hours over the day, half a window at a time, while it pays.
-    for (const std::size_t hours : {2, 3, 4}) {
-      const std::size_t width = std::min<std::size_t>(n_, 4 * hours);
+    shift(std::min(for_neighbourhoods, solved_ + moves_budget()));
+    for (const std::size_t hours : window_hours) {
+      const std::size_t width = std::min<std::size_t>(n_, quarters_per_hour * hours);
       const int windows = static_cast<int>(2 * n_ / width + 1);
       const double before = s_.cost;
       for (std::size_t from = 0; from + 1 < n_ && solved_ < for_neighbourhoods; from += width / 2)
-        search(pattern(from, from + width), solved_ + std::max(4, for_neighbourhoods / 6 / windows));
-      if (s_.cost >= before && hours > 2) break;
+        search(
+            pattern(from, from + width),
+            solved_ + std::max(least_window_relaxations, for_neighbourhoods / window_pass_share / windows));
+      if (s_.cost >= before && hours > window_hours.front()) break;
     }
     priced_neighbourhood(for_neighbourhoods);
     for (std::size_t i = 0; i < cars_.size() && solved_ < for_neighbourhoods; ++i)
       for (std::size_t j = i + 1; j < cars_.size() && solved_ < for_neighbourhoods; ++j)
         search(pattern([&](std::size_t car, std::size_t) { return car == i || car == j; }),
-               solved_ + std::max(8, for_neighbourhoods / 12));
+               solved_ + std::max(least_search_relaxations, for_neighbourhoods / car_pair_share));
   }
 
   // The second relaxation's own idea of a plan: each car and slot held as the slot's cheapest set of cars
-  // at the best prices has it, except where the other choice costs next to nothing more (a hundredth of the
-  // tolerance). Those ties are what the plan must settle: on a sunny day whose surplus is below the cars'
-  // minimums, which car takes a quarter-hour's surplus is often worth the same at the best prices, and the
-  // best plans differ from a good one in dozens of such choices across every car and the whole day, which
-  // no move, window of hours nor pair of cars contains.
-  // Over a horizon of more than a day the best plan may also take choices that cost a little more at those
-  // prices; no plan can take more than the gap to the bound, so the neighbourhood is widened in steps
-  // towards it.
+  // at the best prices has it, except where the other choice costs next to nothing more
+  // (tie_share_of_tolerance). Those ties are what the plan must settle: on a sunny day whose surplus is below
+  // the cars' minimums, which car takes a quarter-hour's surplus is often worth the same at the best prices,
+  // and the best plans differ from a good one in dozens of such choices across every car and the whole day,
+  // which no move, window of hours nor pair of cars contains. Over a horizon of more than a day the best plan
+  // may also take choices that cost a little more at those prices; no plan can take more than the gap to the
+  // bound, so the neighbourhood is widened in steps towards it.
   void priced_neighbourhood(int limit) {
     if (!pricing_) return;
-    double tie = 0.01 * tolerance_dkk();
+    double tie = tie_share_of_tolerance * tolerance_dkk();
     ties_open(limit, tie);
-    for (const double share_of_gap : {0.03, 0.1, 0.3}) {
+    for (const double share_of_gap : tie_shares_of_gap) {
       const double wider = share_of_gap * (s_.cost - pricing_->bound());
       if (wider > tie) ties_open(limit, tie = wider);
     }
@@ -95,7 +131,8 @@ class FleetSearch {
         fix[k] = on > off ? Fix::off : Fix::on;
     }
     hold(fix);
-    search(fix, solved_ + std::max(8, limit / 6), Order::lower_bound_first);
+    search(fix, solved_ + std::max(least_search_relaxations, limit / window_pass_share),
+           Order::lower_bound_first);
   }
 
   // One car's charging moved from a quarter-hour it uses to one it does not (or one dropped, or one added),
@@ -124,8 +161,9 @@ class FleetSearch {
   void prove() {
     std::vector<Fix> root(relaxation_.arcs(), Fix::open);
     const double held = hold(root);
-    const double left = search(root, std::max(budget_, solved_ + 8) + (pricing_ ? proof_extension_ : 0),
-                               Order::least_bound_first);
+    const double left = search(
+        root, std::max(budget_, solved_ + least_search_relaxations) + (pricing_ ? proof_extension_ : 0),
+        Order::least_bound_first);
     s_.bound = std::min(held, pricing_ ? std::max(left, pricing_->bound()) : left);
     s_.nodes += solved_;
   }
@@ -134,17 +172,30 @@ class FleetSearch {
   // The flow budget in relaxations for a flow of this many (car, slot) arcs: a relaxation's time grows
   // with the arcs. Small fleets get more, fading out above about a hundred arcs (see PlanOptions).
   static int relaxations(double flow_budget, const PlanOptions& options, double arcs) {
-    return std::max(16, static_cast<int>(std::max(flow_budget / arcs,
-                                                  options.small_fleet_relaxations * small_share(arcs))));
+    return std::max(
+        least_relaxations,
+        static_cast<int>(std::max(flow_budget / arcs, options.small_fleet_relaxations * small_share(arcs))));
   }
   // Fleets with the second relaxation plan a horizon longer than a day with as many relaxations as a day:
   // each sunny day in it holds as many choices again.
   static double flow_budget(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
                             const PlanOptions& options) {
     if (!NeedPricing::applies(slots, cars)) return options.flow_budget;
-    return options.priced_flow_budget * std::max(1.0, static_cast<double>(slots.size()) / 96);
+    return options.priced_flow_budget * std::max(1.0, static_cast<double>(slots.size()) / slots_per_day);
   }
-  static double small_share(double arcs) { return std::min(1.0, (100 / arcs) * (100 / arcs)); }
+  // How much of the small fleets' extra relaxations a flow of this size gets: all up to small_fleet_arcs,
+  // then fading with the square of the size, and faster still for the proof's extension.
+  static double small_share(double arcs) {
+    return std::min(1.0, (small_fleet_arcs / arcs) * (small_fleet_arcs / arcs));
+  }
+  static double proof_share(double arcs) { return std::pow(small_share(arcs), 1.5); }
+
+  // The neighbourhoods may spend three quarters of the budget, so that the proof keeps at least the last
+  // quarter: its bound is what tells the daemon a plan needs no deeper search.
+  int neighbourhoods_budget() const { return budget_ * 3 / 4; }
+  // Of that, the moves and swaps of quarter-hours get a quarter of the budget; the windows and pairs the
+  // rest.
+  int moves_budget() const { return budget_ / 4; }
 
   // The best plan's slots held as they are, except where `open(car, slot)`.
   template <typename Open>
@@ -216,7 +267,8 @@ class FleetSearch {
 
   // Every relaxation the search solves, counted against its budget.
   std::optional<Relaxation::Solution> solve(const std::vector<Fix>& fix) {
-    if (++solved_ % 64 == 0 && options_.stop_requested) stopped_ = stopped_ || options_.stop_requested();
+    if (++solved_ % stop_check_every == 0 && options_.stop_requested)
+      stopped_ = stopped_ || options_.stop_requested();
     return relaxation_.solve(fix);
   }
 
@@ -328,19 +380,15 @@ class FleetSearch {
       }
       // A neighbourhood wants a plan soon. Over a long horizon a dive meets more cars and slots below their
       // minimum than it has relaxations to fix them one at a time, so each node's flow is also rounded
-      // whole, to the nearer side: a plan for one relaxation (a random 5-car day and a half: 1.07 % above
-      // the best known plan without this, 0.27 % with it, 0.04 % with the widened ties as well).
-      // The proof, too, rounds every fourth node it takes: its least bound nears the optimum, and a node
-      // there is a plan's neighbourhood no dive from the best plan reaches (bench_planner's 3-car day under
-      // a 17.25 kW fuse: 0.75 % above its bound before, 0.03 % with this).
-      if (order != Order::least_bound_first || ++proof_nodes_ % 4 == 0)
+      // whole, to the nearer side: a plan for one relaxation. The proof, too, rounds some of the nodes it
+      // takes (proof_rounds_every).
+      if (order != Order::least_bound_first || ++proof_nodes_ % proof_rounds_every == 0)
         keep_if_better(rounded(node.fix, r.flow));
       // It branches at once, and solves a child only if it gets there.
       std::optional<Children> best;
       if (order == Order::depth_first) best = children(node, picks[0]);
       // A dive through dozens of ties cannot afford the proof's pairs of children at every level: with half
-      // as many it reaches a plan within its budget (a random sunny 5-car day: 0.72 % above the bound before,
-      // 0.05 % with this).
+      // as many it reaches a plan within its budget.
       const std::size_t strong =
           order == Order::lower_bound_first ? options_.strong_branching / 2 : options_.strong_branching;
       const std::size_t tries = best ? 0 : std::min(picks.size(), strong);
@@ -382,7 +430,7 @@ void search_fleet(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>
   Relaxation relaxation(slots, cars);
   FleetSearch fleet(slots, cars, relaxation, options, s);
   fleet.price();
-  for (int pass = 0; pass < 4; ++pass) {
+  for (int pass = 0; pass < improve_passes; ++pass) {
     const double before = s.cost;
     fleet.improve();
     between();

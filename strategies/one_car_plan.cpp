@@ -9,7 +9,6 @@ namespace hemd {
 
 namespace {
 
-constexpr double shortfall_dkk_per_wh = 10;  // 1e4 DKK/kWh: outweighs any price
 constexpr double eps_wh = 1e-6;
 
 enum class State : char { open, off, on };

@@ -12,6 +12,10 @@
 
 namespace hemd {
 
+// What a watt-hour the plan cannot deliver by the departure costs every search (1e4 DKK/kWh): more than any
+// price, so a plan falls short only where nothing else is left.
+constexpr double shortfall_dkk_per_wh = 10;
+
 struct SlotOffer {
   double min_wh = 0;  // 0 and 0: the car cannot charge in this slot
   double max_wh = 0;

@@ -5,11 +5,10 @@
 #include <limits>
 #include <vector>
 
+#include "strategies/one_car_plan.h"
 #include "strategies/planner.h"
 
 namespace hemd::plan {
-
-constexpr double shortfall_dkk_per_wh = 10;  // 1e4 DKK/kWh: only when nothing else is left
 
 inline double hours(TimeMs a, TimeMs b) {
   return static_cast<double>(b - a) / 3.6e6;

@@ -44,11 +44,23 @@ double each_alone(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>
   return sum;
 }
 
-// Each car planned exactly against what the others take, earliest departure first, then each again in
-// turn while the total falls: a good plan to start the search from (a single car's is optimal).
-void car_by_car(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
-                const std::vector<std::size_t>& order, const PlanOptions& options, Search& s,
-                bool from_best = false) {
+// Re-planning cars one at a time stops improving after a few rounds; a further one rarely pays.
+constexpr int replanning_rounds = 4;
+// Up to this many cars every order of them is tried as a start (4! = 24 orders); larger fleets rotate the
+// departure order as far as PlanOptions::car_plans_budget goes.
+constexpr std::size_t every_order_up_to = 4;
+
+// Where cars_one_at_a_time starts: every car from nothing, planned in the given order, or the best plan so
+// far.
+enum class Start { from_scratch, from_best };
+
+// Each car planned exactly against what the others take, in `order`, then each again in turn (and, in
+// small fleets, each pair) while the total falls: a good plan to start the search from (a single car's is
+// optimal). Kept in `s` if it is the cheapest yet.
+void cars_one_at_a_time(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
+                        const std::vector<std::size_t>& order, const PlanOptions& options, Search& s,
+                        Start start) {
+  const bool from_best = start == Start::from_best;
   const std::size_t n = slots.size();
   std::vector<std::vector<double>> energy =
       from_best ? s.energy : std::vector<std::vector<double>>(cars.size(), std::vector<double>(n, 0.0));
@@ -85,7 +97,7 @@ void car_by_car(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& 
     taken = taken_before;
     return false;
   };
-  for (int round = 0; round < 4 && cars.size() > 1; ++round) {
+  for (int round = 0; round < replanning_rounds && cars.size() > 1; ++round) {
     bool improved = false;
     for (std::size_t i : order) improved = attempt({i}) || improved;
     // Two cars: one gives its slots up, the other re-plans, then the first around it. Frees a slot one
@@ -102,8 +114,7 @@ void car_by_car(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& 
   }
 }
 
-// The order in which cars are first planned leads to different local optima: small fleets try every
-// order, larger ones rotations of the departure order as far as the budget goes.
+// The cars' indices, earliest departure first.
 std::vector<std::size_t> by_departure(const std::vector<CarNeed>& cars) {
   std::vector<std::size_t> order(cars.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -112,20 +123,21 @@ std::vector<std::size_t> by_departure(const std::vector<CarNeed>& cars) {
   return order;
 }
 
-// The order in which cars are first planned leads to different local optima: small fleets try every
-// order, larger ones rotations of the departure order as far as the budget goes.
-void car_by_car(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
-                const PlanOptions& options, Search& s) {
+// The first plans: cars_one_at_a_time from several orders, the cheapest kept. The order in which cars are
+// first planned leads to different local optima: small fleets try every order, larger ones rotations of the
+// departure order as far as the budget goes.
+void first_plans(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
+                 const PlanOptions& options, Search& s) {
   auto order = by_departure(cars);
-  if (cars.size() <= 4) {
+  if (cars.size() <= every_order_up_to) {
     std::sort(order.begin(), order.end());
-    do car_by_car(slots, cars, order, options, s);
+    do cars_one_at_a_time(slots, cars, order, options, s, Start::from_scratch);
     while (std::next_permutation(order.begin(), order.end()));
     return;
   }
   const std::size_t starts = std::max<std::size_t>(1, options.car_plans_budget / (cars.size() * cars.size()));
   for (std::size_t r = 0; r < std::min(starts, cars.size()); ++r) {
-    car_by_car(slots, cars, order, options, s);
+    cars_one_at_a_time(slots, cars, order, options, s, Start::from_scratch);
     std::rotate(order.begin(), order.begin() + 1, order.end());
   }
 }
@@ -237,11 +249,12 @@ Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed
   Search s;
   s.energy.assign(cars.size(), std::vector<double>(slots.size(), 0.0));
   if (!slots.empty() && !cars.empty()) {
-    car_by_car(slots, cars, options, s);
+    first_plans(slots, cars, options, s);
     if (cars.size() > 1) {  // the cars compete for slots: search their joint plan from there
       // Neighbourhoods of the flow and cars re-planned alone or in pairs reach different plans.
-      search_fleet(slots, cars, options, s,
-                   [&] { car_by_car(slots, cars, by_departure(cars), options, s, true); });
+      search_fleet(slots, cars, options, s, [&] {
+        cars_one_at_a_time(slots, cars, by_departure(cars), options, s, Start::from_best);
+      });
       s.bound = std::max(s.bound, each_alone(slots, cars, options));
     }
     p.lower_bound_dkk = s.bound - shortfall_of(cars, s.energy) * shortfall_dkk_per_wh;
@@ -277,7 +290,7 @@ double total_shortfall_wh(const Plan& p) {
 
 // What the search minimises: a watt-hour short costs more than any plan that delivers it.
 double objective(const Plan& p) {
-  return p.cost_dkk + total_shortfall_wh(p) * plan::shortfall_dkk_per_wh;
+  return p.cost_dkk + total_shortfall_wh(p) * shortfall_dkk_per_wh;
 }
 
 bool proven(const Plan& p, const PlanOptions& options) {

@@ -7,7 +7,8 @@
 // network simplex). A car's minimum power (a car cannot draw 2 A) makes it a MILP: branch and bound over
 // that flow, each branch holding one car in one slot off or at least at its minimum, until the plan is
 // proven within a tolerance of the optimum. Tests and bench/ compare the result with the MILP optimum
-// found by COIN-OR CBC.
+// found by COIN-OR CBC (docs/planner.md). The daemon sees the planner through ChargingPlanner
+// (strategies/charging_planner.h); this header is the search itself, for it, the tests and the bench.
 #include <functional>
 #include <optional>
 #include <string>
@@ -57,42 +58,42 @@ struct Plan {
   }
 };
 
+// The planner's tuning: how hard each part of the search works. The defaults are what the daemon uses; what
+// each was measured to buy is in docs/planner.md, with the commands that measure it.
 struct PlanOptions {
-  // The plan stops improving once it is proven within this fraction of the optimum (of the energy's cost).
+  // The plan stops improving once it is proven within this fraction of the optimum (of the energy's cost):
+  // below what a household notices, and what CBC's optimum is compared against.
   double tolerance = 5e-4;
-  // Relaxations of one car's plan (each a few microseconds) ...
+  // Relaxations of one car's plan (each a few microseconds): enough to prove any single car's day.
   int single_car_nodes = 5000;
-  // Fleets up to this size also try re-planning cars in pairs (n² single-car plans per round). On a whole
-  // day of 8 cars this is what brings the plan near the optimum (from +0.3 to +1.9 % above CBC's to about
-  // +0.1 %), for about 170 ms instead of 40.
+  // Fleets up to this size also try re-planning cars in pairs (n² single-car plans per round): freeing a
+  // slot one car holds for another that needs it more is what a whole day of several cars needs most.
   std::size_t pair_moves_up_to = 8;
-  // Larger fleets start from as many orders as fit cars² x orders <= this.
+  // Fleets of more than four cars start from as many orders as fit cars² × orders <= this.
   std::size_t car_plans_budget = 400;
-  // ... and of the fleet's joint flow, in arcs x relaxations, for fleets too large for the second
-  // relaxation (20 cars x 192 quarter-hours then plan in about 40 ms on one core) ...
+  // The fleet's joint flow, in arcs × relaxations, for fleets too large for the second relaxation: what fits
+  // the time a plan may take on one core of a Raspberry Pi.
   double flow_budget = 2.25e5;
-  // ... or this per day of quarter-hours, in fleets small enough for the second relaxation (see
-  // fleet_pricing.h). Its bound tells when the plan is proven, so the budget is spent only while it is not:
-  // on sunny days that several cars share (5 cars x 96 quarter-hours: up to about 300 ms; 4 cars x 192
-  // quarter-hours from 1.06 % above the plan's bound to 0.17 %).
+  // The same per day of quarter-hours, for fleets small enough for the second relaxation (fleet_pricing.h).
+  // Its bound tells when the plan is proven, so the budget is spent only while it is not: on sunny days
+  // that several cars share.
   double priced_flow_budget = 2.25e6;
-  // ... but this many relaxations for a fleet of up to 100 (car, quarter-hour) pairs, fading out with the
+  // But this many relaxations for a fleet of up to 100 (car, quarter-hour) pairs, fading out with the
   // square of the size above: small flows solve in microseconds, and a sunny day whose surplus the cars
-  // must share below their minimums needs the search (3 cars x 32 quarter-hours: up to about 150 ms).
+  // must share below their minimums needs the search.
   double small_fleet_relaxations = 5000;
-  // ... and up to this many more (fading out faster) for the proof, while it has not closed. The second
-  // relaxation (cars' needs priced) makes these count: the rare sunny day that needs them then gets its
-  // optimum, in up to about 400 ms.
+  // And up to this many more (fading out faster) for the proof, while it has not closed: with the cars'
+  // needs priced they reach the optimum of the rare small sunny fleet that needs them.
   double small_fleet_proof = 10000;
-  // Moves of one car, or swaps of two, are ranked by an estimate; this many of the best are solved
-  // before the search gives up on them.
+  // Moves of one car, or swaps of two, are ranked by an estimate; this many of the best are solved before
+  // the search gives up on them.
   std::size_t moves_solved = 16;
-  // The proof tries this many cars and slots below their minimum before it branches on one.
+  // The proof tries this many cars and slots below their minimum before it branches on one (strong
+  // branching: the flow is degenerate, and most single cuts do not raise its bound).
   std::size_t strong_branching = 8;
   // A plan its bound does not prove within the tolerance is searched again from scratch with these many
-  // times every budget above (see plan_charging_deeper). Fleets of more than eight cars have only the
-  // flow's bound, which proves little: a first plan for 20 cars x 192 quarter-hours was 0.9 % above the best
-  // plan CBC finds in 5 minutes, 0.35 % after 16 times the budget (0.7 s), 0.055 % after 256 times (11 s).
+  // times every budget above (plan_charging_deeper). Each step quadruples the time; the last is what a
+  // 20-car fleet over two days needs, and the daemon cuts the ladder at a minute.
   std::vector<double> deeper_searches = {4, 16, 64, 256};
   // Asked now and then during a search; once it says yes, the search ends as if its budget were spent.
   std::function<bool()> stop_requested;
@@ -104,10 +105,8 @@ Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed
 // plan_charging, then, while the plan is not proven within the tolerance, fresh searches with more budget
 // (options.deeper_searches), keeping the cheapest plan and the highest bound. A fresh search, not a longer
 // one: a larger budget divides its relaxations otherwise and reaches plans the smaller search's end does
-// not lead to. On the hardest days measured (three cars under a tight fuse, four to eight cars over a day
-// and a half or two, 20 cars over two days) the first plan is up to 2.1 % above the best known plan, the
-// deeper one within 0.1 %. Each cheaper plan is handed to `cheaper` as soon as it is found, so that it can
-// be used while the search goes on; a search asked to stop hands out what it has found.
+// not lead to. Each cheaper plan is handed to `cheaper` as soon as it is found, so that it can be used while
+// the search goes on; a search asked to stop hands out what it has found.
 Plan plan_charging_deeper(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>& cars,
                           const PlanOptions& options = {},
                           const std::function<void(const Plan&)>& cheaper = {});

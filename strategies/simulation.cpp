@@ -4,7 +4,7 @@
 #include <cmath>
 #include <optional>
 
-#include "strategies/planner.h"
+#include "strategies/charging_planner.h"
 
 namespace hemd {
 
@@ -51,6 +51,11 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
   cars.reserve(sc.cars.size());
   for (const auto& car : sc.cars) cars.push_back({car, charger_for(car, mode ? *mode : car.mode)});
   ControlState state;
+  // As the daemon plans, but without the deeper searches' last, longest steps (which the daemon cuts at a
+  // minute): a simulated day re-plans 96 times.
+  PlanOptions options;
+  options.deeper_searches = {4, 16};
+  const ChargingPlanner planner(params.fuse_margin_a, options);
   std::optional<PlanRequest> request;
   std::optional<Plan> plan;
   const double end_s = static_cast<double>(sc.quarters.size()) * quarter_s;
@@ -107,14 +112,10 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
     if (static_cast<double>(q) != planned_at_quarter || connected_now != connected_before) {
       planned_at_quarter = static_cast<double>(q);
       connected_before = connected_now;
-      request = plan_request(s, params.fuse_margin_a);
-      // As the daemon plans, but without the deeper searches' last, longest steps (which the daemon cuts at
-      // a minute): a simulated day re-plans 96 times.
-      PlanOptions options;
-      options.deeper_searches = {4, 16};
-      plan = plan_charging_deeper(request->slots, request->cars, options);
+      request = planner.request(s);
+      plan = planner.plan(*request);
     }
-    if (plan) apply_plan(*request, *plan, s);
+    if (plan) ChargingPlanner::apply(*request, *plan, s);
     const Decision d = decide(s, params, state);
 
     // The step under the new limits.
