@@ -1,19 +1,16 @@
 #include "daemon/run.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <memory>
-#include <tuple>
 
 #include "config/charger_profile.h"
 #include "config/config.h"
 #include "daemon/app.h"
 #include "daemon/demo_config.h"
+#include "daemon/demo_world.h"
 #include "daemon/forecast_input.h"
 #include "daemon/loop.h"
 #include "daemon/modbus_input.h"
@@ -24,7 +21,6 @@
 #include "daemon/price_input.h"
 #include "daemon/runtime_settings.h"
 #include "daemon/signals.h"
-#include "daemon/simulated_site.h"
 #include "drivers/log/log.h"
 #include "drivers/log/wall_clock.h"
 #include "drivers/storage/tables.h"
@@ -33,6 +29,8 @@ namespace hemd {
 
 namespace {
 
+// The config file (or the built-in demo's text), with its charger profiles and device maps checked; every
+// error is logged. nullopt when hemd cannot run with it.
 std::optional<config::Config> load(const std::string& path, const std::string& text) {
   auto result = text.empty() ? config::load_file(path) : config::load_string(text, path);
   if (result.config) {
@@ -46,223 +44,237 @@ std::optional<config::Config> load(const std::string& path, const std::string& t
   return result.config;
 }
 
-std::string clock_text(TimeMs t) {
-  const std::time_t secs = t / 1000;
-  std::tm tm{};
-  localtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return buf;
+// Everything wired around the control loop, in the order it is built; destroyed in reverse.
+struct Parts {
+  std::unique_ptr<SimulatedSite> sim;  // the demo's house, in a demo only
+  std::unique_ptr<App> app;
+  std::unique_ptr<ModbusInput> meters;
+  std::unique_ptr<OcppIo> chargers;
+  std::unique_ptr<PriceInput> prices;
+  std::unique_ptr<RuntimeSettings> settings;
+  std::unique_ptr<PlanRunner> planner;
+  std::unique_ptr<MqttIo> mqtt;
+  std::unique_ptr<ForecastInput> forecast;
+};
+
+// What systemd sees of the loop: the watchdog kicked every cycle, the status line at most every 5 s.
+class ServiceStatus {
+ public:
+  void after_cycle(const App& app) {
+    if (watchdog_.count() > 0) notify::watchdog();
+    const auto wall = std::chrono::steady_clock::now();
+    if (wall - last_status_ >= std::chrono::seconds(5)) {
+      notify::status(app.status_line());
+      last_status_ = wall;
+    }
+  }
+
+ private:
+  std::chrono::microseconds watchdog_ = notify::watchdog_interval();
+  std::chrono::steady_clock::time_point last_status_{};
+};
+
+void cycle(Parts& p, DemoWorld& demo, ServiceStatus& service, ControlLoop& loop) {
+  const TimeMs t = demo.now();
+  if (p.sim) p.sim->advance(t);
+  p.app->cycle(t);
+  loop.set_period(std::chrono::milliseconds(p.app->config().control.interval_ms));
+  demo.show(t, p.app->status_line());
+  service.after_cycle(*p.app);
 }
 
-// The demo's devices are real protocol servers on loopback; the config is pointed at them, so hemd reads
-// and steers them through the same drivers as a real site.
-std::unique_ptr<SimulatedSite> start_simulated_site(config::Config& cfg) {
-  SimulatedSiteOptions so;
-  if (!cfg.chargers.empty()) {
-    so.charger_id = cfg.chargers.front().id;
-    so.charger_password = cfg.chargers.front().password;
-    so.car_max_a = cfg.chargers.front().max_current_a;
-    so.car_phases = cfg.chargers.front().phases;
+// SIGTERM, SIGINT: the loop returns after its cycle, and hemd leaves the chargers at their safe current.
+std::function<void()> stop_on_sigterm(ControlLoop& loop) {
+  return [&loop] {
+    log::notice("hemd: stopping");
+    loop.stop();
+  };
+}
+
+// SIGHUP: the file is read and checked on the signal thread; the app takes it at its next cycle.
+std::function<void()> reload_on_sighup(const std::string& path, bool builtin,
+                                       std::atomic<App*>& running_app) {
+  return [path, builtin, &running_app] {
+    if (builtin) return log::notice("config: the built-in demo config cannot be reloaded");
+    notify::reloading();
+    log::notice("config: reloading {}", path);
+    if (auto next = load(path, "")) {
+      if (App* a = running_app.load()) a->stage(std::move(*next));
+    } else {
+      log::error("config: reload of {} failed; keeping the previous configuration", path);
+    }
+    notify::ready();
+  };
+}
+
+bool start_demo_site(Parts& p, config::Config& cfg, const DemoWorld& demo) {
+  try {
+    p.sim = demo.start_site(cfg);
+  } catch (const std::exception& e) {
+    log::error("demo: {}", e.what());
+    return false;
   }
-  auto sim = std::make_unique<SimulatedSite>(so);
-  cfg.meters.clear();
-  for (const auto& [name, role, port] :
-       {std::tuple{"inverter", config::MeterRole::pv, sim->inverter_port()},
-        std::tuple{"grid meter", config::MeterRole::grid, sim->meter_port()}}) {
-    config::Meter m;
-    m.name = name;
-    m.role = role;
-    m.device = "sunspec";
-    m.transport = "tcp";
-    m.host = "127.0.0.1";
-    m.port = port;
-    m.poll_ms = m.role == config::MeterRole::grid ? 500 : 1000;
-    cfg.meters.push_back(m);
+  return true;
+}
+
+// The app, and with it the history: its recorder owns the database's write path.
+bool open_app(Parts& p, const config::Config& cfg) {
+  try {
+    p.app = std::make_unique<App>(cfg);
+  } catch (const storage::StorageError& e) {
+    log::error("storage: {}", e.what());
+    return false;
   }
-  cfg.ocpp.enabled = true;
-  cfg.ocpp.listen_address = "127.0.0.1";
-  cfg.ocpp.port = 0;  // any free port: a demo never collides with a real hemd on 8887
-  log::notice("demo: simulated inverter on modbus://127.0.0.1:{}, grid meter on modbus://127.0.0.1:{}",
-              sim->inverter_port(), sim->meter_port());
-  return sim;
+  return true;
+}
+
+// A grid phase that rises near the main fuse runs the next cycle at once.
+void start_meters(Parts& p, const config::Config& cfg, ControlLoop& loop) {
+  if (cfg.meters.empty()) {
+    log::warning("site: no meters configured; chargers stay at their safe current");
+    return;
+  }
+  p.meters = std::make_unique<ModbusInput>(cfg);
+  p.meters->on_grid_step(0.9 * cfg.site.main_fuse_a, [&loop] { loop.nudge(); });
+  p.meters->start();
+  p.app->add_input(*p.meters);
+}
+
+// The OCPP listener, with what each charger taught hemd on earlier visits.
+bool start_chargers(Parts& p, const config::Config& cfg) {
+  if (!cfg.ocpp.enabled || cfg.chargers.empty()) return true;
+  try {
+    auto db = storage::Database::open(cfg.storage.path);
+    p.chargers = std::make_unique<OcppIo>(cfg, p.app->recorder(), storage::charger_knowledge(db));
+  } catch (const std::exception& e) {
+    log::error("ocpp: {}", e.what());
+    return false;
+  }
+  p.app->add_input(*p.chargers);
+  p.app->add_output(*p.chargers);
+  if (p.sim) p.sim->connect_charger(fmt::format("ws://127.0.0.1:{}{}", p.chargers->port(), cfg.ocpp.path));
+  return true;
+}
+
+bool start_prices(Parts& p, const config::Config& cfg) {
+  if (!cfg.prices.enabled) {
+    log::notice("prices: disabled in the config; planning on PV only");
+    return true;
+  }
+  try {
+    p.prices = std::make_unique<PriceInput>(cfg, wall_ms);
+  } catch (const std::exception& e) {
+    log::error("prices: {}", e.what());
+    return false;
+  }
+  p.prices->start();
+  p.app->add_input(*p.prices);
+  return true;
+}
+
+// Settings changed at run time (from Home Assistant) that lie over the config, and the MQTT link that
+// changes them, replans and passes charger buttons on.
+bool start_settings_and_mqtt(Parts& p, const config::Config& cfg, ControlLoop& loop) {
+  p.planner = std::make_unique<PlanRunner>(cfg.control.fuse_margin_a, p.app->recorder());
+  try {
+    auto db = storage::Database::open(cfg.storage.path);
+    p.settings = std::make_unique<RuntimeSettings>(cfg, db, p.app->recorder());
+    if (cfg.mqtt.enabled)
+      p.mqtt = std::make_unique<MqttIo>(
+          cfg, *p.settings, p.app->recorder(), storage::list_setting(db, MqttIo::announced_key),
+          [&loop] { loop.nudge(); }, [planner = p.planner.get()] { planner->replan(); },
+          [chargers = p.chargers.get()](const std::string& id, const std::string& action) {
+            if (!chargers || !chargers->act(id, action))
+              log::warning("mqtt: {}: {}: the charger is not on OCPP", id, action);
+          });
+  } catch (const storage::StorageError& e) {
+    log::error("storage: {}", e.what());
+    return false;
+  }
+  return true;
+}
+
+// Added last, so that they see the chargers' state: the settings, the forecast, then the planner, which
+// reads the need and departure the settings set.
+void start_planning(Parts& p, const config::Config& cfg) {
+  p.app->add_input(*p.settings);
+  p.forecast = std::make_unique<ForecastInput>(cfg.storage.path);
+  p.app->add_input(*p.forecast);
+  p.app->add_input(*p.planner);
+  p.app->add_observer(*p.planner);
+  p.planner->start();
+  if (p.mqtt) {
+    p.app->add_observer(*p.mqtt);
+    p.mqtt->start();
+  }
+}
+
+// The site around the app: the demo's world first (it rewrites the config's meters), then the history,
+// the drivers and the planning. False after logging why hemd cannot start.
+bool wire(Parts& p, config::Config& cfg, const DemoWorld& demo, ControlLoop& loop) {
+  if (demo.on() && !start_demo_site(p, cfg, demo)) return false;
+  if (!open_app(p, cfg)) return false;
+  start_meters(p, cfg, loop);
+  if (!start_chargers(p, cfg) || !start_prices(p, cfg) || !start_settings_and_mqtt(p, cfg, loop))
+    return false;
+  start_planning(p, cfg);
+  return true;
+}
+
+void log_started(const config::Config& cfg, const RunOptions& o) {
+  log::notice(
+      "hemd {} started: site '{}', fuse {} A x {} phases, {} meter(s), {} charger(s), loop every {} ms{}",
+      "0.1.0", cfg.site.name, cfg.site.main_fuse_a, cfg.site.phases, cfg.meters.size(), cfg.chargers.size(),
+      cfg.control.interval_ms, o.demo ? fmt::format(", demo x{}", o.speed) : "");
+}
+
+// Every charger at its safe current, the history committed, then the parts stopped in an order that lets
+// no command reach a part that is gone.
+void stop(Parts& p, const ControlLoop& loop) {
+  notify::stopping();
+  p.app->shutdown();
+  const auto stats = p.app->recorder().stats();
+  const auto ls = loop.stats();
+  log::notice(
+      "hemd: stopped after {} cycles ({} overran); chargers left at their safe current; {} rows stored",
+      ls.ticks, ls.overruns, stats.committed);
+  p.mqtt.reset();  // HA sees "offline" now; no command may reach the settings once the app is gone
+  p.planner.reset();
+  p.app.reset();
 }
 
 }  // namespace
 
 int run_daemon(const RunOptions& o) {
-  const bool demo_builtin = o.demo && !o.config_given;
-  auto cfg =
-      load(demo_builtin ? "(built-in demo config)" : o.config_path, demo_builtin ? demo_config_yaml : "");
+  const bool builtin = o.demo && !o.config_given;
+  auto cfg = load(builtin ? "(built-in demo config)" : o.config_path, builtin ? demo_config_yaml : "");
   if (!cfg) {
     log::error("hemd: cannot start with an invalid configuration; `hemd --check-config` lists every error");
     return 1;
   }
-  std::string demo_db;
-  if (o.demo) {
-    char tmpl[] = "/tmp/hemd-demo-XXXXXX";
-    if (char* dir = mkdtemp(tmpl)) demo_db = std::string(dir) + "/hemd.db";
-    cfg->storage.path = demo_db;
-  }
+  DemoWorld demo(o.demo, o.speed);
+  demo.use_own_database(*cfg);
   if (auto forced = config::log_level_from_string(o.log_level)) cfg->log_level = *forced;
   log::set_level(cfg->log_level);
 
-  // The demo starts at 07:00 today, at its first cycle, and runs `speed` times faster than the wall clock.
-  TimeMs first_cycle_wall = 0;
-  auto now = [&] {
-    const TimeMs w = wall_ms();
-    if (!o.demo) return w;
-    if (first_cycle_wall == 0) first_cycle_wall = w;
-    const TimeMs demo_start = first_cycle_wall - first_cycle_wall % 86400000 + 7 * 3600000;
-    return demo_start + static_cast<TimeMs>((w - first_cycle_wall) * o.speed);
-  };
-  const auto watchdog = notify::watchdog_interval();
-  auto last_status = std::chrono::steady_clock::time_point{};
-
-  std::unique_ptr<App> app;
-  std::unique_ptr<SimulatedSite> sim;
+  Parts parts;
+  ServiceStatus service;
   SteadyLoopClock clock;
   // The loop exists before any signal can arrive, so a SIGTERM during start-up is never lost: run() then
   // returns at once and hemd still leaves the chargers at their safe current.
-  ControlLoop loop(clock, std::chrono::milliseconds(cfg->control.interval_ms), [&](std::uint64_t) {
-    const TimeMs t = now();
-    if (sim) sim->advance(t);
-    app->cycle(t);
-    loop.set_period(std::chrono::milliseconds(app->config().control.interval_ms));
-    if (o.demo) {
-      std::printf("%s  %s\n", clock_text(t).c_str(), app->status_line().c_str());
-      std::fflush(stdout);
-    }
-    if (watchdog.count() > 0) notify::watchdog();
-    const auto wall = std::chrono::steady_clock::now();
-    if (wall - last_status >= std::chrono::seconds(5)) {
-      notify::status(app->status_line());
-      last_status = wall;
-    }
-  });
-
-  // The signal thread sees the app only once it is fully built.
-  std::atomic<App*> running_app{nullptr};
+  ControlLoop loop(clock, std::chrono::milliseconds(cfg->control.interval_ms),
+                   [&](std::uint64_t) { cycle(parts, demo, service, loop); });
+  std::atomic<App*> running_app{nullptr};  // the signal thread sees the app only once it is fully built
   // Blocks the signals before any other thread (the recorder's, the drivers') starts.
-  SignalWatcher signals(
-      [&] {
-        log::notice("hemd: stopping");
-        loop.stop();
-      },
-      [&, path = o.config_path] {
-        if (demo_builtin) return log::notice("config: the built-in demo config cannot be reloaded");
-        notify::reloading();
-        log::notice("config: reloading {}", path);
-        if (auto next = load(path, "")) {
-          if (App* a = running_app.load()) a->stage(std::move(*next));
-        } else {
-          log::error("config: reload of {} failed; keeping the previous configuration", path);
-        }
-        notify::ready();
-      });
+  SignalWatcher signals(stop_on_sigterm(loop), reload_on_sighup(o.config_path, builtin, running_app));
 
-  if (o.demo) {
-    try {
-      sim = start_simulated_site(*cfg);
-    } catch (const std::exception& e) {
-      log::error("demo: {}", e.what());
-      return 1;
-    }
-  }
-  try {
-    app = std::make_unique<App>(*cfg);
-  } catch (const storage::StorageError& e) {
-    log::error("storage: {}", e.what());
-    return 1;
-  }
-
-  std::unique_ptr<ModbusInput> meters;
-  if (!cfg->meters.empty()) {
-    meters = std::make_unique<ModbusInput>(*cfg);
-    meters->on_grid_step(0.9 * cfg->site.main_fuse_a, [&loop] { loop.nudge(); });
-    meters->start();
-    app->add_input(*meters);
-  }
-  std::unique_ptr<OcppIo> chargers;
-  if (cfg->ocpp.enabled && !cfg->chargers.empty()) {
-    try {
-      auto db = storage::Database::open(cfg->storage.path);
-      chargers = std::make_unique<OcppIo>(*cfg, app->recorder(), storage::charger_knowledge(db));
-    } catch (const std::exception& e) {
-      log::error("ocpp: {}", e.what());
-      return 1;
-    }
-    app->add_input(*chargers);
-    app->add_output(*chargers);
-    if (sim) sim->connect_charger(fmt::format("ws://127.0.0.1:{}{}", chargers->port(), cfg->ocpp.path));
-  }
-  std::unique_ptr<PriceInput> prices;
-  if (cfg->prices.enabled) {
-    try {
-      prices = std::make_unique<PriceInput>(*cfg, wall_ms);
-    } catch (const std::exception& e) {
-      log::error("prices: {}", e.what());
-      return 1;
-    }
-    prices->start();
-    app->add_input(*prices);
-  } else {
-    log::notice("prices: disabled in the config; planning on PV only");
-  }
-  // Settings changed at run time (from HA) lie over the config; added last so they see the chargers' state.
-  std::unique_ptr<RuntimeSettings> settings;
-  auto planner = std::make_unique<PlanRunner>(cfg->control.fuse_margin_a, app->recorder());
-  std::unique_ptr<MqttIo> mqtt;
-  try {
-    auto db = storage::Database::open(cfg->storage.path);
-    settings = std::make_unique<RuntimeSettings>(*cfg, db, app->recorder());
-    if (cfg->mqtt.enabled) {
-      mqtt = std::make_unique<MqttIo>(
-          *cfg, *settings, app->recorder(), storage::list_setting(db, MqttIo::announced_key),
-          [&loop] { loop.nudge(); }, [p = planner.get()] { p->replan(); },
-          [c = chargers.get()](const std::string& id, const std::string& action) {
-            if (!c || !c->act(id, action))
-              log::warning("mqtt: {}: {}: the charger is not on OCPP", id, action);
-          });
-    }
-  } catch (const storage::StorageError& e) {
-    log::error("storage: {}", e.what());
-    return 1;
-  }
-  app->add_input(*settings);
-  ForecastInput forecast(cfg->storage.path);
-  app->add_input(forecast);
-  app->add_input(*planner);  // after the settings: it reads the need and departure they set
-  app->add_observer(*planner);
-  planner->start();
-  if (mqtt) {
-    app->add_observer(*mqtt);
-    mqtt->start();
-  }
-  if (cfg->meters.empty()) log::warning("site: no meters configured; chargers stay at their safe current");
-  running_app = app.get();
-
-  log::notice(
-      "hemd {} started: site '{}', fuse {} A x {} phases, {} meter(s), {} charger(s), loop every {} ms{}",
-      "0.1.0", cfg->site.name, cfg->site.main_fuse_a, cfg->site.phases, cfg->meters.size(),
-      cfg->chargers.size(), cfg->control.interval_ms, o.demo ? fmt::format(", demo x{}", o.speed) : "");
+  if (!wire(parts, *cfg, demo, loop)) return 1;
+  running_app = parts.app.get();
+  log_started(*cfg, o);
   notify::ready();
   loop.run();
-
-  notify::stopping();
-  app->shutdown();
-  const auto stats = app->recorder().stats();
-  const auto ls = loop.stats();
-  log::notice(
-      "hemd: stopped after {} cycles ({} overran); chargers left at their safe current; {} rows stored",
-      ls.ticks, ls.overruns, stats.committed);
-  mqtt.reset();  // HA sees "offline" now; no command may reach the settings once the app is gone
-  planner.reset();
-  app.reset();
-  if (!demo_db.empty()) {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((demo_db + suffix).c_str());
-    ::rmdir(demo_db.substr(0, demo_db.rfind('/')).c_str());
-  }
+  running_app = nullptr;
+  stop(parts, loop);
   return 0;
 }
 
