@@ -61,7 +61,7 @@ class TariffBook {
   std::map<Component, std::vector<Layer>> layers_;
 };
 
-// Taxes and national tariffs as published, with their sources; see README "Prices".
+// Taxes and national tariffs as published, with their sources; see docs/prices.md.
 Layer builtin_rates(Component c);
 
 // DataHub records of one grid company (lines by charge code) or of Energinet (by Note).
