@@ -4,6 +4,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "drivers/log/log.h"
 #include "drivers/log/wall_clock.h"
 
 namespace hemd {
@@ -108,6 +109,25 @@ void ModbusInput::start() {
   for (auto& p : pollers_) p->start();
 }
 
+void ModbusInput::report_missing(const std::string& meter, const modbus::Values& v, int phases) {
+  // The fuse guard cannot work without every phase current and the power: the site then runs at the safe
+  // current, which the log must say once, not leave to be guessed.
+  std::string lacks;
+  if (!v.power_w) lacks = "power";
+  for (int ph = 0; ph < phases && ph < 3; ++ph)
+    if (!v.current_a[ph]) lacks += fmt::format("{}L{} current", lacks.empty() ? "" : ", ", ph + 1);
+  auto& last = missing_[meter];
+  if (lacks == last) return;
+  if (!lacks.empty())
+    log::warning(
+        "modbus: grid meter {} answers without {} (a register or its scale factor reads \"not implemented\", "
+        "or the map lacks it); chargers at their safe current",
+        meter, lacks);
+  else
+    log::notice("modbus: grid meter {} gives every phase current and the power again", meter);
+  last = lacks;
+}
+
 void ModbusInput::fill(SiteSnapshot& s) {
   double pv = 0;
   bool pv_seen = false;
@@ -125,6 +145,7 @@ void ModbusInput::fill(SiteSnapshot& s) {
       if (v.power_w) s.grid.power_w = Reading{*v.power_w, q, at};
       for (int ph = 0; ph < 3; ++ph)
         if (v.current_a[ph]) s.grid.current_a[ph] = Reading{*v.current_a[ph], q, at};
+      report_missing(m.cfg.name, v, s.limits.phases);
     } else if (v.power_w) {
       // Several inverters add up; the sum is only as good as the worst of them.
       pv += std::max(0.0, *v.power_w);

@@ -2,6 +2,7 @@
 // The configured meters, polled over Modbus, as snapshot readings: PV production, grid power and per-phase
 // grid currents, each with its time and quality.
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,9 +30,11 @@ class ModbusInput final : public SiteInput {
     config::Meter cfg;
     modbus::Poller* poller;
   };
+  void report_missing(const std::string& meter, const modbus::Values& v, int phases);
   std::vector<std::unique_ptr<modbus::Poller>> pollers_;
   std::vector<Meter> meters_;
   WallClock wall_;
+  std::map<std::string, std::string> missing_;  // per grid meter: what its answers lack, as last logged
 };
 
 // Every meter's device must be "sunspec" or a readable, valid register map.

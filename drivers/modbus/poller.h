@@ -16,6 +16,7 @@
 #include "drivers/modbus/connection.h"
 #include "drivers/modbus/register_map.h"
 #include "drivers/modbus/sunspec.h"
+#include "strategies/plausibility.h"
 
 namespace hemd::modbus {
 
@@ -59,9 +60,11 @@ class Poller {
     DeviceSpec spec;
     std::optional<sunspec::Layout> layout;
     std::vector<Block> blocks;
+    CounterWatch imported, exported;  // energy counters: an outlier is dropped, not the device
   };
   std::optional<Values> read(Device& d, std::string& error);
-  bool plausible(const Device& d, const Values& v, const DeviceState& last, std::string& why) const;
+  bool plausible(const Device& d, const Values& v, std::string& why) const;
+  void check_counters(Device& d, Values& v);
   void run();
 
   Connection connection_;
@@ -71,6 +74,7 @@ class Poller {
   Listener listener_;
   mutable std::mutex mutex_;
   std::map<std::string, DeviceState> states_;
+  std::string failed_;  // what the last poll threw, for logging it once
   std::atomic<bool> stop_{false};
   std::mutex wait_mutex_;
   std::condition_variable wake_;
