@@ -152,10 +152,16 @@ int run_daemon(const RunOptions& o) {
         if (demo_builtin) return log::notice("config: the built-in demo config cannot be reloaded");
         notify::reloading();
         log::notice("config: reloading {}", path);
-        if (auto next = load(path, "")) {
-          if (App* a = running_app.load()) a->stage(std::move(*next));
-        } else {
-          log::error("config: reload of {} failed; keeping the previous configuration", path);
+        try {
+          if (auto next = load(path, "")) {
+            if (App* a = running_app.load()) a->stage(std::move(*next));
+          } else {
+            log::error("config: reload of {} failed; keeping the previous configuration", path);
+          }
+        } catch (const std::exception& e) {
+          // Whatever the file holds, a reload never ends hemd.
+          log::error("config: reload of {} failed: {}; keeping the previous configuration", path,
+                     log::quoted(e.what()));
         }
         notify::ready();
       });
@@ -170,6 +176,7 @@ int run_daemon(const RunOptions& o) {
   }
   try {
     app = std::make_unique<App>(*cfg);
+    if (o.demo) app->set_time_scale(o.speed);
   } catch (const storage::StorageError& e) {
     log::error("storage: {}", e.what());
     return 1;
@@ -232,7 +239,7 @@ int run_daemon(const RunOptions& o) {
           [p = planner.get()] { p->replan(); },
           [c = chargers.get()](const std::string& id, const std::string& action) {
             if (!c || !c->act(id, action))
-              log::warning("mqtt: {}: {}: the charger is not on OCPP", id, action);
+              log::warning("mqtt: {}: {}: the charger is not on OCPP", log::quoted(id), log::quoted(action));
           });
     }
   } catch (const storage::StorageError& e) {
