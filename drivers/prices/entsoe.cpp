@@ -6,6 +6,8 @@
 
 #include <map>
 
+#include "drivers/log/log.h"
+
 namespace hemd::prices {
 
 namespace {
@@ -67,11 +69,12 @@ Answer<SpotPrice> parse_entsoe(const std::string& xml, double dkk_per_eur) {
     const std::string reason = text_of(root->FirstChildElement("Reason"), "text");
     if (reason.find("No matching data") == std::string::npos)
       a.problems.push_back("ENTSO-E refused the request: " +
-                           (reason.empty() ? std::string("no reason") : reason));
+                           (reason.empty() ? std::string("no reason") : log::quoted(reason)));
     return a;
   }
   if (kind != "Publication_MarketDocument") {
-    a.problems.push_back(fmt::format("answer is a {}, expected a Publication_MarketDocument", kind));
+    a.problems.push_back(
+        fmt::format("answer is a {}, expected a Publication_MarketDocument", log::quoted(kind, 60)));
     return a;
   }
   std::map<TimeMs, SpotPrice> by_start;
@@ -82,8 +85,8 @@ Answer<SpotPrice> parse_entsoe(const std::string& xml, double dkk_per_eur) {
     const std::string currency = text_of(ts, "currency_Unit.name"),
                       unit = text_of(ts, "price_Measure_Unit.name");
     if (currency != "EUR" || unit != "MWH") {
-      a.problems.push_back(
-          fmt::format("series {}: prices in {}/{}, expected EUR/MWH", series, currency, unit));
+      a.problems.push_back(fmt::format("series {}: prices in {}/{}, expected EUR/MWH", series,
+                                       log::quoted(currency, 20), log::quoted(unit, 20)));
       continue;
     }
     for (const XMLElement* p = ts->FirstChildElement("Period"); p; p = p->NextSiblingElement("Period")) {

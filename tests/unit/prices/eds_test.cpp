@@ -86,7 +86,7 @@ TEST(Eds, EachBrokenAnswerIsRejectedWithAReason) {
   EXPECT_TRUE(mentions(parse_spot(cut.dump(), "DayAheadPrices", "DK1").problems, "cut short"));
   auto other = day();
   other["dataset"] = "CO2Emis";
-  EXPECT_TRUE(mentions(parse_spot(other.dump(), "DayAheadPrices", "DK1").problems, "dataset CO2Emis"));
+  EXPECT_TRUE(mentions(parse_spot(other.dump(), "DayAheadPrices", "DK1").problems, "dataset \"CO2Emis\""));
   EXPECT_TRUE(mentions(parse_spot(good, "DayAheadPrices", "DK2").problems, "price area"));
 }
 
