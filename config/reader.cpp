@@ -18,8 +18,19 @@ std::string Error::to_string() const {
   return fmt::format("{}:{}:{}: {}: {}", file, line, column, key.empty() ? "(top level)" : key, message);
 }
 
+namespace {
+// An error is one line, whatever text from the file a check put into it (an id with a newline in it).
+std::string one_line(const std::string& text) {
+  if (std::none_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7F; }))
+    return text;
+  const std::string q = log::quoted(text, 4096);
+  const auto close = q.rfind('"');
+  return q.substr(1, close - 1) + q.substr(close + 1);
+}
+}  // namespace
+
 void Reader::error(const YAML::Mark& mark, const std::string& key, const std::string& message) {
-  errors_.push_back(Error{file_, mark.line + 1, mark.column + 1, key, message});
+  errors_.push_back(Error{file_, mark.line + 1, mark.column + 1, one_line(key), one_line(message)});
 }
 
 std::optional<YAML::Node> Reader::parse(const std::string& text) {

@@ -32,6 +32,8 @@ std::string compact_utc(TimeMs t) {
 }
 
 constexpr double lowest_eur_mwh = -700, highest_eur_mwh = 5000;  // beyond the harmonised clearing limits
+constexpr TimeMs max_period_ms = 7 * 86'400'000LL;
+constexpr std::size_t max_intervals = 31 * 96;  // a month of quarter-hours
 
 }  // namespace
 
@@ -98,6 +100,14 @@ Answer<SpotPrice> parse_entsoe(const std::string& xml, double dkk_per_eur) {
             fmt::format("series {}: period without a valid timeInterval or resolution", series));
         continue;
       }
+      // hemd asks for a few days; a period of years at PT15M would take the price thread minutes and
+      // gigabytes to spell out (found by the prices fuzz target).
+      if (*end - *start > max_period_ms) {
+        a.problems.push_back(
+            fmt::format("series {}: a period of {} days, longer than any answer hemd asks for", series,
+                        (*end - *start) / 86'400'000));
+        continue;
+      }
       const int count = static_cast<int>((*end - *start) / (minutes * minute_ms));
       std::map<int, double> points;
       for (const XMLElement* pt = p->FirstChildElement("Point"); pt; pt = pt->NextSiblingElement("Point")) {
@@ -128,6 +138,10 @@ Answer<SpotPrice> parse_entsoe(const std::string& xml, double dkk_per_eur) {
         if (auto it = points.find(pos); it != points.end()) price = it->second;  // else as before (A03)
         const TimeMs t = *start + (pos - 1) * minutes * minute_ms;
         SpotPrice sp{t, minutes * 60, {price * dkk_per_eur}};
+        if (by_start.size() >= max_intervals) {
+          a.problems.push_back(fmt::format("more than {} intervals in one answer", max_intervals));
+          return a;
+        }
         auto [at, fresh] = by_start.emplace(t, sp);
         if (!fresh && at->second.spot.value != sp.spot.value)
           a.problems.push_back(fmt::format("{}: two different prices", utc_iso(t)));

@@ -152,6 +152,16 @@ const char* entsoe_day = R"(<?xml version="1.0" encoding="UTF-8"?>
   </Period></TimeSeries>
 </Publication_MarketDocument>)";
 
+// Found by the prices fuzz target: a period from the year 1012 at PT15M was spelt out interval by interval,
+// minutes of the price thread and gigabytes of memory. Refused at once.
+TEST(Entsoe, APeriodOfCenturiesIsRefusedNotSpeltOut) {
+  std::string xml = entsoe_day;
+  xml.replace(xml.find("2025-11-03T23:00Z"), 17, "1012-11-03T23:00Z");
+  const auto a = parse_entsoe(xml, 7.46);
+  EXPECT_TRUE(a.values.empty());
+  EXPECT_TRUE(mentions(a.problems, "longer than any answer hemd asks for"));
+}
+
 TEST(Entsoe, RepeatsLeftOutPositionsAndConvertsToDkk) {
   auto a = parse_entsoe(entsoe_day, 7.46);
   ASSERT_TRUE(a.ok()) << a.problems.front();
