@@ -55,7 +55,7 @@ std::vector<config::Error> check_meter_devices(const config::Config& cfg) {
   return errors;
 }
 
-ModbusInput::ModbusInput(const config::Config& cfg, WallClock wall)
+ModbusInput::ModbusInput(const config::Config& cfg, WallClock wall, double counter_speed)
     : wall_(wall ? std::move(wall) : WallClock(wall_ms)) {
   // Meters behind one TCP gateway or on one RS-485 bus share its connection and its poller.
   std::map<std::string, std::vector<modbus::DeviceSpec>> by_endpoint;
@@ -64,6 +64,7 @@ ModbusInput::ModbusInput(const config::Config& cfg, WallClock wall)
   for (const auto& m : cfg.meters) {
     const auto e = endpoint_of(m);
     by_endpoint[e.describe()].push_back(device_spec(cfg, m, errors));
+    by_endpoint[e.describe()].back().counter_speed = counter_speed;
     endpoints[e.describe()] = e;
   }
   if (!errors.empty()) {

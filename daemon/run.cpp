@@ -65,6 +65,7 @@ std::unique_ptr<SimulatedSite> start_simulated_site(config::Config& cfg) {
     so.car_max_a = cfg.chargers.front().max_current_a;
     so.car_phases = cfg.chargers.front().phases;
   }
+  so.main_fuse_a = cfg.site.main_fuse_a;
   auto sim = std::make_unique<SimulatedSite>(so);
   cfg.meters.clear();
   for (const auto& [name, role, port] : {std::tuple{"inverter", "pv", sim->inverter_port()},
@@ -184,7 +185,7 @@ int run_daemon(const RunOptions& o) {
 
   std::unique_ptr<ModbusInput> meters;
   if (!cfg->meters.empty()) {
-    meters = std::make_unique<ModbusInput>(*cfg);
+    meters = std::make_unique<ModbusInput>(*cfg, nullptr, o.demo ? o.speed : 1.0);
     meters->on_grid_step(0.9 * cfg->site.main_fuse_a, [&loop] { loop.nudge(); });
     meters->start();
     app->add_input(*meters);

@@ -105,7 +105,7 @@ bool Poller::plausible(const Device& d, const Values& v, std::string& why) const
 void Poller::check_counters(Device& d, Values& v) {
   // Energy counters steer nothing: a bad one is dropped from this reading, the power and currents stay.
   CounterParams p;
-  p.max_power_w = d.spec.max_abs_power_w;
+  p.max_power_w = d.spec.max_abs_power_w * d.spec.counter_speed;
   const std::int64_t now = clock_();
   for (auto [value, watch, what] : {std::tuple{&v.energy_import_wh, &d.imported, "energy imported"},
                                     std::tuple{&v.energy_export_wh, &d.exported, "energy exported"}}) {

@@ -27,6 +27,7 @@ struct DeviceSpec {
   std::optional<RegisterMap> map;  // loaded from `device` unless it is sunspec
   std::chrono::milliseconds timeout{500};
   double max_abs_power_w = 1e6;  // anything beyond is physically impossible on this site
+  double counter_speed = 1;      // its energy counters run this many times faster than the clock (the demo)
   bool meter = false;            // a grid meter: in a SunSpec chain, take the meter model
 };
 
