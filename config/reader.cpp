@@ -10,14 +10,27 @@
 #include <sstream>
 #include <tuple>
 
+#include "config/escape.h"
+
 namespace hemd::config {
 
 std::string Error::to_string() const {
   return fmt::format("{}:{}:{}: {}: {}", file, line, column, key.empty() ? "(top level)" : key, message);
 }
 
+namespace {
+// An error is one line, whatever text from the file a check put into it (an id with a newline in it).
+std::string one_line(const std::string& text) {
+  if (std::none_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7F; }))
+    return text;
+  std::string out;
+  append_escaped(out, text, text.size(), false);
+  return out;
+}
+}  // namespace
+
 void Reader::error(const YAML::Mark& mark, const std::string& key, const std::string& message) {
-  errors_.push_back(Error{file_, mark.line + 1, mark.column + 1, key, message});
+  errors_.push_back(Error{file_, mark.line + 1, mark.column + 1, one_line(key), one_line(message)});
 }
 
 std::optional<YAML::Node> Reader::parse(const std::string& text) {
@@ -57,8 +70,14 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+// A value from the file as it stands in a message: in single quotes, escaped and cut like any outside text,
+// so a key or value holding a newline or a megabyte cannot break or flood the log.
+std::string shown(const std::string& text) {
+  return quoted_text(text, 60, '\'', '\'');
+}
+
 std::string show(const YAML::Node& n) {
-  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  if (n.IsScalar()) return shown(n.Scalar());
   if (n.IsSequence()) return "a list";
   if (n.IsMap()) return "a mapping";
   return "nothing";
@@ -124,12 +143,15 @@ MapReader::~MapReader() {
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     const std::string key = it->first.Scalar();
     if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
-    std::string msg = fmt::format("unknown key '{}'", key);
+    std::string msg = fmt::format("unknown key {}", shown(key));
     if (auto near = did_you_mean(key, known_); !near.empty())
       msg += fmt::format(", did you mean '{}'?", near);
     else
       msg += fmt::format("; expected one of: {}", fmt::join(known_, ", "));
-    r_.error(it->first.Mark(), path(key), msg);
+    // The key is the file's text too: one that holds a newline or a megabyte is shown escaped and cut.
+    const bool plain = key.size() <= 60 && std::all_of(key.begin(), key.end(),
+                                                       [](unsigned char c) { return c >= 0x20 && c < 0x7F; });
+    r_.error(it->first.Mark(), path(plain ? key : shown(key)), msg);
   }
 }
 

@@ -47,19 +47,50 @@ SiteSnapshot App::build_snapshot(TimeMs now) const {
     if (c.battery_kwh) st.battery_wh = *c.battery_kwh * 1000;
     s.chargers.push_back(std::move(st));
   }
-  // Nothing measured yet: every reading stays failed until a driver fills it.
-  for (auto* in : inputs_) in->fill(s);
+  // Nothing measured yet: every reading stays failed until a driver fills it. A driver that throws adds
+  // nothing this cycle; what it would have filled stays untrusted.
+  for (auto* in : inputs_) guarded(in, "input", [&] { in->fill(s); });
   return s;
 }
 
 const Decision& App::cycle(TimeMs now) {
   apply_staged();
   snapshot_ = build_snapshot(now);
+  vet(snapshot_);
   decision_ = decide(snapshot_, control_params(cfg_), control_state_);
-  for (auto* out : outputs_) out->apply(decision_);
-  for (auto* o : observers_) o->observe(snapshot_, decision_);
+  for (auto* out : outputs_) guarded(out, "output", [&] { out->apply(decision_); });
+  for (auto* o : observers_) guarded(o, "observer", [&] { o->observe(snapshot_, decision_); });
   record(snapshot_, decision_);
   return decision_;
+}
+
+void App::guarded(const void* part, const char* kind, const std::function<void()>& work) const {
+  std::string failure;
+  try {
+    work();
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "an unknown exception";
+  }
+  auto& last = failures_[part];
+  if (failure != last && !failure.empty())
+    log::error("control: a driver's {} failed: {}; dropped, the cycle goes on", kind, log::quoted(failure));
+  else if (failure.empty() && !last.empty())
+    log::notice("control: the driver's {} works again", kind);
+  last = failure;
+}
+
+void App::vet(SiteSnapshot& s) {
+  // A live grid meter follows a car's change within its own staleness time.
+  FreezeParams p;
+  double grace_s = 0;
+  for (const auto& m : cfg_.meters)
+    if (m.role == config::MeterRole::grid) grace_s = std::max(grace_s, m.stale_after_s);
+  if (grace_s > 0) p.grace_ms = static_cast<TimeMs>(grace_s * 1000 * time_scale_);
+  const Vetting v = vet_readings(s, p, vet_state_);
+  for (const auto& problem : v.started) log::warning("{}", problem);
+  for (const auto& trusted : v.ended) log::notice("{}", trusted);
 }
 
 void App::stage(config::Config cfg) {
@@ -95,7 +126,7 @@ void App::record(const SiteSnapshot& s, const Decision& d) {
   a.pv += pv;
   a.grid += grid;
   a.house += grid + pv - cars;
-  for (int ph = 0; ph < 3; ++ph) a.phase[ph] += s.grid.current_a[ph].value;
+  for (int ph = 0; ph < 3; ++ph) a.phase[ph] += s.grid.current_a[ph].ok() ? s.grid.current_a[ph].value : 0.0;
   ++a.n;
   if (s.now - a.since >= cfg_.storage.measurement_interval_s * 1000LL) {
     const double n = a.n;

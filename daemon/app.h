@@ -1,5 +1,6 @@
 #pragma once
 // One control cycle, wired: inputs -> immutable snapshot -> strategies -> outputs -> history.
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include "daemon/ports.h"
 #include "drivers/storage/recorder.h"
 #include "strategies/control.h"
+#include "strategies/plausibility.h"
 
 namespace hemd {
 
@@ -28,6 +30,8 @@ class App {
   void stage(config::Config cfg);
   // Leaves every charger at its safe current and commits the history; the last thing before exit.
   void shutdown();
+  // The snapshot's clock runs this many times faster than the meters' (the demo's --speed).
+  void set_time_scale(double scale) { time_scale_ = scale; }
 
   const SiteSnapshot& snapshot() const { return snapshot_; }
   const Decision& decision() const { return decision_; }
@@ -37,6 +41,11 @@ class App {
 
  private:
   SiteSnapshot build_snapshot(TimeMs now) const;
+  // Runs one driver's part of the cycle; what it throws is logged (once until it changes) and dropped.
+  void guarded(const void* part, const char* kind, const std::function<void()>& work) const;
+  // Marks readings no site can produce, and a grid meter that stopped moving, as untrusted; logs each
+  // episode.
+  void vet(SiteSnapshot& s);
   void apply_staged();
   void record(const SiteSnapshot& s, const Decision& d);
 
@@ -46,6 +55,9 @@ class App {
   std::vector<ChargerOutput*> outputs_;
   std::vector<Observer*> observers_;
   ControlState control_state_;
+  VetState vet_state_;
+  mutable std::map<const void*, std::string> failures_;  // per driver adapter: what it last threw
+  double time_scale_ = 1;
   SiteSnapshot snapshot_;
   Decision decision_;
   std::map<std::string, std::string> last_reason_;

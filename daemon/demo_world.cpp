@@ -50,6 +50,7 @@ std::unique_ptr<SimulatedSite> DemoWorld::start_site(config::Config& cfg) const 
     so.car_max_a = cfg.chargers.front().max_current_a;
     so.car_phases = cfg.chargers.front().phases;
   }
+  so.main_fuse_a = cfg.site.main_fuse_a;
   auto sim = std::make_unique<SimulatedSite>(so);
   cfg.meters.clear();
   for (const auto& [name, role, port] :

@@ -20,6 +20,8 @@ class DemoWorld {
   DemoWorld& operator=(const DemoWorld&) = delete;
 
   bool on() const { return demo_; }
+  // How many times faster than the wall clock time runs: the demo's speed, or 1.
+  double time_scale() const { return demo_ ? speed_ : 1.0; }
   // Points storage at the demo's own database.
   void use_own_database(config::Config& cfg) const;
   // Starts the simulated inverter, grid meter and charger's car, and points the config's meters and OCPP

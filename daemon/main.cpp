@@ -9,10 +9,14 @@
 #include "build_info.h"
 #include "daemon/commands.h"
 #include "daemon/run.h"
+#include "daemon/signals.h"
 #include "drivers/log/log.h"
 
 int main(int argc, char** argv) {
   using namespace hemd;
+  // Before anything else: a SIGTERM from systemd in hemd's first milliseconds must stop it cleanly (exit 0),
+  // not by the default action.
+  block_stop_signals();
   CLI::App cli{"hemd — home energy manager: PV surplus and price-optimal EV charging on a shared fuse"};
   cli.set_version_flag("--version", std::string("hemd ") + build::version);
   RunOptions run;
@@ -33,6 +37,7 @@ int main(int argc, char** argv) {
   if (!level.empty()) run.log_level = level;
   run.config_given = cli.count("--config") > 0;
 
+  if (!cli.get_subcommands().empty() || check) unblock_stop_signals();
   if (auto rc = run_subcommand(cli)) return *rc;
   if (check) return check_config(run.config_path);
   return run_daemon(run);

@@ -4,6 +4,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "drivers/log/log.h"
 #include "drivers/log/wall_clock.h"
 
 namespace hemd {
@@ -54,7 +55,7 @@ std::vector<config::Error> check_meter_devices(const config::Config& cfg) {
   return errors;
 }
 
-ModbusInput::ModbusInput(const config::Config& cfg, WallClock wall)
+ModbusInput::ModbusInput(const config::Config& cfg, WallClock wall, double counter_speed)
     : wall_(wall ? std::move(wall) : WallClock(wall_ms)) {
   // Meters behind one TCP gateway or on one RS-485 bus share its connection and its poller.
   std::map<std::string, std::vector<modbus::DeviceSpec>> by_endpoint;
@@ -63,6 +64,7 @@ ModbusInput::ModbusInput(const config::Config& cfg, WallClock wall)
   for (const auto& m : cfg.meters) {
     const auto e = endpoint_of(m);
     by_endpoint[e.describe()].push_back(device_spec(cfg, m, errors));
+    by_endpoint[e.describe()].back().counter_speed = counter_speed;
     endpoints[e.describe()] = e;
   }
   if (!errors.empty()) {
@@ -108,6 +110,25 @@ void ModbusInput::start() {
   for (auto& p : pollers_) p->start();
 }
 
+void ModbusInput::report_missing(const std::string& meter, const modbus::Values& v, int phases) {
+  // The fuse guard cannot work without every phase current and the power: the site then runs at the safe
+  // current, which the log must say once, not leave to be guessed.
+  std::string lacks;
+  if (!v.power_w) lacks = "power";
+  for (int ph = 0; ph < phases && ph < 3; ++ph)
+    if (!v.current_a[ph]) lacks += fmt::format("{}L{} current", lacks.empty() ? "" : ", ", ph + 1);
+  auto& last = missing_[meter];
+  if (lacks == last) return;
+  if (!lacks.empty())
+    log::warning(
+        "modbus: grid meter {} answers without {} (a register or its scale factor reads \"not implemented\", "
+        "or the map lacks it); chargers at their safe current",
+        meter, lacks);
+  else
+    log::notice("modbus: grid meter {} gives every phase current and the power again", meter);
+  last = lacks;
+}
+
 void ModbusInput::fill(SiteSnapshot& s) {
   double pv = 0;
   bool pv_seen = false;
@@ -125,6 +146,7 @@ void ModbusInput::fill(SiteSnapshot& s) {
       if (v.power_w) s.grid.power_w = Reading{*v.power_w, q, at};
       for (int ph = 0; ph < 3; ++ph)
         if (v.current_a[ph]) s.grid.current_a[ph] = Reading{*v.current_a[ph], q, at};
+      report_missing(m.cfg.name, v, s.limits.phases);
     } else if (v.power_w) {
       // Several inverters add up; the sum is only as good as the worst of them.
       pv += std::max(0.0, *v.power_w);

@@ -2,6 +2,7 @@
 // The configured meters, polled over Modbus, as snapshot readings: PV production, grid power and per-phase
 // grid currents, each with its time and quality.
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,7 +18,8 @@ class ModbusInput final : public SiteInput {
   using WallClock = std::function<std::int64_t()>;
   // Loads the register maps the meters name; throws std::runtime_error listing every problem. A reading's
   // age is measured on `wall` (the drivers' clock), whatever time the snapshot runs on.
-  explicit ModbusInput(const config::Config& cfg, WallClock wall = nullptr);
+  // `counter_speed`: the devices' energy counters run this much faster than the clock (the demo's --speed).
+  explicit ModbusInput(const config::Config& cfg, WallClock wall = nullptr, double counter_speed = 1);
   // `step` runs (on a polling thread) when a grid phase rises to `near_fuse_a` or above: the fuse guard then
   // acts on it without waiting for the next tick.
   void on_grid_step(double near_fuse_a, std::function<void()> step);
@@ -29,9 +31,11 @@ class ModbusInput final : public SiteInput {
     config::Meter cfg;
     modbus::Poller* poller;
   };
+  void report_missing(const std::string& meter, const modbus::Values& v, int phases);
   std::vector<std::unique_ptr<modbus::Poller>> pollers_;
   std::vector<Meter> meters_;
   WallClock wall_;
+  std::map<std::string, std::string> missing_;  // per grid meter: what its answers lack, as last logged
 };
 
 // Every meter's device must be "sunspec" or a readable, valid register map.

@@ -129,7 +129,12 @@ void PlanRunner::run() {
       if (stopping_) return;
       job.swap(pending_);
     }
-    plan_now(job->snapshot, job->changed);
+    try {
+      plan_now(job->snapshot, job->changed);
+    } catch (const std::exception& e) {
+      // The last plan stays in force; the next change or the periodic re-plan tries again.
+      log::error("plan: planning failed: {}; the last plan stays in force", log::quoted(e.what()));
+    }
   }
 }
 

@@ -28,8 +28,12 @@ void PriceInput::fill(SiteSnapshot& snapshot) {
     points_ = to_price_points(service_->prices(now, now + horizon_ms));
     computed_at_ = now;
     if (points_.empty() && !warned_empty_) {
+      const auto st = service_->status();
       log::warning("prices: none known for now ({}); planning on PV only",
-                   service_->status().last_error.empty() ? "not fetched yet" : service_->status().last_error);
+                   !st.last_error.empty()    ? st.last_error
+                   : !st.last_answer.empty() ? st.last_answer
+                   : st.last_success == 0    ? "not fetched yet"
+                                             : "the answers held none for now");
       warned_empty_ = true;
     } else if (!points_.empty() && warned_empty_) {
       log::notice("prices: {} intervals known; planning with prices again", points_.size());

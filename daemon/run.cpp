@@ -98,10 +98,16 @@ std::function<void()> reload_on_sighup(const std::string& path, bool builtin,
     if (builtin) return log::notice("config: the built-in demo config cannot be reloaded");
     notify::reloading();
     log::notice("config: reloading {}", path);
-    if (auto next = load(path, "")) {
-      if (App* a = running_app.load()) a->stage(std::move(*next));
-    } else {
-      log::error("config: reload of {} failed; keeping the previous configuration", path);
+    try {
+      if (auto next = load(path, "")) {
+        if (App* a = running_app.load()) a->stage(std::move(*next));
+      } else {
+        log::error("config: reload of {} failed; keeping the previous configuration", path);
+      }
+    } catch (const std::exception& e) {
+      // Whatever the file holds, a reload never ends hemd.
+      log::error("config: reload of {} failed: {}; keeping the previous configuration", path,
+                 log::quoted(e.what()));
     }
     notify::ready();
   };
@@ -118,9 +124,10 @@ bool start_demo_site(Parts& p, config::Config& cfg, const DemoWorld& demo) {
 }
 
 // The app, and with it the history: its recorder owns the database's write path.
-bool open_app(Parts& p, const config::Config& cfg) {
+bool open_app(Parts& p, const config::Config& cfg, const DemoWorld& demo) {
   try {
     p.app = std::make_unique<App>(cfg);
+    p.app->set_time_scale(demo.time_scale());
   } catch (const storage::StorageError& e) {
     log::error("storage: {}", e.what());
     return false;
@@ -129,12 +136,12 @@ bool open_app(Parts& p, const config::Config& cfg) {
 }
 
 // A grid phase that rises near the main fuse runs the next cycle at once.
-void start_meters(Parts& p, const config::Config& cfg, ControlLoop& loop) {
+void start_meters(Parts& p, const config::Config& cfg, const DemoWorld& demo, ControlLoop& loop) {
   if (cfg.meters.empty()) {
     log::warning("site: no meters configured; chargers stay at their safe current");
     return;
   }
-  p.meters = std::make_unique<ModbusInput>(cfg);
+  p.meters = std::make_unique<ModbusInput>(cfg, nullptr, demo.time_scale());
   p.meters->on_grid_step(0.9 * cfg.site.main_fuse_a, [&loop] { loop.nudge(); });
   p.meters->start();
   p.app->add_input(*p.meters);
@@ -185,7 +192,7 @@ bool start_settings_and_mqtt(Parts& p, const config::Config& cfg, ControlLoop& l
           [&loop] { loop.nudge(); }, [planner = p.planner.get()] { planner->replan(); },
           [chargers = p.chargers.get()](const std::string& id, const std::string& action) {
             if (!chargers || !chargers->act(id, action))
-              log::warning("mqtt: {}: {}: the charger is not on OCPP", id, action);
+              log::warning("mqtt: {}: {}: the charger is not on OCPP", log::quoted(id), log::quoted(action));
           });
   } catch (const storage::StorageError& e) {
     log::error("storage: {}", e.what());
@@ -213,8 +220,8 @@ void start_planning(Parts& p, const config::Config& cfg) {
 // the drivers and the planning. False after logging why hemd cannot start.
 bool wire(Parts& p, config::Config& cfg, const DemoWorld& demo, ControlLoop& loop) {
   if (demo.on() && !start_demo_site(p, cfg, demo)) return false;
-  if (!open_app(p, cfg)) return false;
-  start_meters(p, cfg, loop);
+  if (!open_app(p, cfg, demo)) return false;
+  start_meters(p, cfg, demo, loop);
   if (!start_chargers(p, cfg) || !start_prices(p, cfg) || !start_settings_and_mqtt(p, cfg, loop))
     return false;
   start_planning(p, cfg);

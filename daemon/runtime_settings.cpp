@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "drivers/log/log.h"
 #include "drivers/prices/local_time.h"
@@ -19,7 +20,9 @@ std::string key(const std::string& charger_id, const std::string& what) {
 std::optional<double> number(const std::optional<std::string>& text) {
   if (!text) return std::nullopt;
   try {
-    return std::stod(*text);
+    const double x = std::stod(*text);
+    if (!std::isfinite(x)) return std::nullopt;  // a stored "nan" must not become a charger's maximum
+    return x;
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -58,7 +61,9 @@ void RuntimeSettings::change(const SettingChange& c) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto& s = chargers_[c.charger_id];
     if (c.what == "mode" || c.what == "start") {
-      s.mode = c.what == "start" ? ChargeMode::now : charge_mode_from_string(c.text);
+      const auto mode = c.what == "start" ? ChargeMode::now : charge_mode_from_string(c.text);
+      if (!mode) return;  // validated before it came here; never a crash if it was not
+      s.mode = mode;
       stored_what = "mode";
       value = to_string(*s.mode);
     } else if (c.what == "max_current") {
@@ -74,7 +79,7 @@ void RuntimeSettings::change(const SettingChange& c) {
     }
     if (value.empty()) value = fmt::format("{:g}", c.number);
   }
-  log::notice("settings: {}: {} = {}", c.charger_id, stored_what, value);
+  log::notice("settings: {}: {} = {}", c.charger_id, stored_what, log::quoted(value, 40));
   storage::record(recorder_, storage::Setting{key(c.charger_id, stored_what), value});
   recorder_.flush();  // a command is rare and must survive a crash right after it
 }

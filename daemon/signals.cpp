@@ -17,6 +17,17 @@ sigset_t watched() {
 }
 }  // namespace
 
+void block_stop_signals() {
+  sigset_t set = watched();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void unblock_stop_signals() {
+  sigset_t set = watched();
+  sigdelset(&set, SIGUSR2);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+}
+
 SignalWatcher::SignalWatcher(std::function<void()> on_stop, std::function<void()> on_reload)
     : on_stop_(std::move(on_stop)), on_reload_(std::move(on_reload)) {
   sigset_t set = watched();

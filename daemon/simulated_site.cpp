@@ -1,7 +1,10 @@
 #include "daemon/simulated_site.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+
+#include "drivers/log/log.h"
 
 namespace hemd {
 
@@ -21,6 +24,9 @@ SimulatedSite::SimulatedSite(SimulatedSiteOptions o)
 
 SimulatedSite::~SimulatedSite() {
   if (charger_) charger_->stop();
+  if (over_.episodes > 0)
+    log::notice("demo: {} load steps put a phase over the {} A fuse; the longest stayed over it {} ms",
+                over_.episodes, o_.main_fuse_a, over_.longest_ms);
 }
 
 void SimulatedSite::connect_charger(const std::string& url) {
@@ -50,7 +56,9 @@ void SimulatedSite::advance(TimeMs now) {
   pv_w_ = o_.pv_peak_w * sun * cloud_factor(hour);
   const bool cooking = hour > 17.5 && hour < 18.5;
   house_w_ = 350 + 120 * std::sin(hour * 20) + (cooking ? 2500 : 0);
+  heater_w_ = hour >= 8 && hour < 9 ? o_.heater_w : 0.0;
   car_home_ = hour >= 7 && hour < 22;
+  if (!car_home_) charged_wh_ = 0;  // it comes home tomorrow wanting its day's energy again
   const bool full = charged_wh_ >= o_.car_need_wh;
   // The car takes what the charger offers, up to its own maximum; below 6 A it cannot charge at all.
   const double offered = charger_ ? charger_->limit_a() : 0.0;
@@ -63,7 +71,23 @@ void SimulatedSite::advance(TimeMs now) {
 }
 
 double SimulatedSite::grid_w() const {
-  return house_w_ + car_a_ * volts * o_.car_phases - pv_w_;
+  return house_w_ + heater_w_ + car_a_ * volts * o_.car_phases - pv_w_;
+}
+
+void SimulatedSite::time_over_fuse(const modbus::Values& grid) {
+  bool over = false;
+  for (const auto& a : grid.current_a) over = over || (a && *a > o_.main_fuse_a);
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  if (over && over_since_ms_ < 0) over_since_ms_ = now;
+  if (over || over_since_ms_ < 0) return;
+  const std::int64_t lasted = now - over_since_ms_;
+  over_since_ms_ = -1;
+  ++over_.episodes;
+  over_.total_ms += lasted;
+  over_.longest_ms = std::max(over_.longest_ms, lasted);
+  log::info("demo: a phase was over the {} A fuse for {} ms", o_.main_fuse_a, lasted);
 }
 
 void SimulatedSite::publish() {
@@ -82,9 +106,11 @@ void SimulatedSite::publish() {
     const double car_a = ph < o_.car_phases ? car_a_ : 0.0;
     pv.current_a[ph] = pv_w_ / 3 / volts;
     pv.voltage_v[ph] = grid.voltage_v[ph] = volts;
-    grid.current_a[ph] = (ph == 0 ? house_l1 : house_other) + car_a - pv_w_ / 3 / volts;
+    grid.current_a[ph] =
+        (ph == 0 ? house_l1 : house_other) + heater_w_ / 3 / volts + car_a - pv_w_ / 3 / volts;
     car.current_a[ph] = car_a;
   }
+  time_over_fuse(grid);
   pv.energy_export_wh = pv_wh_;
   grid.energy_import_wh = import_wh_;
   grid.energy_export_wh = export_wh_;

@@ -19,6 +19,17 @@ struct SimulatedSiteOptions {
   double car_max_a = 16;
   int car_phases = 3;
   std::uint32_t seed = 7;  // clouds
+  // Every morning from 08:00 to 09:00 a heat pump's backup heater adds this much on three phases: a load step
+  // that puts the fuse over its rating while the car charges, for the fuse guard to catch.
+  double heater_w = 9000;
+  double main_fuse_a = 25;  // to time how long a phase stays over it
+};
+
+// How long the phases were over the fuse after the load steps, in wall-clock time (the guard reacts in it).
+struct OverFuse {
+  int episodes = 0;
+  std::int64_t longest_ms = 0;
+  std::int64_t total_ms = 0;
 };
 
 class SimulatedSite {
@@ -37,10 +48,12 @@ class SimulatedSite {
   double house_w() const { return house_w_; }
   double grid_w() const;
   double car_a() const { return car_a_; }
+  OverFuse over_fuse() const { return over_; }
 
  private:
   double cloud_factor(double hour) const;
   void publish();
+  void time_over_fuse(const modbus::Values& grid);
   SimulatedSiteOptions o_;
   modbus::SunSpecServer inverter_;
   modbus::SunSpecServer meter_;
@@ -52,6 +65,9 @@ class SimulatedSite {
   double car_a_ = 0;
   bool car_home_ = false;
   double charged_wh_ = 0;
+  double heater_w_ = 0;
+  std::int64_t over_since_ms_ = -1;  // steady clock, while a phase is over the fuse
+  OverFuse over_;
   // Lifetime counters of a house some years old (SunSpec reads a counter at 0 as "not implemented").
   double pv_wh_ = 21.4e6, import_wh_ = 38.2e6, export_wh_ = 12.9e6;
 };

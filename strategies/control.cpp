@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "strategies/phase_switch.h"
+#include "strategies/plausibility.h"
 #include "strategies/surplus.h"
 
 namespace hemd {
@@ -12,7 +13,9 @@ namespace {
 
 bool grid_trusted(const SiteSnapshot& site, const ControlParams& p) {
   const double max_age_ms = p.stale_after_s * 1000.0;
-  auto fresh = [&](const Reading& r) { return r.ok() && site.now - r.at <= max_age_ms; };
+  auto fresh = [&](const Reading& r) {
+    return r.ok() && std::isfinite(r.value) && site.now - r.at <= max_age_ms;
+  };
   for (int ph = 0; ph < site.limits.phases; ++ph)
     if (!fresh(site.grid.current_a[ph])) return false;
   return fresh(site.grid.power_w);
@@ -49,7 +52,10 @@ bool loads_phase(const SiteSnapshot& site, const ChargerState& c, int ph) {
 
 Decision decide(const SiteSnapshot& reported, const ControlParams& p, ControlState& state) {
   Decision d;
-  const SiteSnapshot measured = with_estimated_draw(reported, state.draw);
+  // Whatever the caller checked, nothing the site cannot produce reaches the sharing below.
+  SiteSnapshot checked = reported;
+  distrust_impossible(checked);
+  const SiteSnapshot measured = with_estimated_draw(checked, state.draw);
   if (!grid_trusted(measured, p)) {
     // Without a trusted grid meter nothing can be shared safely: every charger gets its safe current, which
     // the config check keeps within the fuse for all chargers together.
@@ -90,6 +96,12 @@ Decision decide(const SiteSnapshot& reported, const ControlParams& p, ControlSta
                : c.mode == ChargeMode::smart ? "smart: surplus"
                                              : to_string(c.mode);
     }
+    if (c.online && !c.draw_trusted && k.want_a > 0) {
+      // What it draws is unknown: it keeps at most what it has and its safe current, never more, and its
+      // draw is not subtracted from the grid reading (the house is charged with it: the worst case).
+      k.fixed_a = round_to_steps(std::min({k.want_a, safe_limit(c), c.offered_limit_a}), k);
+      reason += ", meter values not trusted: safe current at most";
+    }
     claims.push_back(std::move(k));
     reasons.push_back(std::move(reason));
   }
@@ -105,7 +117,8 @@ Decision decide(const SiteSnapshot& reported, const ControlParams& p, ControlSta
       if (!loads_phase(site, c, ph)) continue;
       k.terms.emplace_back(static_cast<int>(i), 1.0);
       for (int j = 0; j < c.active_phases; ++j)
-        if ((c.phase_offset + j) % site.limits.phases == ph && c.online) base -= c.current_a[j];
+        if ((c.phase_offset + j) % site.limits.phases == ph && c.online && c.draw_trusted)
+          base -= c.current_a[j];
     }
     k.capacity = site.limits.main_fuse_a - p.fuse_margin_a - std::max(0.0, base);
     constraints.push_back(std::move(k));
@@ -152,7 +165,10 @@ void fuse_guard(const SiteSnapshot& site, const ControlParams& p, Decision& d) {
       if (over <= 0) break;
       for (auto& cmd : d.commands) {
         if (cmd.charger_id != c->id) continue;
-        const double drawing = *std::max_element(c->current_a.begin(), c->current_a.end());
+        // An untrusted draw counts as nothing: the charger is cut to 0 and the others still see all of
+        // `over`.
+        const double drawing =
+            c->draw_trusted ? *std::max_element(c->current_a.begin(), c->current_a.end()) : 0.0;
         Claim k = claim_for(*c);
         const double cut = round_to_steps(std::min(cmd.limit_a, drawing - over), k);
         if (cut < cmd.limit_a || cut < drawing) {

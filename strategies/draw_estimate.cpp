@@ -30,7 +30,7 @@ SiteSnapshot with_estimated_draw(const SiteSnapshot& site, DrawMemory& memory) {
       m.changed_at = site.now;
     }
     const bool stale = m.changed_at >= 0 && c.metered_at >= 0 && c.metered_at < m.changed_at + car_follows_ms;
-    if (!c.online || !stale) continue;
+    if (!c.online || !c.draw_trusted || !stale) continue;
     const double reported = *std::max_element(c.current_a.begin(), c.current_a.begin() + c.active_phases);
     if (m.amps < reported - 0.5)
       scale_to(c, m.amps, site.limits.voltage_v);  // a cut: the car is at the new limit within seconds

@@ -28,7 +28,7 @@ SiteSnapshot choose_phases(const SiteSnapshot& site, const ControlParams& p, dou
       const bool rested = st.phases_switched_at < 0 ||
                           site.now - st.phases_switched_at >= p.min_phase_switch_interval_s * 1000;
       // A car that is not charging can be switched at once; one that is waits out the delays.
-      const bool idle = !c.car_connected || c.power_w < 100;
+      const bool idle = !c.car_connected || (c.draw_trusted && c.power_w < 100);
       if ((lasted || idle) && rested) {
         st.phases = want;
         st.phases_switched_at = site.now;

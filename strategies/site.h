@@ -60,6 +60,9 @@ struct ChargerState {
   double offered_limit_a = 0.0;  // the limit the charger last accepted
   PhaseAmps current_a{};         // measured per-phase current
   double power_w = 0.0;
+  // False when what the charger reports cannot be true (NaN, beyond its rating): current and power are then 0
+  // and mean nothing, and the strategies assume the worst (strategies/plausibility.h).
+  bool draw_trusted = true;
   TimeMs metered_at = -1;  // when the charger last reported current and power; -1: not known
   double session_energy_wh = 0.0;
   std::optional<double> soc_pct;

@@ -1,6 +1,8 @@
 #include "drivers/modbus/poller.h"
 
+#include <cctype>
 #include <cmath>
+#include <tuple>
 
 #include "drivers/log/log.h"
 #include "drivers/log/wall_clock.h"
@@ -13,7 +15,7 @@ Poller::Poller(Endpoint endpoint, std::vector<DeviceSpec> devices, std::chrono::
       interval_(interval),
       clock_(clock ? std::move(clock) : WallClock(wall_ms)) {
   for (auto& spec : devices) {
-    Device d{std::move(spec), std::nullopt, {}};
+    Device d{std::move(spec), std::nullopt, {}, {}, {}};
     if (d.spec.map && d.spec.map->sunspec) d.spec.map.reset();  // a SunSpec profile: discovered, not mapped
     if (d.spec.map) d.blocks = plan_blocks(*d.spec.map);
     states_[d.spec.name] = DeviceState{};
@@ -39,7 +41,17 @@ void Poller::start() {
 void Poller::run() {
   while (!stop_) {
     const auto next = std::chrono::steady_clock::now() + interval_;
-    poll_once();
+    // Whatever a device answers, it must not end the polling thread (nor hemd): the failure is logged with
+    // its origin, and the readings age into "stale" until a poll succeeds again.
+    try {
+      poll_once();
+      failed_.clear();
+    } catch (const std::exception& e) {
+      if (failed_ != e.what())
+        log::error("modbus: {}: polling failed: {}", connection_.endpoint().describe(),
+                   log::quoted(e.what()));
+      failed_ = e.what();
+    }
     std::unique_lock lock(wait_mutex_);
     wake_.wait_until(lock, next, [&] { return stop_.load(); });
   }
@@ -86,25 +98,43 @@ std::optional<Values> Poller::read(Device& d, std::string& error) {
   return sunspec::parse(m.id, *block);
 }
 
-bool Poller::plausible(const Device& d, const Values& v, const DeviceState& last, std::string& why) const {
+bool Poller::plausible(const Device& d, const Values& v, std::string& why) const {
   if (v.power_w && std::abs(*v.power_w) > d.spec.max_abs_power_w) {
     why = fmt::format("power {:.0f} W is beyond what this site can carry ({:.0f} W)", *v.power_w,
                       d.spec.max_abs_power_w);
     return false;
   }
-  auto backwards = [&](const std::optional<double>& now, const std::optional<double>& before,
-                       const char* what) {
-    if (now && before && *now < *before - 1.0) {
-      why = fmt::format("{} went backwards from {:.0f} Wh to {:.0f} Wh", what, *before, *now);
-      return true;
-    }
-    return false;
-  };
-  if (last.at_ms > 0 && (backwards(v.energy_import_wh, last.values.energy_import_wh, "energy imported") ||
-                         backwards(v.energy_export_wh, last.values.energy_export_wh, "energy exported")))
-    return false;
   return true;
 }
+
+void Poller::check_counters(Device& d, Values& v) {
+  // Energy counters steer nothing: a bad one is dropped from this reading, the power and currents stay.
+  CounterParams p;
+  p.max_power_w = d.spec.max_abs_power_w * d.spec.counter_speed;
+  const std::int64_t now = clock_();
+  for (auto [value, watch, what] : {std::tuple{&v.energy_import_wh, &d.imported, "energy imported"},
+                                    std::tuple{&v.energy_export_wh, &d.exported, "energy exported"}}) {
+    if (!*value) continue;
+    const CounterCheck c = check_counter(*watch, **value, now, p, what);
+    if (c.verdict == CounterVerdict::rejected) value->reset();
+    if (c.say.empty()) continue;
+    if (c.verdict == CounterVerdict::rejected)
+      log::warning("modbus: {}: {}", d.spec.name, c.say);
+    else
+      log::notice("modbus: {}: {}", d.spec.name, c.say);
+  }
+}
+
+namespace {
+// An error with its figures left out: a failure whose numbers change every read is one episode, not many.
+std::string shape(const std::string& error) {
+  std::string out;
+  for (char ch : error)
+    if (!std::isdigit(static_cast<unsigned char>(ch)) || out.empty() || out.back() != '#')
+      out += std::isdigit(static_cast<unsigned char>(ch)) ? '#' : ch;
+  return out;
+}
+}  // namespace
 
 void Poller::poll_once() {
   for (auto& d : devices_) {
@@ -112,10 +142,11 @@ void Poller::poll_once() {
     auto values = read(d, error);
     DeviceState last = *state(d.spec.name);
     std::string why;
-    if (values && !plausible(d, *values, last, why)) {
+    if (values && !plausible(d, *values, why)) {
       error = "rejected: " + why;
       values.reset();
     }
+    if (values) check_counters(d, *values);
     if (values && listener_) listener_(d.spec.name, last.values, *values);
     std::lock_guard lock(mutex_);
     DeviceState& s = states_[d.spec.name];
@@ -130,7 +161,8 @@ void Poller::poll_once() {
                        : fmt::format("{} {} (SunSpec {})", d.layout->manufacturer, d.layout->model_name,
                                      sunspec::model_name(d.layout->measurement_model(d.spec.meter)->id));
     } else {
-      if (s.failures == 0 || error != s.error) log::warning("modbus: {}: {}", d.spec.name, error);
+      if (s.failures == 0 || shape(error) != shape(s.error))
+        log::warning("modbus: {}: {}", d.spec.name, error);
       s.error = error;
       ++s.failures;
     }

@@ -16,6 +16,7 @@
 #include "drivers/modbus/connection.h"
 #include "drivers/modbus/register_map.h"
 #include "drivers/modbus/sunspec.h"
+#include "strategies/plausibility.h"
 
 namespace hemd::modbus {
 
@@ -26,6 +27,7 @@ struct DeviceSpec {
   std::optional<RegisterMap> map;  // loaded from `device` unless it is sunspec
   std::chrono::milliseconds timeout{500};
   double max_abs_power_w = 1e6;  // anything beyond is physically impossible on this site
+  double counter_speed = 1;      // its energy counters run this many times faster than the clock (the demo)
   bool meter = false;            // a grid meter: in a SunSpec chain, take the meter model
 };
 
@@ -59,9 +61,11 @@ class Poller {
     DeviceSpec spec;
     std::optional<sunspec::Layout> layout;
     std::vector<Block> blocks;
+    CounterWatch imported, exported;  // energy counters: an outlier is dropped, not the device
   };
   std::optional<Values> read(Device& d, std::string& error);
-  bool plausible(const Device& d, const Values& v, const DeviceState& last, std::string& why) const;
+  bool plausible(const Device& d, const Values& v, std::string& why) const;
+  void check_counters(Device& d, Values& v);
   void run();
 
   Connection connection_;
@@ -71,6 +75,7 @@ class Poller {
   Listener listener_;
   mutable std::mutex mutex_;
   std::map<std::string, DeviceState> states_;
+  std::string failed_;  // what the last poll threw, for logging it once
   std::atomic<bool> stop_{false};
   std::mutex wait_mutex_;
   std::condition_variable wake_;

@@ -18,6 +18,10 @@ std::string text(const std::vector<std::uint16_t>& regs, std::size_t offset, std
     s += static_cast<char>(regs[i] & 0xFF);
   }
   while (!s.empty() && (s.back() == '\0' || s.back() == ' ')) s.pop_back();
+  // SunSpec strings are ASCII; anything else a device holds there is shown as '?', never passed on to a
+  // terminal or the log as it came.
+  for (char& c : s)
+    if (c < 0x20 || c > 0x7E) c = '?';
   return s;
 }
 

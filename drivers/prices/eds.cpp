@@ -6,6 +6,9 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
+
+#include "drivers/log/log.h"
 
 namespace hemd::prices {
 
@@ -46,8 +49,8 @@ std::optional<json> parse_envelope(const std::string& body, const std::string& d
     return std::nullopt;
   }
   if (doc.contains("dataset") && doc["dataset"].is_string() && doc["dataset"] != dataset)
-    problems.push_back(
-        fmt::format("answer is for dataset {}, expected {}", doc["dataset"].get<std::string>(), dataset));
+    problems.push_back(fmt::format("answer is for dataset {}, expected {}",
+                                   log::quoted(doc["dataset"].get<std::string>()), dataset));
   if (doc.contains("total") && doc["total"].is_number_integer() &&
       doc["total"].get<std::size_t>() > doc["records"].size())
     problems.push_back(fmt::format("answer holds {} of {} records (cut short)", doc["records"].size(),
@@ -82,6 +85,7 @@ Answer<SpotPrice> parse_spot(const std::string& body, const std::string& dataset
   if (!doc) return a;
   const Fields f = fields_of(dataset);
   std::map<TimeMs, SpotPrice> by_start;
+  std::set<TimeMs> unpublished;  // a null price: published as missing, not a hole in the answer
   std::size_t index = 0;
   for (const auto& r : (*doc)["records"]) {
     const std::string where = fmt::format("record {}", index++);
@@ -96,24 +100,27 @@ Answer<SpotPrice> parse_spot(const std::string& body, const std::string& dataset
     const auto start = parse_utc(r[f.time].get<std::string>());
     if (!start) {
       a.problems.push_back(
-          fmt::format("{}: {} \"{}\" is not a time", where, f.time, r[f.time].get<std::string>()));
+          fmt::format("{}: {} {} is not a time", where, f.time, log::quoted(r[f.time].get<std::string>())));
       continue;
     }
-    const std::string when = r[f.time].get<std::string>();
+    const std::string when = log::quoted(r[f.time].get<std::string>(), 40);
     if (r.contains("PriceArea") && r["PriceArea"] != area)
-      a.problems.push_back(
-          fmt::format("{} ({}): price area {}, expected {}", where, when, r["PriceArea"].dump(), area));
+      a.problems.push_back(fmt::format(
+          "{} ({}): price area {}, expected {}", where, when,
+          log::quoted(r["PriceArea"].is_string() ? r["PriceArea"].get<std::string>() : r["PriceArea"].dump()),
+          area));
     if (!r.contains(f.price)) {
       a.problems.push_back(fmt::format("{} ({}): missing {}", where, when, f.price));
       continue;
     }
     if (r[f.price].is_null()) {
       a.notes.push_back(fmt::format("{}: no price published", when));
+      unpublished.insert(*start);
       continue;
     }
     if (!r[f.price].is_number()) {
-      a.problems.push_back(
-          fmt::format("{} ({}): {} is {}, expected a number", where, when, f.price, r[f.price].dump()));
+      a.problems.push_back(fmt::format("{} ({}): {} is {}, expected a number", where, when, f.price,
+                                       log::quoted(r[f.price].dump())));
       continue;
     }
     const double dkk = r[f.price].get<double>();
@@ -130,9 +137,7 @@ Answer<SpotPrice> parse_spot(const std::string& body, const std::string& dataset
   TimeMs expected = 0;
   for (const auto& [start, p] : by_start) {
     if (expected != 0 && start > expected) {
-      bool published_null = false;
-      for (const auto& n : a.notes) published_null |= n.rfind(utc_iso(expected).substr(0, 19), 0) == 0;
-      if (!published_null)
+      if (!unpublished.count(expected))
         a.problems.push_back(fmt::format("gap: nothing from {} to {}", utc_iso(expected), utc_iso(start)));
     }
     expected = start + p.duration_s * 1000LL;
@@ -166,7 +171,8 @@ Answer<TariffRecord> parse_pricelist(const std::string& body) {
     if (r.contains("ValidTo") && r["ValidTo"].is_string())
       t.valid_to = parse_danish(r["ValidTo"].get<std::string>());
     if (!r.contains("Price1") || !r["Price1"].is_number()) {
-      a.problems.push_back(fmt::format("{} ({} from {}): Price1 missing", where, t.code, from));
+      a.problems.push_back(
+          fmt::format("{} ({} from {}): Price1 missing", where, log::quoted(t.code), log::quoted(from)));
       continue;
     }
     bool bad = false;
@@ -176,8 +182,8 @@ Answer<TariffRecord> parse_pricelist(const std::string& body) {
       if (v.is_null()) {
         t.hourly[h] = t.hourly[0];  // DataHub leaves the other hours empty when the price is flat
       } else if (!v.is_number() || v.get<double>() < -10 || v.get<double>() > 10) {
-        a.problems.push_back(
-            fmt::format("{} ({} from {}): {} is {}, expected DKK/kWh", where, t.code, from, key, v.dump()));
+        a.problems.push_back(fmt::format("{} ({} from {}): {} is {}, expected DKK/kWh", where,
+                                         log::quoted(t.code), log::quoted(from), key, log::quoted(v.dump())));
         bad = true;
         break;
       } else {

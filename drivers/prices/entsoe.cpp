@@ -6,6 +6,8 @@
 
 #include <map>
 
+#include "drivers/log/log.h"
+
 namespace hemd::prices {
 
 namespace {
@@ -30,6 +32,8 @@ std::string compact_utc(TimeMs t) {
 }
 
 constexpr double lowest_eur_mwh = -700, highest_eur_mwh = 5000;  // beyond the harmonised clearing limits
+constexpr TimeMs max_period_ms = 7 * 86'400'000LL;
+constexpr std::size_t max_intervals = 31 * 96;  // a month of quarter-hours
 
 }  // namespace
 
@@ -67,11 +71,12 @@ Answer<SpotPrice> parse_entsoe(const std::string& xml, double dkk_per_eur) {
     const std::string reason = text_of(root->FirstChildElement("Reason"), "text");
     if (reason.find("No matching data") == std::string::npos)
       a.problems.push_back("ENTSO-E refused the request: " +
-                           (reason.empty() ? std::string("no reason") : reason));
+                           (reason.empty() ? std::string("no reason") : log::quoted(reason)));
     return a;
   }
   if (kind != "Publication_MarketDocument") {
-    a.problems.push_back(fmt::format("answer is a {}, expected a Publication_MarketDocument", kind));
+    a.problems.push_back(
+        fmt::format("answer is a {}, expected a Publication_MarketDocument", log::quoted(kind, 60)));
     return a;
   }
   std::map<TimeMs, SpotPrice> by_start;
@@ -82,8 +87,8 @@ Answer<SpotPrice> parse_entsoe(const std::string& xml, double dkk_per_eur) {
     const std::string currency = text_of(ts, "currency_Unit.name"),
                       unit = text_of(ts, "price_Measure_Unit.name");
     if (currency != "EUR" || unit != "MWH") {
-      a.problems.push_back(
-          fmt::format("series {}: prices in {}/{}, expected EUR/MWH", series, currency, unit));
+      a.problems.push_back(fmt::format("series {}: prices in {}/{}, expected EUR/MWH", series,
+                                       log::quoted(currency, 20), log::quoted(unit, 20)));
       continue;
     }
     for (const XMLElement* p = ts->FirstChildElement("Period"); p; p = p->NextSiblingElement("Period")) {
@@ -93,6 +98,14 @@ Answer<SpotPrice> parse_entsoe(const std::string& xml, double dkk_per_eur) {
       if (!start || !end || minutes == 0 || *end <= *start) {
         a.problems.push_back(
             fmt::format("series {}: period without a valid timeInterval or resolution", series));
+        continue;
+      }
+      // hemd asks for a few days; a period of years at PT15M would take the price thread minutes and
+      // gigabytes to spell out (found by the prices fuzz target).
+      if (*end - *start > max_period_ms) {
+        a.problems.push_back(
+            fmt::format("series {}: a period of {} days, longer than any answer hemd asks for", series,
+                        (*end - *start) / 86'400'000));
         continue;
       }
       const int count = static_cast<int>((*end - *start) / (minutes * minute_ms));
@@ -125,6 +138,10 @@ Answer<SpotPrice> parse_entsoe(const std::string& xml, double dkk_per_eur) {
         if (auto it = points.find(pos); it != points.end()) price = it->second;  // else as before (A03)
         const TimeMs t = *start + (pos - 1) * minutes * minute_ms;
         SpotPrice sp{t, minutes * 60, {price * dkk_per_eur}};
+        if (by_start.size() >= max_intervals) {
+          a.problems.push_back(fmt::format("more than {} intervals in one answer", max_intervals));
+          return a;
+        }
         auto [at, fresh] = by_start.emplace(t, sp);
         if (!fresh && at->second.spot.value != sp.spot.value)
           a.problems.push_back(fmt::format("{}: two different prices", utc_iso(t)));

@@ -136,6 +136,7 @@ void PriceService::reload() {
 }
 
 bool PriceService::fetch_days(const LocalDate& first, const LocalDate& end, std::string& error) {
+  received_ = 0;
   if (cfg_.provider == "entsoe") return fetch_entsoe(first, end, error);
   bool ok = true;
   // The 2025-10-01 switch to quarter-hours changed the dataset: ask each dataset for its own days.
@@ -152,6 +153,7 @@ bool PriceService::fetch_days(const LocalDate& first, const LocalDate& end, std:
       error = fmt::format("{}: {}", what, res.describe());
     } else {
       auto answer = parse_spot(res.body, dataset, cfg_.area);
+      received_ += answer.values.size();
       for (const auto& n : answer.notes) log::info("prices: {}: {}", what, n);
       if (!answer.ok()) {
         ok = false;
@@ -184,6 +186,7 @@ bool PriceService::fetch_entsoe(const LocalDate& first, const LocalDate& end, st
       cfg_.fetch_timeout_s);
   // ENTSO-E explains a refusal (bad token, bad zone) in an XML body, also with HTTP 400 or 401.
   auto answer = parse_entsoe(res.body, cfg_.dkk_per_eur);
+  if (res.ok()) received_ = answer.values.size();
   bool ok = res.ok() && answer.ok();
   if (!res.ok())
     error = fmt::format("{}: {}{}", what, res.describe(),
@@ -217,13 +220,27 @@ bool PriceService::fetch_spot(TimeMs now) {
       !spot_state_.have_today || (!spot_state_.have_tomorrow && now >= publication_time(now));
   spot_state_.failures = ok && !still_wanted ? 0 : spot_state_.failures + 1;
   const TimeMs retry = retry_delay(spot_state_.failures, 0);
+  // Say what came: an empty list, or prices that stop short of today, is not "not published yet".
+  status_.last_answer.clear();
+  if (ok && still_wanted && received_ == 0)
+    status_.last_answer = fmt::format("{} answered with no prices at all for {}..{}", status_.source,
+                                      to_string(today), to_string(next_day(today, 2)));
+  else if (ok && !spot_state_.have_today)
+    status_.last_answer = fmt::format("{} answered with {} intervals, which do not cover today ({})",
+                                      status_.source, received_, to_string(today));
   if (!ok)
     log::warning("prices: {}; {} in force; next try in about {} min", error,
                  spot_.empty() ? "no prices known, planning on PV only" : "cached prices stay",
                  retry / minute_ms);
+  else if (!status_.last_answer.empty())
+    log::warning("prices: {}; {}; asking again in about {} min", status_.last_answer,
+                 spot_.empty() ? "no prices known, planning on PV only" : "cached prices stay",
+                 retry / minute_ms);
   else if (still_wanted)
-    log::info("prices: {}'s prices are not published yet; asking again in about {} min",
-              to_string(spot_state_.have_today ? next_day(today) : today), retry / minute_ms);
+    log::info(
+        "prices: {}'s prices are not published yet ({} intervals came, none for that day); asking again "
+        "in about {} min",
+        to_string(next_day(today)), received_, retry / minute_ms);
   return ok;
 }
 
@@ -287,8 +304,18 @@ bool PriceService::refresh(bool force) {
 }
 
 void PriceService::loop() {
+  std::string failed;
   for (;;) {
-    refresh(false);
+    // A web service's answer, or the cache, that throws is logged and dropped: the thread (and hemd) goes on
+    // with the prices it has.
+    try {
+      refresh(false);
+      failed.clear();
+    } catch (const std::exception& e) {
+      if (failed != e.what())
+        log::error("prices: {}: fetching failed: {}", status().source, log::quoted(e.what()));
+      failed = e.what();
+    }
     const TimeMs now = now_();
     TimeMs due;
     {

@@ -23,6 +23,7 @@ struct PriceStatus {
   std::string source;       // "Energi Data Service DK1", "fixed"
   TimeMs last_success = 0;  // of a spot-price fetch
   std::string last_error;   // empty when the last attempt succeeded
+  std::string last_answer;  // what the last spot-price answer held, when it lacked a day still wanted
   bool tariffs_from_datahub = false;
 };
 
@@ -76,6 +77,7 @@ class PriceService {
   FetchState spot_state_;
   FetchState tariff_state_;
   TimeMs tariffs_fetched_ = 0;
+  std::size_t received_ = 0;  // spot intervals in the answers of the last fetch_days
 
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -1,6 +1,9 @@
 #include "drivers/storage/database.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "drivers/storage/schema.h"
 
@@ -54,6 +57,7 @@ Database Database::open(const std::string& path) {
     if (check.empty() || !check[0][0] || *check[0][0] != "ok")
       throw StorageError(check.empty() || !check[0][0] ? "integrity check gave no answer" : *check[0][0]);
     d.migrate();
+    d.check_tables();
   } catch (const StorageError& e) {
     throw StorageError(
         fmt::format("the database {} cannot be used: {} (move it away to start afresh; "
@@ -162,6 +166,34 @@ std::vector<std::vector<std::optional<std::string>>> Database::query(const State
       row.push_back(r.null(i) ? std::nullopt : std::optional<std::string>(r.text(i)));
   });
   return rows;
+}
+
+// A file at the latest version whose tables do not hold the columns that version made (a database from
+// another program, or edited by hand) would fail later with "no such column" and no file named; it is refused
+// here instead, with what is wrong. Compared against the migrations applied to an empty database.
+void Database::check_tables() {
+  sqlite3* ref = nullptr;
+  sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE, nullptr);
+  Database expected(ref, ":memory:");
+  for (const char* m : migrations) expected.exec(m);
+  auto columns = [](Database& db, const std::string& table) {
+    std::vector<std::string> names;
+    for (const auto& row : db.query({"SELECT name FROM pragma_table_info(?)", {table}}))
+      if (row[0]) names.push_back(*row[0]);
+    return names;
+  };
+  for (const auto& row : expected.query({"SELECT name FROM sqlite_master WHERE type = 'table'", {}})) {
+    if (!row[0]) continue;
+    const auto want = columns(expected, *row[0]);
+    const auto have = columns(*this, *row[0]);
+    if (have.empty()) throw StorageError(fmt::format("table {} is missing", *row[0]));
+    for (const auto& c : want)
+      if (std::find(have.begin(), have.end(), c) == have.end())
+        throw StorageError(
+            fmt::format("table {} has no column {} (it has {}; expected {}): not a database "
+                        "this hemd made",
+                        *row[0], c, fmt::join(have, ", "), fmt::join(want, ", ")));
+  }
 }
 
 }  // namespace hemd::storage

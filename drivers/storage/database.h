@@ -64,6 +64,7 @@ class Database {
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   void migrate();
+  void check_tables();
   sqlite3* db_;
   std::string path_;
 };

@@ -6,7 +6,9 @@
 // end-to-end test and by bench/closed_loop.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -37,8 +39,8 @@ inline bool is_limit_profile(const json& e) {
 
 class ClosedLoop {
  public:
-  // A 3 x 25 A house with one 3-phase 16 A charger in `mode`. Throws when a peer does not come up.
-  void start(const std::string& mode, const std::string& control = "") {
+  // A 3 x `fuse_a` house with one 3-phase 16 A charger in `mode`. Throws when a peer does not come up.
+  void start(const std::string& mode, const std::string& control = "", int fuse_a = 25) {
     auto check = [](bool ok, const std::string& what) {
       if (!ok) throw std::runtime_error(what);
     };
@@ -55,12 +57,12 @@ class ClosedLoop {
     dir.write(
         "hemd.yaml",
         fmt::format(
-            "site: {{name: closed loop, main_fuse_a: 25}}\n"
+            "site: {{name: closed loop, main_fuse_a: {}}}\n"
             "meters:\n  - {{name: grid, role: grid, device: eastron_sdm630, host: 127.0.0.1, port: {}}}\n"
             "chargers:\n  - {{id: cp1, max_current_a: 16, mode: {}}}\n"
             "ocpp: {{listen_address: 127.0.0.1, port: {}}}\nprices: {{enabled: false}}\n"
             "storage: {{path: {}}}\ncontrol: {{interval_ms: 1000{}}}\n",
-            m[1].str(), mode, ocpp_port, dir.file("hemd.db"), control));
+            fuse_a, m[1].str(), mode, ocpp_port, dir.file("hemd.db"), control));
     hemd_ =
         std::make_unique<Process>(std::vector<std::string>{HEMD_BINARY, "--config", dir.file("hemd.yaml")},
                                   dir.file("hemd.out"), dir.file("hemd.err"));
@@ -83,6 +85,10 @@ class ClosedLoop {
   }
 
   void site(const std::string& command) { site_->send(command); }
+  // The car draws at most this (a battery nearly full), whatever the charger allows.
+  void car_takes_at_most(double amps) { car_max_ = amps; }
+  // The charger reports this draw in its MeterValues instead of what the car draws (NaN: the truth).
+  void charger_reports(double amps) { reported_ = amps; }
   std::size_t mark() const { return events(cp_->out()).size(); }
 
   // The limits hemd sent for the charger's dynamic profile from event `since` on, changes only.
@@ -133,13 +139,13 @@ class ClosedLoop {
       std::optional<double> allowed;
       for (const auto& e : events(cp_->out()))
         if (e.value("event", "") == "limit") allowed = e["amps"].is_null() ? 32.0 : e["amps"].get<double>();
-      const double a = allowed && *allowed >= 6 ? std::min(*allowed, 16.0) : 0.0;
+      const double a = allowed && *allowed >= 6 ? std::min({*allowed, 16.0, car_max_.load()}) : 0.0;
       if (a != drawn) {
         drawn = a;
         site_->send(fmt::format("car {}", a));
       }
       if (Clock::now() - last_meter >= 1s) {
-        cp_->send(fmt::format("meter {}", a));
+        cp_->send(fmt::format("meter {}", std::isnan(reported_.load()) ? a : reported_.load()));
         last_meter = Clock::now();
       }
       std::this_thread::sleep_for(200ms);
@@ -149,6 +155,8 @@ class ClosedLoop {
   std::unique_ptr<Process> site_, hemd_, cp_;
   std::thread car_;
   std::atomic<bool> running_{true};
+  std::atomic<double> car_max_{16};
+  std::atomic<double> reported_{std::nan("")};
 };
 
 }  // namespace hemd::test

@@ -1,4 +1,5 @@
 // hemd closing the loop with real peers only (closed_loop.h): PV surplus under clouds, a fuse overload step.
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include "tests/e2e/closed_loop/closed_loop.h"
@@ -59,6 +60,99 @@ TEST(ClosedLoop, FuseOverloadStepIsCutAtOnceAndRecovers) {
   loop.site("house 2 1 1");
   EXPECT_TRUE(loop.wait_limit([](double a) { return a == 16; }, recover, 90s)) << loop.logs();
   EXPECT_FALSE(loop.strict_refusals()) << loop.logs();
+}
+
+// Watches the real phase currents for `how_long`; returns the highest seen.
+double highest_phase(const ClosedLoop& loop, std::chrono::seconds how_long) {
+  double worst = 0;
+  const auto until = Clock::now() + how_long;
+  while (Clock::now() < until) {
+    for (double a : loop.grid()) worst = std::max(worst, a);
+    std::this_thread::sleep_for(200ms);
+  }
+  return worst;
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Issue 26.4: fuse 20 A, 12 A of house on every phase, mode now; the car charges at the 7 A that leaves. The
+// grid meter then reads -3000 A per phase (a broken scale factor) while its power stays true: the limit must
+// not rise and the real phase current must stay within the fuse.
+TEST(ClosedLoop, AbsurdGridCurrentsNeverRaiseTheLimit) {
+  ClosedLoop loop;
+  ASSERT_NO_THROW(loop.start("now", "", 20));
+  loop.site("house 12 12 12");
+  ASSERT_TRUE(loop.wait_limit([](double a) { return a == 7; }, 0, 60s)) << loop.logs();
+  std::this_thread::sleep_for(3s);
+  const auto bogus = loop.mark();
+  loop.site("override -3000 -3000 -3000");
+  ASSERT_TRUE(loop.wait_limit([](double a) { return a == 6; }, bogus, 20s)) << loop.logs();
+  const double worst = highest_phase(loop, 8s);
+  for (double a : loop.limit_changes(bogus)) EXPECT_LE(a, 7) << "a limit rose on a bogus reading";
+  EXPECT_LE(worst, 20) << "the real phase current went over the fuse";
+  std::printf("[ figures  ] -3000 A per phase on a 20 A fuse: limits %s, highest real phase %.1f A\n",
+              fmt::format("{}", fmt::join(loop.limit_changes(bogus), " ")).c_str(), worst);
+  EXPECT_EQ(count(loop.hemd_log(), "beyond what the fuse can carry"), 1u) << loop.hemd_log();
+  const auto fixed = loop.mark();
+  loop.site("override");
+  EXPECT_TRUE(loop.wait_limit([](double a) { return a == 7; }, fixed, 30s)) << loop.logs();
+  EXPECT_NE(loop.hemd_log().find("trusted again"), std::string::npos) << loop.hemd_log();
+  EXPECT_FALSE(loop.strict_refusals()) << loop.logs();
+}
+
+// Issue 26.4: a charger's MeterValues of 16000 (milliamps sent with unit A). The guard subtracts the cars'
+// draw from the grid reading, so trusting it made room that is not there (7 -> 16 A, 28.4 A on the fuse).
+TEST(ClosedLoop, AChargersAbsurdMeterValuesNeverRaiseItsLimit) {
+  ClosedLoop loop;
+  ASSERT_NO_THROW(loop.start("now", "", 20));
+  loop.site("house 12 12 12");
+  ASSERT_TRUE(loop.wait_limit([](double a) { return a == 7; }, 0, 60s)) << loop.logs();
+  std::this_thread::sleep_for(3s);
+  const auto bogus = loop.mark();
+  loop.charger_reports(16000);
+  ASSERT_TRUE(loop.wait_limit([](double a) { return a == 6; }, bogus, 20s)) << loop.logs();
+  const double worst = highest_phase(loop, 8s);
+  for (double a : loop.limit_changes(bogus)) EXPECT_LE(a, 7) << "a limit rose on a bogus reading";
+  EXPECT_LE(worst, 20) << "the real phase current went over the fuse";
+  EXPECT_EQ(count(loop.hemd_log(), "16000"), 1u) << "said once, not per report: " << loop.hemd_log();
+  const auto fixed = loop.mark();
+  loop.charger_reports(std::nan(""));
+  EXPECT_TRUE(loop.wait_limit([](double a) { return a == 7; }, fixed, 30s)) << loop.logs();
+}
+
+// Issue 26.4: the grid meter keeps answering with frozen registers (a gateway serving its last values). Every
+// read succeeds, so only this tells: the car's own draw changed, yet the grid reading did not. hemd takes the
+// meter as stale, says so, and the charger goes to its safe current; when the house then adds 12 A per
+// phase the fuse holds. When the meter moves again, it is trusted again.
+TEST(ClosedLoop, AFrozenGridMeterIsTakenAsStaleWhenTheCarsDrawChanges) {
+  ClosedLoop loop;
+  ASSERT_NO_THROW(loop.start("now"));
+  loop.site("house 2 1 1");
+  ASSERT_TRUE(loop.wait_limit([](double a) { return a == 16; }, 0, 60s)) << loop.logs();
+  std::this_thread::sleep_for(3s);
+  loop.site("freeze");
+  const auto frozen = loop.mark();
+  const auto t0 = Clock::now();
+  loop.car_takes_at_most(8);  // its battery is nearly full: it takes 8 of the 16 A it may
+  ASSERT_TRUE(loop.wait_limit([](double a) { return a == 6; }, frozen, 30s)) << loop.logs();
+  const auto seen_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  std::printf("[ figures  ] frozen grid meter: the car's change to the safe current: %lld ms\n",
+              static_cast<long long>(seen_ms));
+  EXPECT_EQ(count(loop.hemd_log(), "taken as frozen"), 1u) << loop.hemd_log();
+  loop.site("house 14 13 13");  // the house adds 12 A a phase; the frozen meter does not show it
+  const double worst = highest_phase(loop, 6s);
+  EXPECT_LE(worst, 25) << "the real phase current went over the fuse";
+  for (double a : loop.limit_changes(frozen)) EXPECT_LE(a, 16);
+  EXPECT_EQ(loop.limit_changes(frozen).back(), 6);
+  const auto moving = loop.mark();
+  loop.site("unfreeze");
+  // 25 - 0.5 - 14 A of house leaves 10 A.
+  EXPECT_TRUE(loop.wait_limit([](double a) { return a == 10; }, moving, 30s)) << loop.logs();
+  EXPECT_NE(loop.hemd_log().find("move again"), std::string::npos) << loop.hemd_log();
 }
 
 }  // namespace

@@ -6,7 +6,10 @@ The test drives it on stdin, one command per line:
   pv W              PV production, fed evenly into the three phases
   house A1 A2 A3    the house's own load per phase, in A
   car A             what the car draws now on each of its three phases (the charger's limit, obeyed)
-Prints "READY <port>" when it serves, and "GRID <A1> <A2> <A3>" after every change.
+  freeze            the meter's registers keep their values (a gateway serving its last reading); unfreeze
+  override A1 A2 A3 the meter's current registers read these (a broken scale factor) while its power stays
+                    true; "override" alone ends it
+Prints "READY <port>" when it serves, and "GRID <A1> <A2> <A3>" (the real currents) after every change.
 """
 import socket
 import struct
@@ -29,16 +32,21 @@ class House:
         self.house_a = [1.0, 1.0, 1.0]
         self.car_a = 0.0
         self.regs = ModbusSequentialDataBlock(0, [0] * 0x100)
+        self.frozen = False
+        self.override = None
 
     def publish(self):
         grid = [self.house_a[ph] + self.car_a - self.pv_w / 3 / VOLTS for ph in range(3)]
+        print("GRID %.2f %.2f %.2f" % tuple(grid), flush=True)
+        if self.frozen:
+            return
+        shown = self.override or grid
         for ph in range(3):  # SDM630 input registers: voltage 0x00.., current 0x06.., total power 0x34
             self.regs.setValues(2 * ph, f32(VOLTS))
-            self.regs.setValues(6 + 2 * ph, f32(grid[ph]))
+            self.regs.setValues(6 + 2 * ph, f32(shown[ph]))
         self.regs.setValues(0x34, f32(sum(grid) * VOLTS))
         self.regs.setValues(0x48, f32(1000.0))
         self.regs.setValues(0x4A, f32(500.0))
-        print("GRID %.2f %.2f %.2f" % tuple(grid), flush=True)
 
 
 def commands(house):
@@ -52,6 +60,10 @@ def commands(house):
             house.house_a = [float(w) for w in words[1:4]]
         elif words[0] == "car":
             house.car_a = float(words[1])
+        elif words[0] in ("freeze", "unfreeze"):
+            house.frozen = words[0] == "freeze"
+        elif words[0] == "override":
+            house.override = [float(w) for w in words[1:4]] if len(words) >= 4 else None
         house.publish()
 
 

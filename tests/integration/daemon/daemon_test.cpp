@@ -134,6 +134,25 @@ TEST(Daemon, InvalidConfigAtStartExitsOneWithEveryError) {
   EXPECT_NE(hemd.err().find(cfg + ":4:28: chargers[0].min_current_a"), std::string::npos) << hemd.err();
 }
 
+// Issue 26.3: a config value or key holding a newline and "<0>" must not forge a journald line of its own.
+TEST(Daemon, AConfigKeyCannotForgeALogLine) {
+  TempDir dir;
+  const std::string cfg = dir.write(
+      "hemd.yaml", config_text(dir.file("hemd.db"), 1000, "\"x\\n<0>hemd: FORGED emergency line\": 1\n"));
+  Process hemd({HEMD_BINARY, "--config", cfg}, dir.file("out"), dir.file("err"));
+  EXPECT_EQ(hemd.wait_exit(), 1);
+  const std::string err = hemd.err();
+  EXPECT_NE(err.find("unknown key 'x\\n<0>hemd: FORGED emergency line'"), std::string::npos) << err;
+  std::istringstream lines(err);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_TRUE(line.size() >= 3 && line[0] == '<' && line[1] >= '3' && line[1] <= '7' && line[2] == '>')
+        << line;
+    if (line.find("FORGED") != std::string::npos) {
+      EXPECT_NE(line.find("x\\n<0>hemd: FORGED"), std::string::npos) << "only escaped: " << line;
+    }
+  }
+}
+
 TEST(Daemon, CheckConfigPrintsTheResolvedConfigWithSecretsMasked) {
   TempDir dir;
   const std::string cfg = dir.write(
@@ -159,6 +178,52 @@ TEST(Daemon, CorruptDatabaseIsNamedAndHemdExitsOne) {
   EXPECT_EQ(hemd.wait_exit(), 1);
   EXPECT_NE(hemd.err().find("<3>storage: the database " + dir.file("hemd.db")), std::string::npos)
       << hemd.err();
+}
+
+// A settings table with other columns stopped hemd with "no such column: value" and no file named
+// (issue 26.9).
+TEST(Daemon, ADatabaseWithTheWrongColumnsIsNamedAndHemdExitsOne) {
+  TempDir dir;
+  {
+    auto db = storage::Database::open(dir.file("hemd.db"));
+    db.exec("DROP TABLE settings");
+    db.exec("CREATE TABLE settings (key TEXT PRIMARY KEY, val TEXT, updated_ms INTEGER)");
+  }
+  const std::string cfg = dir.write("hemd.yaml", config_text(dir.file("hemd.db"), 1000));
+  Process hemd({HEMD_BINARY, "--config", cfg}, dir.file("out"), dir.file("err"));
+  EXPECT_EQ(hemd.wait_exit(), 1);
+  EXPECT_NE(hemd.err().find("<3>storage: the database " + dir.file("hemd.db") +
+                            " cannot be used: table settings has no column value"),
+            std::string::npos)
+      << hemd.err();
+}
+
+// systemd may stop hemd right after starting it: a SIGTERM during start-up killed hemd by the default action
+// (exit -15) instead of the documented clean stop (issue 26.9). A config padded with 200,000 comment lines
+// makes start-up last: the signal comes once hemd's own code has run for 100 ms of CPU (the dynamic loader
+// before main takes far less), while it still reads its config.
+TEST(Daemon, SigtermDuringStartUpStillStopsCleanly) {
+  TempDir dir;
+  std::string padded = config_text(dir.file("hemd.db"), 1000);
+  for (int i = 0; i < 200000; ++i)
+    padded += "# a long comment line that the YAML reader has to scan through\n";
+  const std::string cfg = dir.write("hemd.yaml", padded);
+  Process hemd({HEMD_BINARY, "--config", cfg}, dir.file("out"), dir.file("err"));
+  const auto cpu_ms = [&] {
+    std::ifstream stat("/proc/" + std::to_string(hemd.pid()) + "/stat");
+    std::string all((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream fields(all.substr(all.rfind(')') + 2));
+    std::string f;
+    long utime = 0;
+    for (int i = 3; i <= 14 && fields >> f; ++i)
+      if (i == 14) utime = std::stol(f);
+    return utime * 1000 / sysconf(_SC_CLK_TCK);
+  };
+  ASSERT_TRUE(Process::wait_until([&] { return cpu_ms() >= 100; }, 30s));
+  EXPECT_EQ(hemd.err().find("started"), std::string::npos) << "too late to test the start-up: " << hemd.err();
+  kill(hemd.pid(), SIGTERM);
+  EXPECT_EQ(hemd.wait_exit(), 0) << hemd.err();
+  EXPECT_NE(hemd.err().find("hemd: stopping"), std::string::npos) << hemd.err();
 }
 
 TEST(Daemon, VersionAndHelp) {

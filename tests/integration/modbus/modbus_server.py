@@ -8,11 +8,16 @@ import 123456 Wh, export 654321 Wh.
 
 usage: modbus_server.py (--tcp | --rtu DEVICE) --device UNIT:LAYOUT[:BASE] [--device ...] [--power W]
 Prints "READY <port>" when it serves.
+
+stdin, one command per line, to change what every device holds while it serves (printed back as "SET ..."):
+  set KEY=VALUE ...   a1 a2 a3 (currents, A), power (W), e_imp, e_exp (Wh); a_sf_na=1: the SunSpec meter's
+                      current scale factor reads "not implemented" (0x8000)
 """
 import argparse
 import socket
 import struct
 import sys
+import threading
 
 from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
 from pymodbus.server import StartSerialServer, StartTcpServer
@@ -76,7 +81,9 @@ def sunspec(r, base, model, power):
         body[30:32] = f32(E_EXP)
     elif model in (201, 202, 203, 204):
         body = [0] * 105
-        body[0:5] = [i16(sum(A) * 100), i16(A[0] * 100), i16(A[1] * 100), i16(A[2] * 100), i16(-2)]
+        # Scale factor -2 (centiamps) while the currents fit an int16, else coarser, as a meter would.
+        sf = next(f for f in (-2, -1, 0, 1, 2, 3) if max(abs(a) for a in A + [sum(A)]) * 10 ** -f < 32767)
+        body[0:5] = [i16(sum(A) * 10 ** -sf)] + [i16(a * 10 ** -sf) for a in A] + [0x8000 if FLAGS["a_sf_na"] else i16(sf)]
         body[5:14] = [i16(V[0] * 10), i16(V[0] * 10), i16(V[1] * 10), i16(V[2] * 10), 0, 0, 0, 0, i16(-1)]
         body[16:21] = [i16(power), 0, 0, 0, i16(0)]
         body[36:38] = u32(E_EXP / 1000)
@@ -151,6 +158,45 @@ VENDORS = {"sdm630": sdm, "sdm72": sdm, "em24": em24, "em340": em24, "huawei": h
            "huawei_meter": huawei_meter, "kostal": kostal, "goodwe": goodwe}
 
 
+FLAGS = {"a_sf_na": False}
+
+
+def relayout(devices, power):
+    """Every device's registers again, from the current values (V, A, E_IMP, E_EXP)."""
+    for r, layout, base, blocks in devices:
+        r.holding.clear()
+        r.input.clear()
+        if layout.startswith("sunspec"):
+            sunspec(r, base, int(layout[len("sunspec"):]), power)
+        else:
+            VENDORS[layout](r, power)
+        for table, blk in ((r.holding, blocks[0]), (r.input, blocks[1])):
+            for a, w in table.items():
+                blk.setValues(a, [w])
+
+
+def commands(devices, power):
+    global E_IMP, E_EXP
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] != "set":
+            continue
+        for kv in words[1:]:
+            k, v = kv.split("=")
+            if k in ("a1", "a2", "a3"):
+                A[int(k[1]) - 1] = float(v)
+            elif k == "power":
+                power = float(v)
+            elif k == "e_imp":
+                E_IMP = float(v)
+            elif k == "e_exp":
+                E_EXP = float(v)
+            elif k == "a_sf_na":
+                FLAGS["a_sf_na"] = v == "1"
+        relayout(devices, power)
+        print("SET " + " ".join(words[1:]), flush=True)
+
+
 def block(table):
     size = (max(table) + 2) if table else 2
     data = [0] * size
@@ -168,15 +214,20 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
     slaves = {}
+    devices = []
     for spec in args.device:
         parts = spec.split(":")
         unit, layout = int(parts[0]), parts[1]
+        base = int(parts[2]) if len(parts) > 2 else 40000
         r = Regs()
         if layout.startswith("sunspec"):
-            sunspec(r, int(parts[2]) if len(parts) > 2 else 40000, int(layout[len("sunspec"):]), args.power)
+            sunspec(r, base, int(layout[len("sunspec"):]), args.power)
         else:
             VENDORS[layout](r, args.power)
-        slaves[unit] = ModbusSlaveContext(hr=block(r.holding), ir=block(r.input), zero_mode=True)
+        blocks = (block(r.holding), block(r.input))
+        devices.append((r, layout, base, blocks))
+        slaves[unit] = ModbusSlaveContext(hr=blocks[0], ir=blocks[1], zero_mode=True)
+    threading.Thread(target=commands, args=(devices, args.power), daemon=True).start()
     context = ModbusServerContext(slaves=slaves, single=False)
     if args.rtu:
         print("READY 0", flush=True)

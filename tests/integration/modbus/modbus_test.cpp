@@ -7,10 +7,13 @@
 #include <atomic>
 
 #include <regex>
+#include <thread>
 
 #include "daemon/modbus_input.h"
 #include "drivers/log/wall_clock.h"
 #include "drivers/modbus/poller.h"
+#include "strategies/control.h"
+#include "strategies/plausibility.h"
 #include "tests/support/process.h"
 
 namespace hemd::test {
@@ -34,8 +37,21 @@ class ModbusServer {
   }
   int port() const { return port_; }
   pid_t pid() const { return process_->pid(); }
+  // Changes what the devices hold ("a1=-3000 e_imp=4e9"), and waits until the server did.
+  void set(const std::string& values) {
+    const std::size_t before = sets();
+    process_->send("set " + values);
+    if (!Process::wait_until([&] { return sets() > before; }, 10s))
+      ADD_FAILURE() << "the server did not set " << values;
+  }
 
  private:
+  std::size_t sets() const {
+    const std::string out = process_->out();
+    std::size_t n = 0;
+    for (auto at = out.find("SET "); at != std::string::npos; at = out.find("SET ", at + 1)) ++n;
+    return n;
+  }
   std::unique_ptr<Process> process_;
   int port_ = 0;
 };
@@ -184,6 +200,57 @@ TEST(Modbus, ImpossibleValuesAreRejected) {
       << poller.state("grid")->error;
 }
 
+// Issue 26.6: one 4e9 Wh reading was accepted and every normal reading after it refused as "went backwards",
+// so the grid meter was out (the charger at its safe current) until hemd restarted, with a warning per read.
+TEST(Modbus, AnEnergyOutlierIsDroppedNotTheMeter) {
+  TempDir dir;
+  ModbusServer server(dir, {"--tcp", "--device", "1:sdm630"});
+  modbus::Poller poller(tcp(server.port()), {device("grid", 1, "eastron_sdm630", true)}, 1000ms);
+  ::testing::internal::CaptureStderr();
+  poller.poll_once();
+  ASSERT_NEAR(*poller.state("grid")->values.energy_import_wh, 123456, 1);
+  server.set("e_imp=4e9");
+  poller.poll_once();
+  auto s = *poller.state("grid");
+  EXPECT_TRUE(s.error.empty()) << s.error;  // the meter answers; only its counter is off
+  EXPECT_FALSE(s.values.energy_import_wh);
+  EXPECT_NEAR(*s.values.power_w, 3456, 0.5);
+  server.set("e_imp=123500");
+  for (int i = 0; i < 5; ++i) {
+    poller.poll_once();
+    s = *poller.state("grid");
+    EXPECT_TRUE(s.error.empty()) << s.error;
+    ASSERT_TRUE(s.values.energy_import_wh);
+    EXPECT_NEAR(*s.values.energy_import_wh, 123500, 1);
+  }
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  std::size_t warnings = 0;
+  for (auto at = log.find("<4>"); at != std::string::npos; at = log.find("<4>", at + 1)) ++warnings;
+  EXPECT_EQ(warnings, 1u) << log;
+  EXPECT_NE(log.find("energy imported: 4000000000 Wh cannot follow 123456 Wh"), std::string::npos) << log;
+}
+
+// A replaced meter restarts its counter near zero: taken up once it holds, and said once.
+TEST(Modbus, ARestartedEnergyCounterIsTakenUpOnceItHolds) {
+  TempDir dir;
+  ModbusServer server(dir, {"--tcp", "--device", "1:sdm630"});
+  modbus::Poller poller(tcp(server.port()), {device("grid", 1, "eastron_sdm630", true)}, 1000ms);
+  ::testing::internal::CaptureStderr();
+  poller.poll_once();
+  server.set("e_imp=3000");
+  for (int i = 0; i < 10; ++i) poller.poll_once();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  const auto s = *poller.state("grid");
+  ASSERT_TRUE(s.values.energy_import_wh);
+  EXPECT_NEAR(*s.values.energy_import_wh, 3000, 1);
+  std::size_t lines = 0;
+  for (auto at = log.find("energy imported"); at != std::string::npos;
+       at = log.find("energy imported", at + 1))
+    ++lines;
+  EXPECT_EQ(lines, 2u) << "refused once, taken up once: " << log;
+  EXPECT_NE(log.find("restarted or replaced meter"), std::string::npos) << log;
+}
+
 TEST(Modbus, SilentDeviceTimesOutGoesStaleAndRecovers) {
   TempDir dir;
   ModbusServer server(dir, {"--tcp", "--device", "1:sdm630"});
@@ -292,6 +359,67 @@ TEST(Modbus, SiteInputTurnsReadingsIntoSnapshotValuesWithQuality) {
   EXPECT_EQ(s.grid.power_w.quality, Quality::stale);
   EXPECT_LE(s.grid.power_w.at, s.now - 10'000);
   kill(server.pid(), SIGCONT);
+}
+
+// Issue 26.4/26.9: an int16 grid meter (SunSpec 203) reads -3000 A per phase, its power plausible; and its
+// current scale factor reads "not implemented". Either way the site goes to its safe current and the log
+// says why, once.
+TEST(Modbus, AbsurdOrMissingGridCurrentsGiveTheSafeCurrentAndSaySo) {
+  TempDir dir;
+  ModbusServer server(dir, {"--tcp", "--device", "1:sunspec203:40000"});
+  auto r = config::load_string(
+      fmt::format("site: {{main_fuse_a: 20}}\nmeters:\n"
+                  "  - {{name: grid, role: grid, device: sunspec, host: 127.0.0.1, port: {}, unit: 1}}\n",
+                  server.port()),
+      "t.yaml");
+  ASSERT_TRUE(r.config);
+  ModbusInput input(*r.config);
+  input.start();
+  ChargerState car;
+  car.id = "cp1";
+  car.online = car.car_connected = true;
+  car.mode = ChargeMode::now;
+  car.offered_limit_a = 16;
+  auto cycle = [&](VetState& vet, Vetting& v) {
+    SiteSnapshot s;
+    s.now = wall_ms();
+    s.limits.main_fuse_a = 20;
+    s.chargers = {car};
+    input.fill(s);
+    v = vet_readings(s, FreezeParams{}, vet);
+    ControlState st;
+    return decide(s, ControlParams{}, st);
+  };
+  VetState vet;
+  Vetting v;
+  ASSERT_TRUE(Process::wait_until([&] { return cycle(vet, v).commands[0].limit_a > 6; }, 30s));
+  server.set("a1=-3000 a2=-3000 a3=-3000");
+  std::vector<std::string> said;
+  ASSERT_TRUE(Process::wait_until(
+      [&] {
+        const auto d = cycle(vet, v);
+        said.insert(said.end(), v.started.begin(), v.started.end());
+        return d.commands[0].limit_a == 6;
+      },
+      30s));
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_NE(said[0].find("L1 current -3000.0 A, L2 current -3000.0 A, L3 current -3000.0 A"),
+            std::string::npos)
+      << said[0];
+
+  server.set("a1=5.5 a2=6.5 a3=7.5 a_sf_na=1");
+  ::testing::internal::CaptureStderr();
+  bool safe = true;
+  for (int i = 0; i < 6; ++i) {
+    safe = safe && cycle(vet, v).commands[0].limit_a <= 6;
+    std::this_thread::sleep_for(500ms);
+  }
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(safe);
+  EXPECT_NE(log.find("grid meter grid answers without L1 current, L2 current, L3 current"), std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("answers without", log.find("answers without") + 1), std::string::npos)
+      << "once: " << log;
 }
 
 TEST(Modbus, RtuOverASerialLine) {

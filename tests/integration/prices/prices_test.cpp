@@ -141,7 +141,7 @@ TEST_F(Prices, EveryBadAnswerKeepsTheCache) {
                                                         {"absurd", "outside"},
                                                         {"empty", ""},
                                                         {"total", "cut short"},
-                                                        {"dataset", "dataset CO2Emis"}};
+                                                        {"dataset", "dataset \"CO2Emis\""}};
   for (const auto& [mode, reason] : faults) {
     server.control(fmt::format("/_fault?mode={}", mode));
     std::string error;
@@ -215,6 +215,27 @@ TEST_F(Prices, NoPricesAtAllMeansPlanningOnPvOnly) {
   const std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_TRUE(snapshot.prices.empty());
   EXPECT_NE(log.find("planning on PV only"), std::string::npos) << log;
+}
+
+// An answer with an empty record list is not "not published yet" (today's prices always are): the log says
+// what came (issue 26.9).
+TEST_F(Prices, AnEmptyAnswerIsLoggedAsWhatItIs) {
+  server.control("/_fault?mode=empty");
+  config::Config full;
+  full.prices = cfg;
+  full.storage.path = dir.file("empty.db");
+  PriceInput input(full, [this] { return now; });
+  SiteSnapshot snapshot;
+  snapshot.now = now;
+  ::testing::internal::CaptureStderr();
+  input.service().refresh();
+  input.fill(snapshot);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  server.control("/_fault?mode=");
+  EXPECT_TRUE(snapshot.prices.empty());
+  EXPECT_NE(log.find("answered with no prices at all for 2025-11-04..2025-11-06"), std::string::npos) << log;
+  EXPECT_EQ(log.find("not published"), std::string::npos) << log;
+  EXPECT_EQ(log.find("not fetched yet"), std::string::npos) << log;
 }
 
 TEST_F(Prices, CommandPrintsItemisedPricesAndTheCheapestWindow) {
@@ -315,7 +336,8 @@ TEST_F(Prices, EntsoeForABiddingZoneOutsideDenmark) {
   cfg.entsoe_token = "wrong";
   auto refused = service();
   EXPECT_FALSE(refused->fetch_days({2025, 11, 6}, {2025, 11, 7}, error));
-  EXPECT_NE(error.find("HTTP 401 (ENTSO-E refused the request: Unauthorized)"), std::string::npos) << error;
+  EXPECT_NE(error.find("HTTP 401 (ENTSO-E refused the request: \"Unauthorized\")"), std::string::npos)
+      << error;
   EXPECT_EQ(error.find("wrong"), std::string::npos) << "the token is never logged: " << error;
 }
 

@@ -305,5 +305,18 @@ TEST(Config, MissingFileIsAClearError) {
   EXPECT_NE(r.errors[0].message.find("cannot open"), std::string::npos);
 }
 
+// Found by the config fuzz target: yaml-cpp's message for a bad escape holds the byte itself, so a control
+// byte in the file made a config error of two lines (and a raw byte in the log). Every error is one line.
+TEST(Config, AnErrorIsOneLineWhateverTheFileHolds) {
+  for (const std::string& text :
+       {std::string("site: {name: \"\\\n\"}\n"), std::string("site: {name: \"\\\x07\"}\n"),
+        std::string("chargers:\n  - {id: \"a\\nb\"}\n  - {id: \"a\\nb\"}\n")}) {
+    const auto r = load_string(text, "t.yaml");
+    ASSERT_FALSE(r.errors.empty()) << text;
+    for (const auto& e : r.errors)
+      for (char c : e.to_string()) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20) << e.to_string();
+  }
+}
+
 }  // namespace
 }  // namespace hemd::config

@@ -103,6 +103,46 @@ TEST(App, ShutdownLeavesChargersAtTheirSafeCurrentAndStoresHistory) {
   EXPECT_NE(*check.query({"SELECT count(*) FROM events", {}})[0][0], "0");
 }
 
+// A driver's adapter that throws (an answer it could not take) is one boundary: logged once with its origin,
+// dropped, and the cycle goes on without its readings; it never reaches std::terminate.
+class ThrowingInput final : public SiteInput {
+ public:
+  void fill(SiteSnapshot&) override {
+    if (throwing) throw std::runtime_error("bad answer\n<0>FORGED");
+  }
+  bool throwing = true;
+};
+
+class ThrowingObserver final : public Observer {
+ public:
+  void observe(const SiteSnapshot&, const Decision&) override { throw std::out_of_range("observer"); }
+};
+
+TEST(App, ADriverThatThrowsIsLoggedOnceAndDroppedTheCycleGoesOn) {
+  TempDb db;
+  App app(site_config(db.path()));
+  SunnySite site;
+  ThrowingInput bad;
+  ThrowingObserver watcher;
+  RecordingOutput out;
+  app.add_input(site);
+  app.add_input(bad);
+  app.add_observer(watcher);
+  app.add_output(out);
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 5; ++i) EXPECT_NO_THROW(app.cycle(1'700'000'000'000 + i * 1000));
+  bad.throwing = false;
+  app.cycle(1'700'000'006'000);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(out.last.for_charger("garage")->limit_a, 16) << "the other input's readings still count";
+  EXPECT_NE(log.find("<3>control: a driver's input failed: \"bad answer\\n<0>FORGED\"; dropped"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("input failed", log.find("input failed") + 1), std::string::npos) << "once: " << log;
+  EXPECT_NE(log.find("observer failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("the driver's input works again"), std::string::npos) << log;
+}
+
 TEST(App, StagedConfigTakesEffectAtTheNextCycle) {
   TempDb db;
   App app(site_config(db.path()));

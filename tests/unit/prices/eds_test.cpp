@@ -86,7 +86,7 @@ TEST(Eds, EachBrokenAnswerIsRejectedWithAReason) {
   EXPECT_TRUE(mentions(parse_spot(cut.dump(), "DayAheadPrices", "DK1").problems, "cut short"));
   auto other = day();
   other["dataset"] = "CO2Emis";
-  EXPECT_TRUE(mentions(parse_spot(other.dump(), "DayAheadPrices", "DK1").problems, "dataset CO2Emis"));
+  EXPECT_TRUE(mentions(parse_spot(other.dump(), "DayAheadPrices", "DK1").problems, "dataset \"CO2Emis\""));
   EXPECT_TRUE(mentions(parse_spot(good, "DayAheadPrices", "DK2").problems, "price area"));
 }
 
@@ -151,6 +151,16 @@ const char* entsoe_day = R"(<?xml version="1.0" encoding="UTF-8"?>
    <Point><position>3</position><price.amount>-2</price.amount></Point>
   </Period></TimeSeries>
 </Publication_MarketDocument>)";
+
+// Found by the prices fuzz target: a period from the year 1012 at PT15M was spelt out interval by interval,
+// minutes of the price thread and gigabytes of memory. Refused at once.
+TEST(Entsoe, APeriodOfCenturiesIsRefusedNotSpeltOut) {
+  std::string xml = entsoe_day;
+  xml.replace(xml.find("2025-11-03T23:00Z"), 17, "1012-11-03T23:00Z");
+  const auto a = parse_entsoe(xml, 7.46);
+  EXPECT_TRUE(a.values.empty());
+  EXPECT_TRUE(mentions(a.problems, "longer than any answer hemd asks for"));
+}
 
 TEST(Entsoe, RepeatsLeftOutPositionsAndConvertsToDkk) {
   auto a = parse_entsoe(entsoe_day, 7.46);

@@ -102,6 +102,38 @@ TEST(Storage, NewerSchemaIsRefusedByName) {
   }
 }
 
+// A database at the latest version whose settings table has other columns stopped hemd with "no such column:
+// value" and no file named (issue 26.9): it is refused on open, naming the file, the table and the column.
+TEST(Storage, ATableWithTheWrongColumnsIsRefusedNamingFileTableAndColumn) {
+  TempDir dir;
+  const std::string path = dir.file("foreign.db");
+  {
+    auto db = Database::open(path);
+    db.exec("DROP TABLE settings");
+    db.exec("CREATE TABLE settings (name TEXT PRIMARY KEY, setting TEXT, updated_ms INTEGER)");
+  }
+  try {
+    Database::open(path);
+    FAIL() << "a settings table without a value column must be refused";
+  } catch (const StorageError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(path), std::string::npos) << what;
+    EXPECT_NE(what.find("table settings has no column key"), std::string::npos) << what;
+    EXPECT_NE(what.find("it has name, setting, updated_ms"), std::string::npos) << what;
+  }
+  {
+    auto db = Database::open(dir.file("missing.db"));
+    db.exec("DROP TABLE charger_knowledge");
+  }
+  try {
+    Database::open(dir.file("missing.db"));
+    FAIL();
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("table charger_knowledge is missing"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Storage, CorruptFileIsAClearErrorNamingTheFile) {
   TempDir dir;
   const std::string path = dir.file("corrupt.db");

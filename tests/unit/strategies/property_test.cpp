@@ -5,6 +5,7 @@
 #include <random>
 
 #include "strategies/control.h"
+#include "strategies/plausibility.h"
 #include "tests/unit/strategies/site_builder.h"
 
 namespace hemd {
@@ -52,10 +53,17 @@ RandomSite random_site(std::mt19937& rng) {
 
 TEST(Properties, NeverAboveAFuseNeverBelowAMinimum) {
   std::mt19937 rng(20261125);
-  int checked_phases = 0;
+  int checked_phases = 0, impossible = 0;
   for (int instance = 0; instance < 5000; ++instance) {
     RandomSite r = random_site(rng);
     const SiteSnapshot& s = r.site;
+    // Ten cars at 32 A on one phase of a 16 A fuse is no site: such readings are not trusted at all
+    // (plausibility_test.cpp), and the sharing is not what is checked there.
+    SiteSnapshot checked = s;
+    if (!distrust_impossible(checked).empty()) {
+      ++impossible;
+      continue;
+    }
     ControlState st;
     const Decision d = decide(s, r.params, st);
     ASSERT_EQ(d.commands.size(), s.chargers.size());
@@ -101,6 +109,7 @@ TEST(Properties, NeverAboveAFuseNeverBelowAMinimum) {
     }
   }
   EXPECT_GT(checked_phases, 10000);
+  EXPECT_LT(impossible, 1000);
 }
 
 // Under "fair", chargers that are alike in every way get the same limit, to within one step.
