@@ -155,7 +155,7 @@ std::string charger_profile_dir() {
   // An installer's own profiles, tried without touching the installed ones.
   if (const char* own = std::getenv("HEMD_CHARGER_PROFILES"); own && *own) return own;
   const std::string installed = std::string(build::data_dir) + "/chargers";
-  if (std::filesystem::exists(installed)) return installed;
+  if (std::filesystem::exists(installed) || !*build::source_dir) return installed;
   return std::string(build::source_dir) + "/config/chargers";
 }
 

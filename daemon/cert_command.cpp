@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <grp.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -87,10 +88,16 @@ void sign(X509* cert, EVP_PKEY* key) {
   if (X509_sign(cert, key, EVP_sha256()) <= 0) fail("cannot sign the certificate");
 }
 
-void write_pem(const std::string& path, const std::function<int(FILE*)>& write, mode_t mode) {
+// group_readable: the service reads the server key as the account hemd (systemd/hemd.sysusers), so where that
+// group exists the key is 0640 root:hemd; the CA key stays the owner's alone.
+void write_pem(const std::string& path, const std::function<int(FILE*)>& write, mode_t mode,
+               bool group_readable = false) {
   const std::string tmp = path + ".tmp";
   FILE* f = std::fopen(tmp.c_str(), "w");
   if (!f) fail(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+  if (const group* hemd = group_readable ? ::getgrnam("hemd") : nullptr;
+      hemd && ::fchown(fileno(f), static_cast<uid_t>(-1), hemd->gr_gid) == 0)
+    mode |= S_IRGRP;
   ::fchmod(fileno(f), mode);
   const int ok = write(f);
   if (std::fclose(f) != 0 || ok <= 0) fail("cannot write " + tmp);
@@ -175,7 +182,7 @@ int run_cert(CertOptions o) {
     write_pem(
         server_key,
         [&](FILE* f) { return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr); },
-        0600);
+        0600, true);
     // The chain: the server certificate, then the CA, as TLS servers send it.
     write_pem(
         server_pem, [&](FILE* f) { return PEM_write_X509(f, server.get()) && PEM_write_X509(f, ca.get()); },

@@ -10,6 +10,7 @@
 #include "daemon/commands.h"
 #include "daemon/run.h"
 #include "daemon/signals.h"
+#include "daemon/version.h"
 #include "drivers/log/log.h"
 
 int main(int argc, char** argv) {
@@ -18,7 +19,7 @@ int main(int argc, char** argv) {
   // not by the default action.
   block_stop_signals();
   CLI::App cli{"hemd — home energy manager: PV surplus and price-optimal EV charging on a shared fuse"};
-  cli.set_version_flag("--version", std::string("hemd ") + build::version);
+  cli.set_version_flag("--version", version_text());
   RunOptions run;
   run.config_path = build::default_config;
   bool check = false;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 
+#include "build_info.h"
 #include "config/charger_profile.h"
 #include "config/config.h"
 #include "daemon/app.h"
@@ -231,8 +232,8 @@ bool wire(Parts& p, config::Config& cfg, const DemoWorld& demo, ControlLoop& loo
 void log_started(const config::Config& cfg, const RunOptions& o) {
   log::notice(
       "hemd {} started: site '{}', fuse {} A x {} phases, {} meter(s), {} charger(s), loop every {} ms{}",
-      "0.1.0", cfg.site.name, cfg.site.main_fuse_a, cfg.site.phases, cfg.meters.size(), cfg.chargers.size(),
-      cfg.control.interval_ms, o.demo ? fmt::format(", demo x{}", o.speed) : "");
+      build::version, cfg.site.name, cfg.site.main_fuse_a, cfg.site.phases, cfg.meters.size(),
+      cfg.chargers.size(), cfg.control.interval_ms, o.demo ? fmt::format(", demo x{}", o.speed) : "");
 }
 
 // Every charger at its safe current, the history committed, then the parts stopped in an order that lets
@@ -257,7 +258,7 @@ int run_daemon(const RunOptions& o) {
   auto cfg = load(builtin ? "(built-in demo config)" : o.config_path, builtin ? demo_config_yaml : "");
   if (!cfg) {
     log::error("hemd: cannot start with an invalid configuration; `hemd --check-config` lists every error");
-    return 1;
+    return exit_not_configured;
   }
   DemoWorld demo(o.demo, o.speed);
   demo.use_own_database(*cfg);

@@ -18,7 +18,7 @@ namespace {
 using hemd::bench::sample;
 using hemd::bench::Sample;
 
-void run(const char* label, const std::string& config, bool demo, int seconds) {
+void run(const char* binary, const char* label, const std::string& config, bool demo, int seconds) {
   char dir_tmpl[] = "/tmp/hemd-bench-XXXXXX";
   const std::string dir = mkdtemp(dir_tmpl);
   const std::string cfg = dir + "/hemd.yaml";
@@ -26,12 +26,11 @@ void run(const char* label, const std::string& config, bool demo, int seconds) {
   std::fflush(stdout);
   const pid_t pid = fork();
   if (pid == 0) {
-    freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
+    if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(126);
     if (demo)
-      execl(HEMD_BINARY, HEMD_BINARY, "--demo", "--config", cfg.c_str(), nullptr);
+      execl(binary, binary, "--demo", "--config", cfg.c_str(), nullptr);
     else
-      execl(HEMD_BINARY, HEMD_BINARY, "--config", cfg.c_str(), nullptr);
+      execl(binary, binary, "--config", cfg.c_str(), nullptr);
     _exit(127);
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));  // start-up is not idle
@@ -53,11 +52,13 @@ void run(const char* label, const std::string& config, bool demo, int seconds) {
 
 int main(int argc, char** argv) {
   const int seconds = argc > 1 ? std::atoi(argv[1]) : 20;
-  fmt::print("hemd idle, 1 s loop, measured over {} s (goal: RSS <= 12 MB, CPU <= 1 %)\n", seconds);
+  // Another binary, such as the packaged one: bench_daemon_idle 20 /usr/bin/hemd
+  const char* binary = argc > 2 ? argv[2] : HEMD_BINARY;
+  fmt::print("{} idle, 1 s loop, measured over {} s (goal: RSS <= 12 MB, CPU <= 1 %)\n", binary, seconds);
   const std::string site =
       "site: {main_fuse_a: 25}\nchargers:\n  - {id: garage}\nocpp: {enabled: false}\nprices: {enabled: "
       "false}\n";
-  run("no devices configured", site, false, seconds);
-  run("demo site (simulated, 1 charger)", site, true, seconds);
+  run(binary, "no devices configured", site, false, seconds);
+  run(binary, "demo site (simulated, 1 charger)", site, true, seconds);
   return 0;
 }

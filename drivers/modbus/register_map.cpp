@@ -63,7 +63,7 @@ RegisterMap read_register_map(const std::string& text, const std::string& file,
 
 std::string device_map_dir() {
   const std::string installed = std::string(build::data_dir) + "/devices";
-  if (std::filesystem::exists(installed)) return installed;
+  if (std::filesystem::exists(installed) || !*build::source_dir) return installed;
   return std::string(build::source_dir) + "/config/devices";
 }
 

@@ -86,8 +86,8 @@ class Process {
       dup2(in[0], 0);
       close(in[0]);
       close(in[1]);
-      freopen(out_file.c_str(), "w", stdout);
-      freopen(err_file.c_str(), "w", stderr);
+      // Checked: a package build's _FORTIFY_SOURCE makes an unused result an error (-Werror).
+      if (!freopen(out_file.c_str(), "w", stdout) || !freopen(err_file.c_str(), "w", stderr)) _exit(126);
       for (auto& e : env) putenv(e.data());
       std::vector<char*> args;
       for (auto& a : argv) args.push_back(a.data());
