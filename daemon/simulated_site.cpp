@@ -56,7 +56,7 @@ void SimulatedSite::advance(TimeMs now) {
   pv_w_ = o_.pv_peak_w * sun * cloud_factor(hour);
   const bool cooking = hour > 17.5 && hour < 18.5;
   house_w_ = 350 + 120 * std::sin(hour * 20) + (cooking ? 2500 : 0);
-  heater_w_ = hour >= 8 && hour < 9 ? o_.heater_w : 0.0;
+  heater_w_ = hour >= 10 && hour < 10.25 ? o_.heater_w : 0.0;
   car_home_ = hour >= 7 && hour < 22;
   if (!car_home_) charged_wh_ = 0;  // it comes home tomorrow wanting its day's energy again
   const bool full = charged_wh_ >= o_.car_need_wh;

@@ -19,7 +19,7 @@ struct SimulatedSiteOptions {
   double car_max_a = 16;
   int car_phases = 3;
   std::uint32_t seed = 7;  // clouds
-  // Every morning from 08:00 to 09:00 a heat pump's backup heater adds this much on three phases: a load step
+  // Every day from 10:00 to 10:15 a heat pump's backup heater adds this much on three phases: a load step
   // that puts the fuse over its rating while the car charges, for the fuse guard to catch.
   double heater_w = 9000;
   double main_fuse_a = 25;  // to time how long a phase stays over it
