@@ -23,7 +23,7 @@ check awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'
 
 for key in Type=notify WatchdogSec= Restart=on-failure StateDirectory=hemd ConfigurationDirectory=hemd \
   ProtectSystem=strict NoNewPrivileges=yes PrivateTmp=yes RestrictAddressFamilies= SupplementaryGroups=dialout \
-  DynamicUser=yes ConditionPathExists=/etc/hemd/hemd.yaml RestartPreventExitStatus=6; do
+  User=hemd ConditionPathExists=/etc/hemd/hemd.yaml RestartPreventExitStatus=6; do
   check grep -q "^$key" "$work/hemd.service"
 done
 
