@@ -159,6 +159,25 @@ struct Control {
   double min_phase_switch_interval_s = 600;
 };
 
+// One plane of PV modules, for the solar forecast.
+struct PvArray {
+  double kwp = 0;          // the modules' peak power
+  double tilt_deg = 35;    // 0 flat, 90 upright
+  double azimuth_deg = 0;  // 0 south, -90 east, 90 west
+};
+
+struct SolarForecast {
+  std::string service = "none";  // "open-meteo", "forecast.solar" or "none" (the week's history only)
+  double latitude = 0;
+  double longitude = 0;
+  std::vector<PvArray> arrays;
+  std::string url;  // the service's base address; empty: the public one
+  int refresh_min = 60;
+  // What reaches the inverter's AC side of the irradiance the modules see (inverter, wiring, heat, dirt);
+  // corrected further by what the site really produced.
+  double performance_ratio = 0.85;
+};
+
 struct Config {
   std::string file;  // where it was read from
   // Line and column of every key present in the file ("chargers[0].profile"), for checks made after loading.
@@ -168,6 +187,7 @@ struct Config {
   std::vector<Charger> chargers;
   std::vector<Circuit> circuits;
   Prices prices;
+  SolarForecast solar_forecast;
   Mqtt mqtt;
   Ocpp ocpp;
   Storage storage;

@@ -250,6 +250,51 @@ Section<Prices> prices() {
   return s;
 }
 
+Section<PvArray> pv_array() {
+  return {{
+      number("kwp", &PvArray::kwp, 0.1, 1000, "kWp", "the modules' peak power").needed(),
+      number("tilt", &PvArray::tilt_deg, 0, 90, "degrees", "0 flat, 90 upright"),
+      number("azimuth", &PvArray::azimuth_deg, -180, 180, "degrees",
+             "the way the modules face: 0 south, -90 east, 90 west"),
+  }};
+}
+
+Section<SolarForecast> solar_forecast() {
+  const auto used = [](const SolarForecast& f) { return f.service != "none"; };
+  Section<SolarForecast> s{{
+      choice("service", &SolarForecast::service, named({"none", "open-meteo", "forecast.solar"}),
+             "where the forecast comes from: `open-meteo` (free, no key, quarter-hourly), `forecast.solar` "
+             "(free, hourly, 12 requests an hour), or `none` (the last week's production only)"),
+      number("latitude", &SolarForecast::latitude, -90, 90, "degrees", "the site, north positive")
+          .written_if(used)
+          .check([used](const SolarForecast& f) -> std::string {
+            return used(f) && f.latitude == 0 && f.longitude == 0
+                       ? "missing, expected the site's latitude and longitude (the forecast is for a place)"
+                       : "";
+          }),
+      number("longitude", &SolarForecast::longitude, -180, 180, "degrees", "the site, east positive")
+          .written_if(used),
+      list("arrays", &SolarForecast::arrays, pv_array(),
+           "the PV planes (one per roof face); their forecasts add up")
+          .written_if(used)
+          .check([used](const SolarForecast& f) -> std::string {
+            return used(f) && f.arrays.empty()
+                       ? "missing, expected at least one PV array (kwp, tilt, azimuth)"
+                       : "";
+          }),
+      text("url", &SolarForecast::url, "the service's base address; empty for the public one")
+          .written_if(used),
+      integer("refresh_min", &SolarForecast::refresh_min, 15, 1440,
+              "minutes between forecasts (a failed request is retried sooner, backing off)")
+          .written_if(used),
+      number("performance_ratio", &SolarForecast::performance_ratio, 0.3, 1.2, "",
+             "the share of the modules' rating that reaches the grid side at full sun; corrected further by "
+             "what the site really produces")
+          .written_if(used),
+  }};
+  return s;
+}
+
 Section<Mqtt> mqtt_tls() {
   return {{
       text("ca_file", &Mqtt::tls_ca_file, "CA file: enables TLS").needed(),
@@ -462,6 +507,8 @@ Section<Config> whole_file() {
            "The chargers that connect to hemd over OCPP (see [ocpp.md](ocpp.md))."),
       list("circuits", &Config::circuits, circuit(), "Sub-fuses shared by some chargers."),
       mapping("prices", &Config::prices, prices(), "What a kWh costs you (see [prices.md](prices.md))."),
+      mapping("solar_forecast", &Config::solar_forecast, solar_forecast(),
+              "The PV forecast the plan counts on (see [planner.md](planner.md#solar-forecast))."),
       mapping("mqtt", &Config::mqtt, mqtt(), "The MQTT broker Home Assistant listens to."),
       mapping("ocpp", &Config::ocpp, ocpp(), "hemd's OCPP listener (see [ocpp.md](ocpp.md))."),
       mapping("storage", &Config::storage, storage(), "The history in SQLite."),

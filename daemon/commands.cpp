@@ -9,6 +9,7 @@
 #include "config/charger_profile.h"
 #include "config/config.h"
 #include "daemon/cert_command.h"
+#include "daemon/forecast_command.h"
 #include "daemon/modbus_commands.h"
 #include "daemon/modbus_input.h"
 #include "daemon/prices_command.h"
@@ -56,6 +57,7 @@ void add_subcommands(CLI::App& cli) {
   add_cert_command(cli);
   add_modbus_commands(cli);
   add_prices_command(cli);
+  add_forecast_command(cli);
   add_report_command(cli);
   add_simulate_command(cli);
 }

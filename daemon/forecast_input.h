@@ -1,13 +1,20 @@
 #pragma once
-// The site's expected PV surplus and house load, from its own history: the mean of each Danish quarter of
-// the day over the last week of `site_measurements`. Sunny or cloudy, a week's mean is what a homeowner's
-// own roof gives on an ordinary day; it needs no weather service.
+// The site's expected PV and house load for the plan. PV from the solar forecast (solar_forecast in the
+// config), corrected per hour of the day by what the roof really produced against what had been forecast;
+// where there is no forecast, the mean of each Danish quarter of the day over the last week of
+// `site_measurements`. The house load is always that week's mean: it follows the household's habits, not
+// the weather.
 #include <string>
 #include <vector>
 
 #include "daemon/ports.h"
+#include "strategies/pv_correction.h"
 
 namespace hemd {
+
+namespace forecast {
+class ForecastService;
+}
 
 struct HistoryRow {
   TimeMs at = 0;
@@ -15,16 +22,32 @@ struct HistoryRow {
   double house_w = 0;
 };
 
-// Forecast points for the quarter-hours of [from, to), from history rows; empty if no row is usable.
+struct SolarPoint {
+  TimeMs start = 0;
+  TimeMs end = 0;
+  double pv_w = 0;
+};
+
+// Forecast points for the quarter-hours of [from, to), from history rows and, where it covers a
+// quarter-hour, the solar forecast times its hour's correction; empty if neither is usable.
+std::vector<ForecastPoint> expected_site(const std::vector<HistoryRow>& history,
+                                         const std::vector<SolarPoint>& solar, const PvCorrection& correction,
+                                         TimeMs from, TimeMs to);
+// History only (no solar forecast).
 std::vector<ForecastPoint> forecast_from_history(const std::vector<HistoryRow>& rows, TimeMs from, TimeMs to);
+
+// Past forecasts against the production measured in the same quarter-hours.
+std::vector<PvSample> pv_samples(const std::vector<HistoryRow>& history, const std::vector<SolarPoint>& past);
 
 class ForecastInput final : public SiteInput {
  public:
-  explicit ForecastInput(std::string db_path) : db_path_(std::move(db_path)) {}
+  // `solar` may be null (no solar forecast configured); it must outlive this input.
+  ForecastInput(std::string db_path, forecast::ForecastService* solar);
   void fill(SiteSnapshot& snapshot) override;
 
  private:
   std::string db_path_;
+  forecast::ForecastService* solar_;
   TimeMs computed_at_ = 0;
   std::vector<ForecastPoint> points_;
 };

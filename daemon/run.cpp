@@ -22,6 +22,7 @@
 #include "daemon/price_input.h"
 #include "daemon/runtime_settings.h"
 #include "daemon/signals.h"
+#include "drivers/forecast/service.h"
 #include "drivers/log/log.h"
 #include "drivers/log/wall_clock.h"
 #include "drivers/storage/tables.h"
@@ -55,6 +56,7 @@ struct Parts {
   std::unique_ptr<RuntimeSettings> settings;
   std::unique_ptr<PlanRunner> planner;
   std::unique_ptr<MqttIo> mqtt;
+  std::unique_ptr<forecast::ForecastService> solar;  // outlives the input that reads it
   std::unique_ptr<ForecastInput> forecast;
 };
 
@@ -206,7 +208,15 @@ bool start_settings_and_mqtt(Parts& p, const config::Config& cfg, ControlLoop& l
 // reads the need and departure the settings set.
 void start_planning(Parts& p, const config::Config& cfg) {
   p.app->add_input(*p.settings);
-  p.forecast = std::make_unique<ForecastInput>(cfg.storage.path);
+  if (cfg.solar_forecast.service != "none") {
+    try {
+      p.solar = std::make_unique<forecast::ForecastService>(cfg.solar_forecast, cfg.storage.path, wall_ms);
+      p.solar->start();
+    } catch (const std::exception& e) {
+      log::error("forecast: {}; planning on the last week's production", log::quoted(e.what()));
+    }
+  }
+  p.forecast = std::make_unique<ForecastInput>(cfg.storage.path, p.solar.get());
   p.app->add_input(*p.forecast);
   p.app->add_input(*p.planner);
   p.app->add_observer(*p.planner);

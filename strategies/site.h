@@ -105,12 +105,14 @@ struct PricePoint {
   double export_dkk_per_kwh = 0;  // what exporting a kWh earns
 };
 
-// What the site expects for one interval, from its own history: PV surplus after the house, and the house.
+// What the site expects for one interval: PV surplus after the house, the house, and the PV itself (from the
+// solar forecast, corrected by what the roof really gave, or from the last week's production).
 struct ForecastPoint {
   TimeMs start = 0;
   TimeMs end = 0;
   double surplus_w = 0;
   double house_w = 0;
+  double pv_w = 0;
 };
 
 struct SiteSnapshot {

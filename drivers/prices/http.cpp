@@ -18,6 +18,10 @@ std::size_t append(char* data, std::size_t size, std::size_t n, void* out) {
 // Answers are a few hundred kB at most; a bigger one is not Energi Data Service.
 constexpr curl_off_t max_body = 16 * 1024 * 1024;
 
+int cancelled(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
+}
+
 }  // namespace
 
 std::string HttpResult::describe() const {
@@ -25,7 +29,7 @@ std::string HttpResult::describe() const {
   return error.empty() ? "no answer" : error;
 }
 
-HttpResult http_get(const std::string& url, long timeout_s) {
+HttpResult http_get(const std::string& url, long timeout_s, const std::atomic<bool>* cancel) {
   static std::once_flag init;
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   HttpResult r;
@@ -46,6 +50,11 @@ HttpResult http_get(const std::string& url, long timeout_s) {
   curl_easy_setopt(curl.get(), CURLOPT_MAXFILESIZE_LARGE, max_body);
   curl_easy_setopt(curl.get(), CURLOPT_ACCEPT_ENCODING, "");  // gzip when offered
   curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "hemd/0.1 (home energy manager)");
+  if (cancel) {
+    curl_easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl.get(), CURLOPT_XFERINFODATA, cancel);
+    curl_easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, cancelled);
+  }
   const CURLcode rc = curl_easy_perform(curl.get());
   if (rc != CURLE_OK) {
     r.status = 0;

@@ -1,5 +1,6 @@
 #pragma once
 // One HTTP GET with libcurl: status, body and a readable error; never throws.
+#include <atomic>
 #include <string>
 
 namespace hemd::prices {
@@ -12,6 +13,8 @@ struct HttpResult {
   std::string describe() const;  // "HTTP 429", "timeout after 20 s: ...", for the log
 };
 
-HttpResult http_get(const std::string& url, long timeout_s = 20);
+// `cancel`, when given, is watched during the transfer: once it is true the request ends at once (a stopping
+// hemd does not wait for a slow service).
+HttpResult http_get(const std::string& url, long timeout_s = 20, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace hemd::prices

@@ -114,6 +114,8 @@ void Recorder::prune(std::int64_t now_ms) {
     if (db_.run({fmt::format("DELETE FROM {} WHERE at_ms < ?", table), {cutoff}}, error) != SQLITE_DONE)
       log::warning("storage: pruning {} failed: {}", table, error);
   }
+  if (db_.run({"DELETE FROM pv_forecast WHERE start_ms < ?", {cutoff}}, error) != SQLITE_DONE)
+    log::warning("storage: pruning pv_forecast failed: {}", error);
 }
 
 }  // namespace hemd::storage

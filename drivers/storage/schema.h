@@ -5,7 +5,7 @@
 
 namespace hemd::storage {
 
-inline constexpr std::array<const char*, 3> migrations = {
+inline constexpr std::array<const char*, 4> migrations = {
     // 1: the first schema.
     R"sql(
 CREATE TABLE site_measurements (
@@ -46,6 +46,13 @@ CREATE TABLE tariffs (
   valid_to_ms INTEGER, hourly_json TEXT NOT NULL, fetched_ms INTEGER NOT NULL,
   PRIMARY KEY (gln, code, valid_from_ms));
 CREATE INDEX prices_start ON prices(area, start_ms);
+)sql",
+    // 4: the PV forecast per interval, as last fetched before the interval began: what the plan counted on,
+    // kept so that the forecast can be compared with what the site produced and corrected.
+    R"sql(
+CREATE TABLE pv_forecast (
+  start_ms INTEGER PRIMARY KEY, end_ms INTEGER NOT NULL, pv_w REAL NOT NULL, source TEXT NOT NULL,
+  fetched_ms INTEGER NOT NULL);
 )sql",
 };
 

@@ -1,5 +1,8 @@
 #include "drivers/storage/tables.h"
 
+#include <fmt/format.h>
+#include <sqlite3.h>
+
 #include <algorithm>
 
 namespace hemd::storage {
@@ -119,6 +122,38 @@ ChargerKnowledge charger_knowledge(Database& db) {
   ChargerKnowledge out;
   db.each({"SELECT charger_id, key, value FROM charger_knowledge", {}},
           [&](const Row& row) { out[row.text(0)][row.text(1)] = row.text(2); });
+  return out;
+}
+
+void store_pv_forecast(Database& db, const std::vector<PvForecastRow>& rows, TimeMs now) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    std::string error;
+    for (const auto& r : rows) {
+      if (r.start_ms < now) continue;  // what was forecast for the past stays what the plan counted on
+      const int rc =
+          db.run({"INSERT OR REPLACE INTO pv_forecast (start_ms, end_ms, pv_w, source, fetched_ms) "
+                  "VALUES (?,?,?,?,?)",
+                  {r.start_ms, r.end_ms, r.pv_w, r.source, r.fetched_ms}},
+                 error);
+      if (rc != SQLITE_DONE) throw StorageError(fmt::format("{}: pv_forecast: {}", db.path(), error));
+    }
+    db.exec("COMMIT");
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
+}
+
+std::vector<PvForecastRow> pv_forecast(Database& db, TimeMs from, TimeMs to) {
+  std::vector<PvForecastRow> out;
+  db.each({"SELECT start_ms, end_ms, pv_w, source, fetched_ms FROM pv_forecast WHERE start_ms >= ? AND "
+           "start_ms < ? ORDER BY start_ms",
+           {from, to}},
+          [&](const Row& row) {
+            out.push_back(
+                {row.integer(0), row.integer(1), row.number(2).value_or(0), row.text(3), row.integer(4)});
+          });
   return out;
 }
 

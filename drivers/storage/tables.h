@@ -105,4 +105,17 @@ using ChargerKnowledge =
     std::map<std::string, std::map<std::string, std::string>>;  // charger -> key -> value
 ChargerKnowledge charger_knowledge(Database& db);
 
+// pv_forecast: the PV forecast per interval. Storing a fetch replaces the intervals still to come and keeps
+// the past ones as they were forecast before they began.
+struct PvForecastRow {
+  TimeMs start_ms = 0;
+  TimeMs end_ms = 0;
+  double pv_w = 0;
+  std::string source;
+  TimeMs fetched_ms = 0;
+};
+void store_pv_forecast(Database& db, const std::vector<PvForecastRow>& rows, TimeMs now);
+// The rows that begin in [from, to), oldest first.
+std::vector<PvForecastRow> pv_forecast(Database& db, TimeMs from, TimeMs to);
+
 }  // namespace hemd::storage

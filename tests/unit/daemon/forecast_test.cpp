@@ -37,7 +37,7 @@ TEST(Forecast, ReadsTheSitesHistory) {
     db.exec("INSERT INTO site_measurements VALUES (" + std::to_string(dk("2025-06-03T12:00:00")) +
             ", 5000, -4000, 1000, 0, 0, 0)");
   }
-  ForecastInput input(dir.file("hemd.db"));
+  ForecastInput input(dir.file("hemd.db"), nullptr);
   SiteSnapshot s;
   s.now = dk("2025-06-04T08:00:00");
   input.fill(s);
@@ -45,6 +45,38 @@ TEST(Forecast, ReadsTheSitesHistory) {
   EXPECT_EQ(s.forecast[0].start, dk("2025-06-04T12:00:00"));
   EXPECT_DOUBLE_EQ(s.forecast[0].surplus_w, 4000);
   EXPECT_EQ(s.forecast[1].start, dk("2025-06-05T12:00:00"));
+}
+
+// The solar forecast, where it covers a quarter-hour, replaces the week's PV; the house stays the week's.
+TEST(Forecast, SolarForecastTimesItsHoursCorrection) {
+  const std::vector<HistoryRow> rows = {{dk("2025-06-03T12:00:00"), 1000, 600}};
+  PvCorrection correction;
+  correction.factor.fill(1.0);
+  correction.factor[12] = 0.5;  // the roof gave half of what was forecast at noon
+  const std::vector<SolarPoint> solar = {{dk("2025-06-04T12:00:00"), dk("2025-06-04T12:15:00"), 8000},
+                                         {dk("2025-06-04T13:00:00"), dk("2025-06-04T13:15:00"), 300}};
+  const auto f = expected_site(rows, solar, correction, dk("2025-06-04T00:00:00"), dk("2025-06-05T00:00:00"));
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].start, dk("2025-06-04T12:00:00"));
+  EXPECT_DOUBLE_EQ(f[0].pv_w, 4000);
+  EXPECT_DOUBLE_EQ(f[0].surplus_w, 4000 - 600);
+  // 13:00 has no history of its own: the house is the mean of all the history.
+  EXPECT_EQ(f[1].start, dk("2025-06-04T13:00:00"));
+  EXPECT_DOUBLE_EQ(f[1].house_w, 600);
+  EXPECT_DOUBLE_EQ(f[1].surplus_w, 0);
+}
+
+TEST(Forecast, PastForecastsMeetTheQuarterHoursMeasured) {
+  std::vector<HistoryRow> rows;
+  for (int m = 0; m < 15; ++m) rows.push_back({dk("2025-06-03T12:00:00") + m * 60'000, 3000, 500});
+  rows.push_back({dk("2025-06-03T13:00:00"), 9000, 500});  // one minute measured: too little to judge by
+  const std::vector<SolarPoint> past = {{dk("2025-06-03T12:00:00"), dk("2025-06-03T12:15:00"), 6000},
+                                        {dk("2025-06-03T13:00:00"), dk("2025-06-03T13:15:00"), 6000},
+                                        {dk("2025-06-03T14:00:00"), dk("2025-06-03T14:15:00"), 6000}};
+  const auto s = pv_samples(rows, past);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_DOUBLE_EQ(s[0].forecast_w, 6000);
+  EXPECT_DOUBLE_EQ(s[0].produced_w, 3000);
 }
 
 }  // namespace
