@@ -1,7 +1,7 @@
 // Figures, not a test: hemd running the demo's world (a SunSpec inverter and grid meter on Modbus TCP, an
 // OCPP 1.6J charge point with a car, all simulated on loopback) at high speed through a simulated week, the
-// car in mode now. Every day at 10:00 a 9 kW heater switches on while the car charges and puts the fuse over its
-// rating until hemd cuts the car. Printed: RSS, file descriptors and threads at the start and at the end
+// car in mode now. Every day at 10:00 a 9 kW heater switches on while the car charges and puts the fuse over
+// its rating until hemd cuts the car. Printed: RSS, file descriptors and threads at the start and at the end
 // (goal: flat) and the longest a phase stayed over the fuse after a load step, in wall-clock time (goal:
 // under 1 s).
 #include <fmt/format.h>
