@@ -27,7 +27,8 @@ TEST(PvCorrection, LearnsEachHoursRatio) {
   const auto noon = days_at(12, 5000, 1.1);
   samples.insert(samples.end(), noon.begin(), noon.end());
   const auto c = pv_correction(samples, utc_hour);
-  EXPECT_NEAR(c.factor[8], 0.5, 0.03);
+  EXPECT_GT(c.factor[8], 0.5);  // pulled a little towards 1 by the prior
+  EXPECT_LT(c.factor[8], 0.6);
   EXPECT_NEAR(c.factor[12], 1.1, 0.01);
   EXPECT_DOUBLE_EQ(c.factor[3], 1.0);  // nothing known: the forecast as it is
   EXPECT_EQ(c.samples[8], 84);
