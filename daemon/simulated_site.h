@@ -6,8 +6,8 @@
 #include <string>
 
 #include "daemon/ports.h"
-#include "drivers/modbus/server.h"
-#include "drivers/ocpp/charge_point.h"
+#include "sim/register_server.h"
+#include "sim/charge_point.h"
 
 namespace hemd {
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "drivers/modbus/poller.h"
-#include "drivers/modbus/server.h"
+#include "sim/register_server.h"
 
 namespace hemd::modbus {
 namespace {

@@ -2,7 +2,7 @@
 // bench rely on it.
 #include <gtest/gtest.h>
 
-#include "drivers/ocpp/charge_point.h"
+#include "sim/charge_point.h"
 #include "drivers/ocpp/frame.h"
 
 namespace hemd::ocpp {

@@ -1,4 +1,4 @@
-#include "drivers/ocpp/charge_point.h"
+#include "sim/charge_point.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "drivers/modbus/server.h"
+#include "sim/register_server.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
