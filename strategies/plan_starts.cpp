@@ -13,6 +13,8 @@ constexpr double eps_wh = 1e-6;
 // Rounds over all cars: a car that gives up a block frees slots another car may grow into. Two or three
 // rounds settle the fleets measured (docs/planner.md); the rest is a guard.
 constexpr int rounds = 8;
+// Fleets up to this size also improve cars in pairs (n² moves a round).
+constexpr std::size_t pairs_up_to = 32;
 
 // One car with the other cars held: what each slot offers it and how long it may charge there.
 struct OneCar {
@@ -223,26 +225,30 @@ void fewer_starts(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>
                   const PlanOptions& options, std::vector<std::vector<double>>& energy) {
   if (options.start_penalty_dkk <= 0 && options.min_charge_block_min <= 0) return;
   const std::size_t n = slots.size();
-  // Car i with the others' energies held, `absent` (if any) left out of them.
-  auto one_car = [&](std::size_t i, std::size_t absent) {
-    OneCar c;
+  // Each car's rules, then its offers with the others' energies held (`absent`, if another car, left out).
+  std::vector<OneCar> rules(cars.size());
+  for (std::size_t i = 0; i < cars.size(); ++i) {
+    OneCar& c = rules[i];
     c.need = std::max(0.0, cars[i].energy_wh);
     c.most = c.need + forced_wh(slots, cars[i]);
     c.charging_now = cars[i].charging_now;
     c.start_dkk = std::max(0.0, options.start_penalty_dkk);
     c.min_block_min = std::max(0.0, options.min_charge_block_min);
+    for (std::size_t t = 0; t < n; ++t) c.minutes.push_back(60 * usable_h(slots[t], cars[i].departure));
+  }
+  auto one_car = [&](std::size_t i, std::size_t absent) {
+    OneCar c = rules[i];
     for (std::size_t t = 0; t < n; ++t) {
       double others = 0;
       for (std::size_t k = 0; k < cars.size(); ++k)
         if (k != i && k != absent) others += energy[k][t];
       c.offer.push_back(offer(slots[t], cars[i], others));
-      c.minutes.push_back(60 * usable_h(slots[t], cars[i].departure));
     }
     return c;
   };
   auto fleet_value = [&] {
     double v = plan_cost(slots, energy) + shortfall_of(cars, energy) * shortfall_dkk_per_wh;
-    for (std::size_t i = 0; i < cars.size(); ++i) v += start_cost(one_car(i, i), energy[i]);
+    for (std::size_t i = 0; i < cars.size(); ++i) v += start_cost(rules[i], energy[i]);
     return v;
   };
   for (int round = 0; round < rounds; ++round) {
@@ -251,7 +257,7 @@ void fewer_starts(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>
       if (!blocks(energy[i]).empty()) changed = improve(one_car(i, i), energy[i]) || changed;
     // Two cars: where the fuse is full, a car can only grow into a slot another car gives up. Car i
     // improved as if car j were away, then j re-fitted around it, kept if the two together cost less.
-    if (cars.size() <= options.pair_moves_up_to)
+    if (cars.size() <= pairs_up_to)
       for (std::size_t i = 0; i < cars.size(); ++i)
         for (std::size_t j = 0; j < cars.size(); ++j) {
           if (i == j || blocks(energy[i]).empty() || blocks(energy[j]).empty()) continue;
