@@ -148,7 +148,7 @@ void price_starts(std::mt19937& rng, int cars_n, int n, double fuse_w, int runs)
   PlanOptions priced;
   priced.start_penalty_dkk = 0.5;  // config::Control's default
   int free_starts = 0, starts = 0, most = 0;
-  double free_dkk = 0, priced_dkk = 0, worst = 0;
+  double free_dkk = 0, priced_dkk = 0, worst = 0, worst_dkk = 0;
   std::vector<double> free_ms, priced_ms;
   for (int run = 0; run < runs; ++run) {
     const auto slots = test::random_day(rng, n, fuse_w);
@@ -166,15 +166,17 @@ void price_starts(std::mt19937& rng, int cars_n, int n, double fuse_w, int runs)
     }
     free_dkk += f.cost_dkk;
     priced_dkk += p.cost_dkk;
-    worst = std::max(worst, (p.cost_dkk - f.cost_dkk) / std::max(1.0, std::abs(f.cost_dkk)));
+    if (const double w = (p.cost_dkk - f.cost_dkk) / std::max(1.0, std::abs(f.cost_dkk)); w > worst)
+      worst = w, worst_dkk = p.cost_dkk - f.cost_dkk;
   }
   fmt::print(
       "{:>3} car(s) x {:>3} quarter-hours, {:>5.0f} W fuse, {} days: {} starts free, {} at 0.50 DKK (at most "
-      "{} for a car); energy {:+.2f} DKK ({:+.3f} %, {:.3f} DKK a start saved), the worst day {:+.3f} %; "
+      "{} for a car); energy {:+.2f} DKK ({:+.3f} %, {:.3f} DKK a start saved), the worst day {:+.3f} % "
+      "({:+.2f} DKK); "
       "planning median {:.1f} / max {:.1f} ms free, {:.1f} / {:.1f} ms priced\n",
       cars_n, n, fuse_w, runs, free_starts, starts, most, priced_dkk - free_dkk,
       100 * (priced_dkk / free_dkk - 1), (priced_dkk - free_dkk) / std::max(1, free_starts - starts),
-      100 * worst, median(free_ms), max(free_ms), median(priced_ms), max(priced_ms));
+      100 * worst, worst_dkk, median(free_ms), max(free_ms), median(priced_ms), max(priced_ms));
 }
 
 int main(int argc, char** argv) {
