@@ -42,9 +42,10 @@ double start_cost(const OneCar& c, const std::vector<double>& x) {
     if (!on(x, t) || (t > 0 && on(x, t - 1))) continue;
     const bool goes_on = t == 0 && c.charging_now;
     if (!goes_on) cost += c.start_dkk;
+    if (goes_on || c.min_block_min <= 0) continue;
     double minutes = 0;
     for (std::size_t k = t; k < n && on(x, k); ++k) minutes += c.minutes[k];
-    if (!goes_on && minutes < c.min_block_min - 1e-6) cost += short_block_dkk;
+    if (minutes < c.min_block_min - 1e-6) cost += short_block_dkk;
   }
   return cost;
 }
@@ -174,6 +175,20 @@ std::vector<Block> blocks(const std::vector<double>& x) {
   return b;
 }
 
+// Whether car j charges where car i could grow: at an edge of i's blocks, between them, or in the first slot
+// where i, charging now, could go on. Only there can j's giving way help i.
+bool in_the_way(const std::vector<double>& j, const std::vector<double>& i, bool i_charging_now) {
+  const auto b = blocks(i);
+  if (b.empty()) return false;
+  const std::size_t n = i.size();
+  for (std::size_t t = 0; t < n; ++t) {
+    if (!on(j, t) || on(i, t)) continue;
+    const bool edge = (t > 0 && on(i, t - 1)) || (t + 1 < n && on(i, t + 1));
+    if (edge || (t > b.front().first && t < b.back().last) || (t == 0 && i_charging_now)) return true;
+  }
+  return false;
+}
+
 // One car's plan improved by moves on its set of slots until none pays; true when it changed.
 bool improve(const OneCar& c, std::vector<double>& x) {
   Valued current{value(c, x), x};
@@ -260,7 +275,7 @@ void fewer_starts(const std::vector<PlanSlot>& slots, const std::vector<CarNeed>
     if (cars.size() <= pairs_up_to)
       for (std::size_t i = 0; i < cars.size(); ++i)
         for (std::size_t j = 0; j < cars.size(); ++j) {
-          if (i == j || blocks(energy[i]).empty() || blocks(energy[j]).empty()) continue;
+          if (i == j || !in_the_way(energy[j], energy[i], cars[i].charging_now)) continue;
           const double before = fleet_value();
           const auto xi = energy[i], xj = energy[j];
           if (!improve(one_car(i, j), energy[i])) continue;
