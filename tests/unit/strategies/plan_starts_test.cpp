@@ -2,7 +2,10 @@
 // switched on fewer times a night for a few øre more, and free starts plan exactly as before.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
+#include <tuple>
 
 #include "config/scenario.h"
 #include "strategies/plan_starts.h"
@@ -141,6 +144,76 @@ TEST(PlanStarts, NoBlockShorterThanTheMinimumWhereTheNeedAllows) {
   EXPECT_NEAR(p.cars[0].planned_wh, 5520, 1e-3);
   for (std::size_t t = 3; t < 6; ++t) EXPECT_EQ(p.cars[0].energy_wh[t], 0) << t;
   expect_within_limits(slots, cars, p);
+}
+
+// One car against every on/off choice of its quarter-hours (each choice's energy filled cheapest first, as
+// the one-car planner's test does), with each start at 0.5 DKK: how often the local search finds the optimum.
+TEST(PlanStarts, OneCarAgainstEveryOnOffChoice) {
+  std::mt19937 rng(2027);
+  std::uniform_real_distribution<double> u(0, 1);
+  const double start_dkk = 0.5;
+  int optimal = 0, days = 0;
+  double worst = 0;
+  for (int day_k = 0; day_k < 2000; ++day_k) {
+    const std::size_t n = 4 + day_k % 8;
+    std::vector<PlanSlot> slots;
+    double price = 1 + u(rng);
+    for (std::size_t t = 0; t < n; ++t) {
+      price = std::max(0.2, price + (u(rng) - 0.5) * 0.4);
+      slots.push_back({TimeMs(t) * q, TimeMs(t + 1) * q, price, std::min(price, 0.6 * u(rng)),
+                       u(rng) < 0.3 ? 8000 * u(rng) : 0, u(rng) < 0.15 ? 12000 * u(rng) : 17000});
+    }
+    const bool one_phase = u(rng) < 0.3;
+    const CarNeed car{"a", std::round(500 + u(rng) * (one_phase ? 920 : 2760) * static_cast<double>(n) * 0.8),
+                      TimeMs(n) * q, one_phase ? 1380.0 : 4140.0, one_phase ? 3680.0 : 11040.0};
+    // Every choice: its energy's cost, its starts, what it delivers.
+    double best = INFINITY, most_delivered = 0;
+    std::vector<std::tuple<double, double>> choices;  // (cost with starts, delivered)
+    for (unsigned mask = 1; mask < (1u << n); ++mask) {
+      double total = 0, cost = 0;
+      bool usable = true;
+      std::vector<std::pair<double, double>> pieces;
+      for (std::size_t t = 0; t < n; ++t) {
+        if (!(mask & (1u << t))) continue;
+        const double min = car.min_w / 4, max = std::min(car.max_w, slots[t].headroom_w) / 4;
+        usable = usable && max >= min;
+        const double surplus = std::min(slots[t].surplus_w, slots[t].headroom_w) / 4;
+        const double surplus_end = std::clamp(surplus, min, std::max(min, max));
+        total += min;
+        cost += (std::min(min, surplus) * slots[t].export_dkk_per_kwh +
+                 (min - std::min(min, surplus)) * slots[t].import_dkk_per_kwh) /
+                1000;
+        pieces.push_back({slots[t].export_dkk_per_kwh, surplus_end - min});
+        pieces.push_back({slots[t].import_dkk_per_kwh, std::max(min, max) - surplus_end});
+      }
+      if (!usable || total > car.energy_wh + car.min_w / 4 + 1e-6) continue;
+      std::sort(pieces.begin(), pieces.end());
+      for (const auto& [dkk, wh] : pieces) {
+        const double take = std::min(wh, std::max(0.0, car.energy_wh - total));
+        total += take;
+        cost += take * dkk / 1000;
+      }
+      for (std::size_t t = 0; t < n; ++t)
+        if ((mask & (1u << t)) && (t == 0 || !(mask & (1u << (t - 1))))) cost += start_dkk;
+      choices.emplace_back(cost, total);
+      most_delivered = std::max(most_delivered, std::min(total, car.energy_wh));
+    }
+    for (const auto& [cost, delivered] : choices)
+      if (delivered >= most_delivered - 1e-6) best = std::min(best, cost);
+    if (!std::isfinite(best)) continue;
+    const Plan p = plan_charging(slots, {car}, penalty(start_dkk));
+    if (p.cars[0].shortfall_wh > car.energy_wh - most_delivered + 1) continue;  // not comparable
+    ++days;
+    const double found = p.cost_dkk + p.start_penalty_dkk;
+    EXPECT_GE(found, best - 1e-6) << "day " << day_k << ": cheaper than every choice";
+    if (found <= best + 1e-6) ++optimal;
+    worst = std::max(worst, found - best);
+  }
+  std::printf(
+      "one car, %d days of 4 to 11 quarter-hours, starts at %.2f DKK: optimal on %d, worst %.3f DKK above\n",
+      days, start_dkk, optimal, worst);
+  EXPECT_GE(days, 1800);
+  EXPECT_GE(optimal, days * 98 / 100);
 }
 
 // config/scenarios/housing-association-evening.yaml, planned once all six cars are home (18:30): the slots
