@@ -75,7 +75,8 @@ void print_comparison(const Scenario& sc, const std::vector<SimulationResult>& r
     const auto& free = runs.back();
     const double more = hemd.charging_cost_dkk - free.charging_cost_dkk;
     std::cout << fmt::format(
-        "fewer starts: {} instead of {} for {:.2f} DKK ({:+.2f} %) against the plan with every start free\n",
+        "starts priced: {} starts instead of {}, {:+.2f} DKK ({:+.2f} %) against the plan with every start "
+        "free\n",
         total_starts(hemd), total_starts(free), more,
         free.charging_cost_dkk > 0 ? 100 * more / free.charging_cost_dkk : 0.0);
   }
