@@ -157,6 +157,10 @@ struct Control {
   double ramp_up_s = 10;
   double phase_switch_delay_s = 120;
   double min_phase_switch_interval_s = 600;
+  // What a planned start costs: a few quarter-hours moved within the night are worth about this much, a
+  // start that avoids a dear hour far more (docs/planner.md).
+  double start_penalty_dkk = 0.5;
+  double min_charge_block_min = 0;
 };
 
 // One plane of PV modules, for the solar forecast.

@@ -414,6 +414,14 @@ Section<Control> control() {
              "band this long (at once while the car draws nothing)"),
       number("min_phase_switch_interval_s", &Control::min_phase_switch_interval_s, 60, 86400, "s",
              "at least this long between two phase switches, to spare the contactors"),
+      number(
+          "start_penalty_dkk", &Control::start_penalty_dkk, 0, 100, "DKK",
+          "what the smart-charging plan counts for each start of a car (a pause followed by charging: a "
+          "contactor cycle and a wake-up some cars miss); `0` plans the cheapest energy however often a car "
+          "starts"),
+      number("min_charge_block_min", &Control::min_charge_block_min, 0, 240, "min",
+             "the smart-charging plan avoids blocks of charging shorter than this where the need allows; "
+             "`0`: no minimum"),
   }};
 }
 

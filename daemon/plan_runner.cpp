@@ -19,8 +19,8 @@ constexpr TimeMs replan_every_ms = 5 * 60'000;
 constexpr auto deeper_search_for = std::chrono::seconds(60);
 }  // namespace
 
-PlanRunner::PlanRunner(double fuse_margin_a, storage::Recorder& recorder)
-    : planner_(fuse_margin_a), recorder_(recorder) {}
+PlanRunner::PlanRunner(double fuse_margin_a, storage::Recorder& recorder, PlanOptions options)
+    : planner_(fuse_margin_a, std::move(options)), recorder_(recorder) {}
 
 PlanRunner::~PlanRunner() {
   {

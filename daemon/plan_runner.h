@@ -20,7 +20,8 @@ namespace hemd {
 
 class PlanRunner final : public SiteInput, public Observer {
  public:
-  PlanRunner(double fuse_margin_a, storage::Recorder& recorder);
+  // `options`: what a start costs and the shortest block (control.start_penalty_dkk, min_charge_block_min).
+  PlanRunner(double fuse_margin_a, storage::Recorder& recorder, PlanOptions options = {});
   ~PlanRunner() override;
   void start();
   void fill(SiteSnapshot& snapshot) override;

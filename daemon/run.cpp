@@ -185,7 +185,10 @@ bool start_prices(Parts& p, const config::Config& cfg) {
 // Settings changed at run time (from Home Assistant) that lie over the config, and the MQTT link that
 // changes them, replans and passes charger buttons on.
 bool start_settings_and_mqtt(Parts& p, const config::Config& cfg, ControlLoop& loop) {
-  p.planner = std::make_unique<PlanRunner>(cfg.control.fuse_margin_a, p.app->recorder());
+  PlanOptions planning;
+  planning.start_penalty_dkk = cfg.control.start_penalty_dkk;
+  planning.min_charge_block_min = cfg.control.min_charge_block_min;
+  p.planner = std::make_unique<PlanRunner>(cfg.control.fuse_margin_a, p.app->recorder(), planning);
   try {
     auto db = storage::Database::open(cfg.storage.path);
     p.settings = std::make_unique<RuntimeSettings>(cfg, db, p.app->recorder());

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "config/config.h"
 #include "config/scenario.h"
 #include "daemon/commands.h"
 #include "daemon/day_chart.h"
@@ -17,7 +18,16 @@ namespace {
 struct SimulateOptions {
   std::string scenario;
   std::string svg;
+  // As the daemon plans by default (control.start_penalty_dkk, control.min_charge_block_min).
+  double start_penalty_dkk = config::Control{}.start_penalty_dkk;
+  double min_charge_block_min = config::Control{}.min_charge_block_min;
 };
+
+int total_starts(const SimulationResult& r) {
+  int n = 0;
+  for (const auto& c : r.cars) n += c.starts;
+  return n;
+}
 
 void print_comparison(const Scenario& sc, const std::vector<SimulationResult>& runs) {
   std::cout << fmt::format(
@@ -43,6 +53,11 @@ void print_comparison(const Scenario& sc, const std::vector<SimulationResult>& r
   row("grid import (kWh)", [](const auto& r) { return fmt::format("{:.1f}", r.grid_import_kwh); });
   row("lowest fuse margin (A)", [](const auto& r) { return fmt::format("{:.1f}", r.lowest_fuse_margin_a); });
   row("limit changes", [](const auto& r) { return fmt::format("{}", r.limit_changes); });
+  row("starts per car", [](const auto& r) {
+    std::string cell;
+    for (const auto& c : r.cars) cell += fmt::format("{}{}", cell.empty() ? "" : " ", c.starts);
+    return cell;
+  });
   for (std::size_t i = 0; i < sc.cars.size(); ++i)
     row(fmt::format("{} (needs {:g} kWh)", sc.cars[i].id, sc.cars[i].need_kwh), [&](const auto& r) {
       return fmt::format("{:.1f} kWh {:.2f} DKK", r.cars[i].charged_kwh, r.cars[i].cost_dkk);
@@ -55,6 +70,16 @@ void print_comparison(const Scenario& sc, const std::vector<SimulationResult>& r
         on_arrival.charging_cost_dkk - hemd.charging_cost_dkk,
         100 * (on_arrival.charging_cost_dkk - hemd.charging_cost_dkk) / on_arrival.charging_cost_dkk,
         hemd.unmet_kwh > 0.05 ? fmt::format(", with {:.1f} kWh of need not met", hemd.unmet_kwh) : "");
+  // The last run, when there is one more: hemd with every start free (the plan without start penalty).
+  if (runs.size() > 3) {
+    const auto& free = runs.back();
+    const double more = hemd.charging_cost_dkk - free.charging_cost_dkk;
+    std::cout << fmt::format(
+        "starts priced: {} starts instead of {}, {:+.2f} DKK ({:+.2f} %) against the plan with every start "
+        "free\n",
+        total_starts(hemd), total_starts(free), more,
+        free.charging_cost_dkk > 0 ? 100 * more / free.charging_cost_dkk : 0.0);
+  }
   std::cout
       << "(PV and house load are known in advance here: the daemon plans on its own history instead.)\n";
 }
@@ -71,10 +96,15 @@ int run_simulate(const SimulateOptions& o) {
   ControlParams params;
   params.sharing = sc.sharing;
   const ChargeMode now = ChargeMode::now, pv = ChargeMode::pv;
+  PlanOptions planning;
+  planning.start_penalty_dkk = o.start_penalty_dkk;
+  planning.min_charge_block_min = o.min_charge_block_min;
   std::vector<SimulationResult> runs;
-  runs.push_back(simulate(sc, params, "hemd"));
+  runs.push_back(simulate(sc, params, "hemd", nullptr, planning));
   runs.push_back(simulate(sc, params, "charge on arrival", &now));
   runs.push_back(simulate(sc, params, "PV only", &pv));
+  if (o.start_penalty_dkk > 0 || o.min_charge_block_min > 0)
+    runs.push_back(simulate(sc, params, "hemd, starts free"));
   print_comparison(sc, runs);
   if (!o.svg.empty()) {
     std::ofstream out(o.svg);
@@ -97,6 +127,14 @@ void add_simulate_command(CLI::App& cli) {
       "Run the strategies over a recorded or synthetic day; compare with charging on arrival and PV only");
   s->add_option("--scenario", o->scenario, "Scenario file (examples in config/scenarios/)")->required();
   s->add_option("--svg", o->svg, "Write a chart of the day (PV, house, cars, price, fuse) to this SVG file");
+  s->add_option("--start-penalty", o->start_penalty_dkk,
+                "DKK the plan counts for each start of a car (control.start_penalty_dkk); 0: starts are free")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  s->add_option("--min-block", o->min_charge_block_min,
+                "Minutes of the shortest block of charging planned (control.min_charge_block_min)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 240.0));
   add_command(s, [o] { return run_simulate(*o); });
 }
 

@@ -39,6 +39,16 @@ inline double slot_cost(const PlanSlot& s, double total_wh) {
   return (from_surplus * s.export_dkk_per_kwh + (total_wh - from_surplus) * s.import_dkk_per_kwh) / 1000.0;
 }
 
+// What slot t offers a car when the other cars already take `others` Wh of it.
+inline SlotOffer offer(const PlanSlot& slot, const CarNeed& car, double others) {
+  const double h = usable_h(slot, car.departure);
+  const double room = surplus_cap_wh(slot) + grid_cap_wh(slot) - others;
+  SlotOffer o{car.min_w * h, std::min(car.max_w * h, room), std::max(0.0, surplus_cap_wh(slot) - others),
+              slot.export_dkk_per_kwh, slot.import_dkk_per_kwh};
+  if (o.max_wh < std::max(o.min_wh, 1.0)) o.min_wh = o.max_wh = 0;
+  return o;
+}
+
 struct Search {
   std::vector<std::vector<double>> energy;                // the best plan found, per car and slot
   double cost = std::numeric_limits<double>::infinity();  // with shortfall at its penalty

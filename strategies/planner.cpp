@@ -9,22 +9,13 @@
 
 #include "strategies/one_car_plan.h"
 #include "strategies/plan_search.h"
+#include "strategies/plan_starts.h"
 
 namespace hemd {
 
 using namespace plan;  // the planner's own parts (strategies/plan_search.h)
 
 namespace {
-
-// What slot t offers car i when the other cars already take `others` Wh of it.
-SlotOffer offer(const PlanSlot& slot, const CarNeed& car, double others) {
-  const double h = usable_h(slot, car.departure);
-  const double room = surplus_cap_wh(slot) + grid_cap_wh(slot) - others;
-  SlotOffer o{car.min_w * h, std::min(car.max_w * h, room), std::max(0.0, surplus_cap_wh(slot) - others),
-              slot.export_dkk_per_kwh, slot.import_dkk_per_kwh};
-  if (o.max_wh < std::max(o.min_wh, 1.0)) o.min_wh = o.max_wh = 0;
-  return o;
-}
 
 // A second bound, strong where the flow's is weak (a surplus below the cars' minimum): each car's optimum
 // with the site to itself. A slot's cost is convex and 0 at 0 when surplus is the cheaper energy, so what
@@ -180,7 +171,10 @@ PlanRequest plan_request(const SiteSnapshot& site, double fuse_margin_a) {
         !need || *need <= 0)
       continue;
     const double volts = site.limits.voltage_v * c.active_phases;
-    r.cars.push_back({c.id, *need, *c.departure, c.min_current_a * volts, c.max_current_a * volts});
+    // Drawing at least half its minimum: the car is charging, not just waking or ramping down.
+    const bool charging_now = c.power_w >= 0.5 * c.min_current_a * volts;
+    r.cars.push_back(
+        {c.id, *need, *c.departure, c.min_current_a * volts, c.max_current_a * volts, charging_now});
     last_departure = std::max(last_departure, *c.departure);
   }
   if (r.cars.empty()) return r;
@@ -260,6 +254,8 @@ Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed
     p.lower_bound_dkk = s.bound - shortfall_of(cars, s.energy) * shortfall_dkk_per_wh;
     p.search_nodes = s.nodes;
   }
+  p.search_cost_dkk = plan_cost(slots, s.energy);
+  fewer_starts(slots, cars, options, s.energy);
   const auto& energy = s.energy;
   for (std::size_t i = 0; i < cars.size(); ++i) {
     CarPlan c;
@@ -267,6 +263,8 @@ Plan plan_charging(const std::vector<PlanSlot>& slots, const std::vector<CarNeed
     c.energy_wh = energy[i];
     for (double v : c.energy_wh) c.planned_wh += v;
     c.shortfall_wh = std::max(0.0, cars[i].energy_wh - c.planned_wh);
+    c.starts = count_starts(c.energy_wh, cars[i].charging_now);
+    p.start_penalty_dkk += c.starts * std::max(0.0, options.start_penalty_dkk);
     p.cars.push_back(std::move(c));
   }
   p.cost_dkk = plan_cost(slots, energy);
@@ -288,13 +286,14 @@ double total_shortfall_wh(const Plan& p) {
   return wh;
 }
 
-// What the search minimises: a watt-hour short costs more than any plan that delivers it.
+// What the search minimises: a watt-hour short costs more than any plan that delivers it; then the starts.
 double objective(const Plan& p) {
-  return p.cost_dkk + total_shortfall_wh(p) * shortfall_dkk_per_wh;
+  return p.cost_dkk + p.start_penalty_dkk + total_shortfall_wh(p) * shortfall_dkk_per_wh;
 }
 
+// The search's plan is proven; fewer starts are a local search on top that no deeper search would change.
 bool proven(const Plan& p, const PlanOptions& options) {
-  return p.cost_dkk - p.lower_bound_dkk <= options.tolerance * std::abs(p.cost_dkk) + 1e-6;
+  return p.search_cost_dkk - p.lower_bound_dkk <= options.tolerance * std::abs(p.search_cost_dkk) + 1e-6;
 }
 
 PlanOptions with_effort(PlanOptions o, double effort) {

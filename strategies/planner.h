@@ -33,6 +33,8 @@ struct CarNeed {
   TimeMs departure = 0;
   double min_w = 4140;  // 6 A x 3 x 230 V
   double max_w = 11040;
+  // Drawing now: charging in the first slot goes on, it is not a start.
+  bool charging_now = false;
 };
 
 struct CarPlan {
@@ -41,13 +43,19 @@ struct CarPlan {
   double planned_wh = 0;
   double shortfall_wh = 0;  // what cannot be delivered by departure
   double cost_dkk = 0;
+  int starts = 0;  // blocks of charging, each after a pause (not one that goes on from now)
   // The power for slot i, from its energy and duration.
   double power_w(const std::vector<PlanSlot>& slots, std::size_t i) const;
 };
 
 struct Plan {
   std::vector<CarPlan> cars;
-  double cost_dkk = 0;
+  double cost_dkk = 0;  // of the energy
+  // The cars' starts at PlanOptions::start_penalty_dkk each, not in cost_dkk: what the plan pays for fewer.
+  double start_penalty_dkk = 0;
+  // The energy's cost of the search's plan, before fewer starts were weighed: what lower_bound_dkk proves
+  // (cost_dkk when starts are free).
+  double search_cost_dkk = 0;
   // No plan for the same need can cost less (branch and bound's proof; shortfall excluded).
   double lower_bound_dkk = 0;
   int search_nodes = 0;  // relaxations solved
@@ -95,6 +103,12 @@ struct PlanOptions {
   // times every budget above (plan_charging_deeper). Each step quadruples the time; the last is what a
   // 20-car fleet over two days needs, and the daemon cuts the ladder at a minute.
   std::vector<double> deeper_searches = {4, 16, 64, 256};
+  // What a start of a car costs (a pause followed by charging: a contactor cycle in the charger and a
+  // wake-up the car must answer; control.start_penalty_dkk). 0: the cheapest energy however often the cars
+  // start. The search is the same; its plan is then consolidated (strategies/plan_starts.h).
+  double start_penalty_dkk = 0;
+  // Blocks of charging shorter than this are avoided where the need allows (control.min_charge_block_min).
+  double min_charge_block_min = 0;
   // Asked now and then during a search; once it says yes, the search ends as if its budget were spent.
   std::function<bool()> stop_requested;
 };

@@ -18,6 +18,8 @@ struct CarRun {
   double limit_a = 0;
   double charged_wh = 0, from_pv_wh = 0, cost_dkk = 0;
   bool connected = false;
+  bool drawing = false;  // in the step before
+  int starts = 0;
 };
 
 ChargerState charger_for(const ScenarioCar& car, ChargeMode mode) {
@@ -43,7 +45,7 @@ double draw_a(const CarRun& r) {
 }  // namespace
 
 SimulationResult simulate(const Scenario& sc, const ControlParams& params, const std::string& strategy,
-                          const ChargeMode* mode) {
+                          const ChargeMode* mode, const PlanOptions& planning) {
   SimulationResult result;
   result.strategy = strategy;
   result.lowest_fuse_margin_a = sc.main_fuse_a;
@@ -53,7 +55,7 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
   ControlState state;
   // As the daemon plans, but without the deeper searches' last, longest steps (which the daemon cuts at a
   // minute): a simulated day re-plans 96 times.
-  PlanOptions options;
+  PlanOptions options = planning;
   options.deeper_searches = {4, 16};
   const ChargingPlanner planner(params.fuse_margin_a, options);
   std::optional<PlanRequest> request;
@@ -129,6 +131,9 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
       // A car that fills up within the step draws only what it still takes.
       const double left_wh = std::max(0.0, cars[i].car.need_kwh * 1000 - cars[i].charged_wh);
       car_w[i] = std::min(draw_a(cars[i]) * cars[i].car.phases * sc.voltage_v, left_wh / dt_h);
+      const bool drawing = car_w[i] > 0;
+      if (drawing && !cars[i].drawing) ++cars[i].starts;
+      cars[i].drawing = drawing;
       step_cars_w += car_w[i];
     }
     const double grid_w = now_q.house_w + step_cars_w - now_q.pv_w;
@@ -159,7 +164,8 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
         {t / 3600, now_q.pv_w, now_q.house_w, grid_w, now_q.import_dkk_per_kwh, highest, std::move(car_w)});
   }
   for (const auto& r : cars) {
-    result.cars.push_back({r.car.id, r.car.need_kwh, r.charged_wh / 1000, r.from_pv_wh / 1000, r.cost_dkk});
+    result.cars.push_back(
+        {r.car.id, r.car.need_kwh, r.charged_wh / 1000, r.from_pv_wh / 1000, r.cost_dkk, r.starts});
     result.charged_kwh += r.charged_wh / 1000;
     result.from_pv_kwh += r.from_pv_wh / 1000;
     result.charging_cost_dkk += r.cost_dkk;

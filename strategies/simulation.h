@@ -7,6 +7,7 @@
 
 #include "strategies/allocation.h"
 #include "strategies/control.h"
+#include "strategies/planner.h"
 #include "strategies/site.h"
 
 namespace hemd {
@@ -55,6 +56,7 @@ struct SimulationSample {
 struct SimulationCarResult {
   std::string id;
   double need_kwh = 0, charged_kwh = 0, from_pv_kwh = 0, cost_dkk = 0;
+  int starts = 0;  // times the car began to draw: on arrival, or after a pause
 };
 
 struct SimulationResult {
@@ -68,8 +70,9 @@ struct SimulationResult {
   std::vector<SimulationSample> samples;
 };
 
-// `mode`: each car's own mode when unset, otherwise every car in this one (the comparisons).
+// `mode`: each car's own mode when unset, otherwise every car in this one (the comparisons). `planning`: the
+// daemon's planner options (what a start costs), without the deeper searches' last, longest steps.
 SimulationResult simulate(const Scenario& scenario, const ControlParams& params, const std::string& strategy,
-                          const ChargeMode* mode = nullptr);
+                          const ChargeMode* mode = nullptr, const PlanOptions& planning = {});
 
 }  // namespace hemd

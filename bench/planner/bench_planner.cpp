@@ -5,7 +5,8 @@
 //
 //   bench_planner [instances [first]]   (default 1000 from 0; each is also solved by cbc, up to 10 s;
 //                                        HEMD_BENCH_OPTIMA=DIR keeps CBC's answers for the next run;
-//                                        HEMD_BENCH_FLEETS=N also compares N whole days of 5 and 8 cars)
+//                                        HEMD_BENCH_FLEETS=N also compares N whole days of 5 and 8 cars;
+//                                        HEMD_BENCH_STARTS=1 instead prices the cars' starts, see below)
 //
 // Instance k is drawn from its own seed, so one that stands out can be run again alone:
 // `bench_planner 1 k` (the timing part is skipped when `first` is given).
@@ -141,9 +142,57 @@ void compare_whole_days(int days, const std::string& dir) {
 
 }  // namespace
 
+// What pricing starts (control.start_penalty_dkk at its default) does to random days of each size: the
+// cars' starts, the energy's cost and the planning time, against the same days with every start free.
+void price_starts(std::mt19937& rng, int cars_n, int n, double fuse_w, int runs) {
+  PlanOptions priced;
+  priced.start_penalty_dkk = 0.5;  // config::Control's default
+  int free_starts = 0, starts = 0, most = 0;
+  double free_dkk = 0, priced_dkk = 0, worst = 0, worst_dkk = 0;
+  std::vector<double> free_ms, priced_ms;
+  for (int run = 0; run < runs; ++run) {
+    const auto slots = test::random_day(rng, n, fuse_w);
+    const auto cars = test::random_cars(rng, cars_n, n, n > 96 ? 1.5 : 1);
+    auto t0 = std::chrono::steady_clock::now();
+    const Plan f = plan_charging(slots, cars);
+    free_ms.push_back(ms_since(t0));
+    t0 = std::chrono::steady_clock::now();
+    const Plan p = plan_charging(slots, cars, priced);
+    priced_ms.push_back(ms_since(t0));
+    for (std::size_t i = 0; i < cars.size(); ++i) {
+      free_starts += f.cars[i].starts;
+      starts += p.cars[i].starts;
+      most = std::max(most, p.cars[i].starts);
+    }
+    free_dkk += f.cost_dkk;
+    priced_dkk += p.cost_dkk;
+    if (const double w = (p.cost_dkk - f.cost_dkk) / std::max(1.0, std::abs(f.cost_dkk)); w > worst)
+      worst = w, worst_dkk = p.cost_dkk - f.cost_dkk;
+  }
+  fmt::print(
+      "{:>3} car(s) x {:>3} quarter-hours, {:>5.0f} W fuse, {} days: {} starts free, {} at 0.50 DKK (at most "
+      "{} for a car); energy {:+.2f} DKK ({:+.3f} %, {:.3f} DKK a start saved), the worst day {:+.3f} % "
+      "({:+.2f} DKK); "
+      "planning median {:.1f} / max {:.1f} ms free, {:.1f} / {:.1f} ms priced\n",
+      cars_n, n, fuse_w, runs, free_starts, starts, most, priced_dkk - free_dkk,
+      100 * (priced_dkk / free_dkk - 1), (priced_dkk - free_dkk) / std::max(1, free_starts - starts),
+      100 * worst, worst_dkk, median(free_ms), max(free_ms), median(priced_ms), max(priced_ms));
+}
+
 int main(int argc, char** argv) {
   const int instances = argc > 1 ? std::max(1, std::atoi(argv[1])) : 1000;
   const int first = argc > 2 ? std::max(0, std::atoi(argv[2])) : 0;
+  if (std::getenv("HEMD_BENCH_STARTS")) {
+    std::mt19937 rng(2026);
+    fmt::print("bench_planner: starts priced at 0.50 DKK against free (one core)\n");
+    price_starts(rng, 1, 192, 17250, 50);
+    price_starts(rng, 3, 96, 17250, 20);
+    price_starts(rng, 5, 96, 25000, 10);
+    price_starts(rng, 8, 96, 25000, 10);
+    price_starts(rng, 8, 144, 25000, 8);
+    price_starts(rng, 20, 192, 43000, 10);
+    return 0;
+  }
   if (argc <= 2) {
     std::mt19937 rng(2026);
     fmt::print("bench_planner: planning time (one core)\n");
