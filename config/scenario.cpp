@@ -23,6 +23,7 @@ void read_day(MapReader& m, SyntheticDay& d) {
   m.number("clouds", d.clouds, 0, 1, "(0 clear .. 1 heavy)");
   m.number("house_w", d.house_w, 0, 1e5, "W");
   m.integer("seed", d.seed, 0, 1'000'000);
+  m.number("forecast_error", d.forecast_error, 0, 2, "(0 exact .. 1: a day's forecast off by 100 % (1 sd))");
   if (m.number_list("spot_dkk_per_kwh", d.spot_dkk_per_kwh, -10, 100, "DKK/kWh") &&
       !d.spot_dkk_per_kwh.empty() && d.spot_dkk_per_kwh.size() != 24)
     m.reader().error(
@@ -92,6 +93,18 @@ std::vector<ScenarioQuarter> synthetic_quarters(const SyntheticDay& d) {
         (spot[h] + d.markup_dkk_per_kwh + tariff + d.state_tariffs_dkk_per_kwh + d.elafgift_dkk_per_kwh) *
         1.25;
     q.push_back({pv, house, imp, spot[h] - d.export_fee_dkk_per_kwh});
+  }
+  // The forecast the plan sees: each day's PV off by a factor drawn once for the day (a day-ahead forecast
+  // misjudges the day's cloud, not each quarter-hour), from a generator of its own so that the day itself
+  // stays the same for every forecast_error.
+  if (d.forecast_error > 0) {
+    std::mt19937 forecast_rng(static_cast<unsigned>(d.seed) + 1);
+    std::normal_distribution<double> error(0.0, d.forecast_error);
+    double factor = 1;
+    for (std::size_t k = 0; k < q.size(); ++k) {
+      if (k % 96 == 0) factor = std::clamp(1 + error(forecast_rng), 0.0, 3.0);
+      q[k].forecast_pv_w = q[k].pv_w * factor;
+    }
   }
   return q;
 }

@@ -17,8 +17,9 @@ struct SyntheticDay {
   double hours = 24;
   double pv_peak_w = 6000;
   double sunrise_h = 5, sunset_h = 21;
-  double clouds = 0.2;   // 0 clear .. 1 heavy: how much a quarter-hour's PV may drop
-  double house_w = 400;  // base load; +400 W 06–08, +900 W 17–21
+  double clouds = 0.2;        // 0 clear .. 1 heavy: how much a quarter-hour's PV may drop
+  double forecast_error = 0;  // the plan's PV forecast: each day's off by this (1 sd) as a fraction
+  double house_w = 400;       // base load; +400 W 06–08, +900 W 17–21
   int seed = 1;
   std::vector<double> spot_dkk_per_kwh;  // 24 hourly values; a typical winter weekday when empty
   double markup_dkk_per_kwh = 0.05;

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "daemon/ports.h"
-#include "sim/register_server.h"
 #include "sim/charge_point.h"
+#include "sim/register_server.h"
 
 namespace hemd {
 

@@ -106,9 +106,10 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
     for (std::size_t k = q; k < sc.quarters.size(); ++k) {
       const TimeMs from = sc.start + static_cast<TimeMs>(k) * 900'000, to = from + 900'000;
       s.prices.push_back({from, to, sc.quarters[k].import_dkk_per_kwh, sc.quarters[k].export_dkk_per_kwh});
-      // A perfect forecast: the scenario's own day (the daemon learns it from its history).
-      s.forecast.push_back(
-          {from, to, std::max(0.0, sc.quarters[k].pv_w - sc.quarters[k].house_w), sc.quarters[k].house_w});
+      // The scenario's forecast where it has one, else a perfect one: the scenario's own day.
+      const auto& sq = sc.quarters[k];
+      const double expected_pv = sq.forecast_pv_w >= 0 ? sq.forecast_pv_w : sq.pv_w;
+      s.forecast.push_back({from, to, std::max(0.0, expected_pv - sq.house_w), sq.house_w, expected_pv});
     }
     // Re-plan every quarter-hour and when a car comes or goes, as the daemon does.
     if (static_cast<double>(q) != planned_at_quarter || connected_now != connected_before) {

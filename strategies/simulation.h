@@ -17,6 +17,8 @@ struct ScenarioQuarter {
   double house_w = 0;  // mean consumption without the cars
   double import_dkk_per_kwh = 0;
   double export_dkk_per_kwh = 0;
+  // The PV the plan expected for this quarter-hour (a forecast made before it); below 0: pv_w, exactly.
+  double forecast_pv_w = -1;
 };
 
 struct ScenarioCar {

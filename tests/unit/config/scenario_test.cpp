@@ -34,6 +34,29 @@ TEST(Scenario, ASyntheticDayWithCars) {
   EXPECT_NEAR(sc.quarters[3 * 4].export_dkk_per_kwh, 0.39 - 0.02, 1e-9);
 }
 
+// A forecast_error changes what the plan expects, one factor a day, and never the day itself.
+TEST(Scenario, AForecastErrorMisjudgesEachDayNotTheDay) {
+  SyntheticDay exact;
+  exact.hours = 72;
+  exact.pv_peak_w = 6000;
+  SyntheticDay wrong = exact;
+  wrong.forecast_error = 0.4;
+  const auto a = synthetic_quarters(exact), b = synthetic_quarters(wrong);
+  ASSERT_EQ(a.size(), b.size());
+  std::vector<double> day_factor;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    EXPECT_DOUBLE_EQ(a[k].pv_w, b[k].pv_w);
+    EXPECT_LT(a[k].forecast_pv_w, 0);  // no forecast_error: the plan sees the day itself
+    if (k % 96 == 12 * 4) day_factor.push_back(b[k].forecast_pv_w / b[k].pv_w);
+    if (b[k].pv_w > 0 && k % 96 > 12 * 4) {
+      EXPECT_NEAR(b[k].forecast_pv_w / b[k].pv_w, day_factor.back(), 1e-9) << k;
+    }
+  }
+  ASSERT_EQ(day_factor.size(), 3u);
+  EXPECT_NE(day_factor[0], day_factor[1]);
+  EXPECT_NE(day_factor[0], 1.0);
+}
+
 TEST(Scenario, RecordedQuarters) {
   const auto r = load_scenario_string(
       "name: rec\nquarters:\n  pv_w: [0, 100]\n  house_w: [300, 300]\n  import_dkk_per_kwh: [2, 1]\n"

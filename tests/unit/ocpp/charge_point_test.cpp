@@ -2,8 +2,8 @@
 // bench rely on it.
 #include <gtest/gtest.h>
 
-#include "sim/charge_point.h"
 #include "drivers/ocpp/frame.h"
+#include "sim/charge_point.h"
 
 namespace hemd::ocpp {
 namespace {

@@ -43,6 +43,24 @@ TEST(Simulation, SmartChargesTheNeedInTheCheapNightAndBeatsChargingOnArrival) {
   EXPECT_EQ(hemd.samples[0].cars_w.size(), 1u);
 }
 
+// The plan waits for sun the forecast promised and that never comes: the car is still full by its
+// departure, and the wrong forecast is what it cost.
+TEST(Simulation, AWrongForecastCostsMoneyNotTheCarsNeed) {
+  Scenario sc = evening_car();
+  sc.cars[0].arrive_h = 8;
+  Scenario promised = sc;
+  for (int k = 0; k < 4 * 36; ++k) {
+    const double hour = (k % 96) / 4.0;
+    promised.quarters[static_cast<std::size_t>(k)].forecast_pv_w = hour >= 9 && hour < 15 ? 8000 : 0;
+  }
+  const auto right = simulate(sc, ControlParams{}, "right");
+  const auto wrong = simulate(promised, ControlParams{}, "wrong");
+  EXPECT_NEAR(right.unmet_kwh, 0, 0.05);
+  EXPECT_NEAR(wrong.unmet_kwh, 0, 0.05);
+  EXPECT_NEAR(right.charging_cost_dkk, 20 * 1.0, 0.3);              // the night, at 1 DKK
+  EXPECT_GT(wrong.charging_cost_dkk, right.charging_cost_dkk + 5);  // daytime grid at 2 DKK instead
+}
+
 TEST(Simulation, PvOnlyTakesOnlySurplusAndSaysWhatItLeftUndone) {
   Scenario sc = evening_car(6000);  // 5.5 kW of surplus from 09:00 to 15:00: 33 kWh
   sc.cars[0].arrive_h = 8;
