@@ -35,6 +35,9 @@ let transactionId = null;
 let status = 'Available';
 let energyWh = 1000;
 let lastLimit = null;
+// With --measurands, what MeterValuesSampledData says is sampled (the energy register until hemd sets it);
+// otherwise everything.
+let sampled = opt('measurands') ? ['Energy.Active.Import.Register'] : null;
 
 function periodLimit(entry, now) {
   const p = entry.profile;
@@ -86,8 +89,9 @@ async function sendMeter(amps) {
   const sv = [{ value: String(energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
               { value: String(amps * 230 * phases), measurand: 'Power.Active.Import', unit: 'W' }];
   for (const ph of ['L1', 'L2', 'L3']) sv.push({ value: String(amps), measurand: 'Current.Import', phase: ph, unit: 'A' });
+  const taken = sampled ? sv.filter((v) => sampled.includes(v.measurand)) : sv;
   await client.call('MeterValues', { connectorId: 1, transactionId: transactionId || undefined,
-                                     meterValue: [{ timestamp: new Date().toISOString(), sampledValue: sv }] });
+                                     meterValue: [{ timestamp: new Date().toISOString(), sampledValue: taken }] });
 }
 
 async function startTransaction(tag) {
@@ -145,6 +149,7 @@ function handlers(cli) {
       emit({ event: 'measurands-rejected', value: params.value });
       return { status: 'Rejected' };
     }
+    if (supported && params.key === 'MeterValuesSampledData') sampled = params.value.split(',');
     const most = Number(opt('reboot-on-measurands', '0'));
     if (most && params.key === 'MeterValuesSampledData' && params.value.split(',').length > most) {
       emit({ event: 'rebooting' });
