@@ -331,6 +331,11 @@ void Central::mark_closed(const std::string& id) {
 void Central::opened(const std::string& id, Version version) {
   Session& s = sessions[id];
   s.open = true;
+  if (s.version != version) {
+    // A transaction of the other version means nothing in this one; the charger tells of its own again.
+    std::lock_guard lock(mutex);
+    view(id).transaction_id.reset();
+  }
   s.version = version;
   s.configured = false;
   s.sent_a.reset();

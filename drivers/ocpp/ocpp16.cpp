@@ -1,6 +1,10 @@
 // OCPP 1.6J: the messages of a charge point and how hemd's wishes are spelt for it.
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
 #include "drivers/ocpp/central.h"
 
 namespace hemd::ocpp {
@@ -13,6 +17,17 @@ double sampled_si(const json& sv) {
   const std::string unit = sv.value("unit", "");
   if (unit == "kWh" || unit == "kW" || unit == "kvarh" || unit == "kVA") v *= 1000;
   return v;
+}
+
+// A transaction id as 1.6 writes it (an integer); nullopt for one that is not (a 2.0.1 station's, from before
+// a charger came back speaking 1.6).
+std::optional<int> tx_number(const std::string& transaction) {
+  char* end = nullptr;
+  errno = 0;
+  const long n = std::strtol(transaction.c_str(), &end, 10);
+  if (transaction.empty() || *end != '\0' || errno == ERANGE || n < INT_MIN || n > INT_MAX)
+    return std::nullopt;
+  return static_cast<int>(n);
 }
 
 class Ocpp16 final : public Dialect {
@@ -133,7 +148,8 @@ class Ocpp16 final : public Dialect {
                     {"chargingProfilePurpose", p.purpose},
                     {"chargingProfileKind", p.relative ? "Relative" : "Absolute"},
                     {"chargingSchedule", schedule}};
-    if (p.transaction) profile["transactionId"] = std::stoi(*p.transaction);
+    if (const auto tx = p.transaction ? tx_number(*p.transaction) : std::nullopt)
+      profile["transactionId"] = *tx;
     return {"SetChargingProfile",
             {{"connectorId", p.purpose == "TxProfile" ? 1 : 0}, {"csChargingProfiles", profile}}};
   }
@@ -157,7 +173,7 @@ class Ocpp16 final : public Dialect {
     return {"RemoteStartTransaction", {{"connectorId", 1}, {"idTag", id_tag}}};
   }
   Request stop_session(const std::string& transaction) const override {
-    return {"RemoteStopTransaction", {{"transactionId", std::stoi(transaction)}}};
+    return {"RemoteStopTransaction", {{"transactionId", tx_number(transaction).value_or(0)}}};
   }
   Request reset(bool hard) const override { return {"Reset", {{"type", hard ? "Hard" : "Soft"}}}; }
   Request unlock() const override { return {"UnlockConnector", {{"connectorId", 1}}}; }

@@ -1,7 +1,8 @@
 // The OCPP path a charger's bytes take: frame parsing, the schema check, dispatch to the version's dialect
 // and the answers hemd's own CALLs get. The first byte picks the version (even: 1.6, odd: 2.0.1), the rest is
-// a conversation, one frame a line, on a fresh connection. No frame throws or crashes, and everything hemd
-// sends back is a well-formed OCPP-J frame.
+// a conversation, one frame a line, on a fresh connection; a line "~" is the charger reconnecting with the
+// other version (what hemd remembers of a charger outlives its connections). No frame throws or crashes, and
+// everything hemd sends back is a well-formed OCPP-J frame.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -53,7 +54,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     for (std::size_t at = 0; at <= rest.size();) {
       const auto end = std::min(rest.find('\n', at), rest.size());
-      central.received("cp1", rest.substr(at, end - at));
+      const std::string line = rest.substr(at, end - at);
+      if (line == "~") {
+        central.closed("cp1");
+        central.opened("cp1", central.session("cp1").version == Version::v16 ? Version::v201 : Version::v16);
+      } else {
+        central.received("cp1", line);
+      }
       at = end + 1;
     }
   } catch (...) {
