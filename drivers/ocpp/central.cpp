@@ -177,7 +177,8 @@ void Central::booted(const std::string& id, Session& s, ChargerView& v, std::str
   const auto& setup = setups.at(id);
   s.profile = setup.profile ? &*setup.profile : profiles.match(v.vendor, v.model);
   v.profile = s.profile ? s.profile->name : "generic";
-  log::notice("ocpp: {} booted: {} {} over {} (profile {})", id, v.vendor, v.model, v.protocol, v.profile);
+  log::notice("ocpp: {} booted: {} {} over {} (profile {})", id, log::quoted(v.vendor, 50),
+              log::quoted(v.model, 50), v.protocol, v.profile);
 }
 
 void Central::connector_status(Session& s, ChargerView& v, const std::string& status) {
@@ -250,9 +251,9 @@ void Central::do_act(const std::string& id, Csms::Action a) {
     return [this, id, action](const json& r) {
       const std::string status = r.value("status", "");
       const bool ok = status == "Accepted" || status == "Unlocked" || status == "Scheduled";
-      if (ok) log::notice("ocpp: {}: {}: {}", id, action, status);
+      if (ok) log::notice("ocpp: {}: {}: {}", id, action, status);  // one of the words above
       if (!ok) {
-        log::warning("ocpp: {}: {}: {}", id, action, status);
+        log::warning("ocpp: {}: {}: {}", id, action, log::quoted(status, 40));
         std::lock_guard lock(mutex);
         view(id).last_error = action + ": " + status;
       }

@@ -205,7 +205,11 @@ void Central::set_profile(const std::string& id, int profile_id, const std::stri
   call(
       id, dialect(s.version).set_profile(p),
       [this, id, limit, done, purpose, dynamic](const json& r) {
-        const std::string status = r.value("status", "");
+        // (An answer off its schema is used too: a status that is none of the schema's words is named so,
+        // never echoed.)
+        std::string status = r.value("status", "");
+        if (status != "Accepted" && status != "Rejected" && status != "NotSupported")
+          status = "an unreadable status";
         profile_answer(id, purpose, dynamic, limit, status);
         if (done) done(status == "Accepted");
       },

@@ -114,10 +114,11 @@ class Ocpp201 final : public Dialect {
       a.payload = {{"status", "Accepted"}};
     } else if (action == "NotifyChargingLimit") {
       log::notice("ocpp: {}: a charging limit from {} is in force{}", id,
-                  p["chargingLimit"].value("chargingLimitSource", "?"),
+                  log::quoted(p["chargingLimit"].value("chargingLimitSource", "?"), 40),
                   p["chargingLimit"].value("isGridCritical", false) ? " (grid critical)" : "");
     } else if (action == "SecurityEventNotification") {
-      log::warning("ocpp: {}: security event {} {}", id, p.value("type", ""), p.value("techInfo", ""));
+      log::warning("ocpp: {}: security event {} {}", id, log::quoted(p.value("type", ""), 50),
+                   log::quoted(p.value("techInfo", ""), 120));
     } else if (action == "NotifyReport") {
       report(id, p);
     } else if (action == "DataTransfer") {
@@ -178,7 +179,8 @@ class Ocpp201 final : public Dialect {
                               status = x.value("attributeStatus", "");
             if (name == "TxUpdatedMeasurands") taken = status == "Accepted" || status == "RebootRequired";
             if (status != "Accepted" && name != "TxUpdatedMeasurands")
-              log::notice("ocpp: {}: SampledDataCtrlr.{}: {}", id, name, status);
+              log::notice("ocpp: {}: SampledDataCtrlr.{}: {}", id, log::quoted(name, 40),
+                          log::quoted(status, 40));
           }
           done(taken);
         },
