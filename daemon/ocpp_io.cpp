@@ -1,5 +1,7 @@
 #include "daemon/ocpp_io.h"
 
+#include <algorithm>
+
 #include "config/charger_profile.h"
 #include "drivers/log/log.h"
 #include "drivers/storage/tables.h"
@@ -148,10 +150,21 @@ bool OcppIo::act(const std::string& charger_id, const std::string& action) {
   return false;
 }
 
+// Cuts go out before raises: a raise then finds them under way and waits until they are answered (the
+// central system holds it), so a re-allocation never passes through a sum above the fuse.
 void OcppIo::apply(const Decision& d) {
-  for (const auto& cmd : d.commands)
+  const auto views = this->views();
+  auto change = [&](const ChargerCommand& cmd) {
+    auto it = views.find(cmd.charger_id);
+    return cmd.limit_a - (it == views.end() ? 0.0 : it->second.offered_a);
+  };
+  std::vector<const ChargerCommand*> order;
+  for (const auto& cmd : d.commands) order.push_back(&cmd);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](const ChargerCommand* a, const ChargerCommand* b) { return change(*a) < change(*b); });
+  for (const auto* cmd : order)
     for (auto& l : listeners_)
-      l->set_limit(cmd.charger_id, cmd.limit_a, switchable_.count(cmd.charger_id) ? cmd.phases : 0);
+      l->set_limit(cmd->charger_id, cmd->limit_a, switchable_.count(cmd->charger_id) ? cmd->phases : 0);
 }
 
 }  // namespace hemd

@@ -44,10 +44,28 @@ Dialect& Central::dialect(Version v) {
 }
 
 // Queues a CALL; one is in flight per charger and the answer is handled as a message, never waited for.
-void Central::call(const std::string& id, Request r, std::function<void(const json&)> on_result) {
+void Central::call(const std::string& id, Request r, std::function<void(const json&)> on_result,
+                   std::function<void()> on_failure) {
   Session& s = sessions[id];
-  s.queue.push_back(Session::Pending{"", std::move(r.action), std::move(r.payload), std::move(on_result), 0});
+  s.queue.push_back(Session::Pending{"", std::move(r.action), std::move(r.payload), std::move(on_result),
+                                     std::move(on_failure), 0});
   pump(id);
+}
+
+// One step of a conversation ends: with the answer, or without one (`answer` null). A step that fails does
+// not stop the steps after it, and an answer that cannot be used counts as none.
+void Central::finish(const std::string& id, Session::Pending& p, const json* answer) {
+  if (answer && p.on_result) {
+    try {
+      p.on_result(*answer);
+      return;
+    } catch (const std::exception& e) {
+      log::warning("ocpp: {}: its {} answer could not be used: {}", id, p.action, log::quoted(e.what()));
+    }
+  } else if (answer) {
+    return;
+  }
+  if (p.on_failure) p.on_failure();
 }
 
 void Central::pump(const std::string& id) {
@@ -75,7 +93,7 @@ void Central::received(const std::string& id, const std::string& text) {
   }
   const Frame f = parse_frame(text);
   if (const auto* bad = std::get_if<BadFrame>(&f)) {
-    log::warning("ocpp: {}: malformed frame ({}): {}", id, bad->code, bad->description);
+    log::warning("ocpp: {}: malformed frame ({}): {}", id, bad->code, log::quoted(bad->description));
     // 2.0.1 names a broken envelope an RPC framework error and an unknown message type by that name.
     std::string code = bad->code;
     if (s.version == Version::v201)
@@ -86,36 +104,53 @@ void Central::received(const std::string& id, const std::string& text) {
   if (const auto* c = std::get_if<Call>(&f)) return handle_call(id, s, *c);
   if (const auto* r = std::get_if<CallResult>(&f)) {
     if (!s.outstanding || s.outstanding->id != r->id) {
-      log::info("ocpp: {}: answer to unknown message {} ignored", id, r->id);
+      log::info("ocpp: {}: answer to unknown message {} ignored", id, log::quoted(r->id));
       return;
     }
     Session::Pending p = std::move(*s.outstanding);
     s.outstanding.reset();
-    if (auto v = dialect(s.version).schemas().check(p.action, true, r->payload))
-      log::warning("ocpp: {}: {} answer does not follow the schema: {}", id, p.action, v->description);
-    else if (p.on_result)
-      p.on_result(r->payload);
+    // Firmware gets details wrong ("readonly": 1 for a boolean): what can be read is used, the deviation
+    // noted once per charger and action.
+    if (auto v = dialect(s.version).schemas().check(p.action, true, r->payload);
+        v && s.deviations.insert(p.action).second)
+      log::warning("ocpp: {}: its {} answer does not follow the schema ({}); what can be read is used", id,
+                   p.action, log::quoted(v->description));
+    finish(id, p, &r->payload);
     pump(id);
     return;
   }
   const auto& e = std::get<CallError>(f);
-  if (s.outstanding && s.outstanding->id == e.id) {
-    log::warning("ocpp: {}: {} failed: {} {}", id, s.outstanding->action, e.code, e.description);
-    std::lock_guard lock(mutex);
-    view(id).last_error = fmt::format("{}: {} {}", s.outstanding->action, e.code, e.description);
+  // Only the error to the CALL in flight ends it; a stray or late one would let a second CALL out while the
+  // first is still unanswered.
+  if (!s.outstanding || s.outstanding->id != e.id) {
+    log::info("ocpp: {}: error for unknown message {} ignored", id, log::quoted(e.id));
+    return;
   }
+  Session::Pending p = std::move(*s.outstanding);
   s.outstanding.reset();
+  log::warning("ocpp: {}: {} failed: {} {}", id, p.action, log::quoted(e.code), log::quoted(e.description));
+  {
+    std::lock_guard lock(mutex);
+    view(id).last_error = fmt::format("{}: {} {}", p.action, e.code, e.description);
+  }
+  finish(id, p, nullptr);
   pump(id);
 }
 
 void Central::handle_call(const std::string& id, Session& s, const Call& c) {
   Dialect& d = dialect(s.version);
   if (!d.schemas().knows(c.action)) {
-    send_text(id, error_frame(c.id, "NotImplemented", "hemd does not know the action " + c.action));
+    // OCPP-J: NotSupported for an action the version defines and hemd does not take, NotImplemented for
+    // one it does not define.
+    const bool defined = d.schemas().defines(c.action);
+    log::info("ocpp: {}: {} {}", id, log::quoted(c.action), defined ? "not supported" : "unknown");
+    send_text(
+        id, error_frame(c.id, defined ? "NotSupported" : "NotImplemented",
+                        (defined ? "hemd does not support " : "hemd does not know the action ") + c.action));
     return;
   }
   if (auto v = d.schemas().check(c.action, false, c.payload)) {
-    log::warning("ocpp: {}: {} refused ({}): {}", id, c.action, v->code, v->description);
+    log::warning("ocpp: {}: {} refused ({}): {}", id, c.action, v->code, log::quoted(v->description));
     send_text(id, error_frame(c.id, v->code, v->description));
     return;
   }
@@ -142,7 +177,8 @@ void Central::booted(const std::string& id, Session& s, ChargerView& v, std::str
   const auto& setup = setups.at(id);
   s.profile = setup.profile ? &*setup.profile : profiles.match(v.vendor, v.model);
   v.profile = s.profile ? s.profile->name : "generic";
-  log::notice("ocpp: {} booted: {} {} over {} (profile {})", id, v.vendor, v.model, v.protocol, v.profile);
+  log::notice("ocpp: {} booted: {} {} over {} (profile {})", id, log::quoted(v.vendor, 50),
+              log::quoted(v.model, 50), v.protocol, v.profile);
 }
 
 void Central::connector_status(Session& s, ChargerView& v, const std::string& status) {
@@ -215,9 +251,9 @@ void Central::do_act(const std::string& id, Csms::Action a) {
     return [this, id, action](const json& r) {
       const std::string status = r.value("status", "");
       const bool ok = status == "Accepted" || status == "Unlocked" || status == "Scheduled";
-      if (ok) log::notice("ocpp: {}: {}: {}", id, action, status);
+      if (ok) log::notice("ocpp: {}: {}: {}", id, action, status);  // one of the words above
       if (!ok) {
-        log::warning("ocpp: {}: {}: {}", id, action, status);
+        log::warning("ocpp: {}: {}: {}", id, action, log::quoted(status, 40));
         std::lock_guard lock(mutex);
         view(id).last_error = action + ": " + status;
       }
@@ -261,7 +297,9 @@ void Central::tick() {
     if (s.outstanding && t - s.outstanding->sent_ms > options.call_timeout_s * 1000) {
       log::warning("ocpp: {}: no answer to {} within {} s; going on", id, s.outstanding->action,
                    options.call_timeout_s);
+      Session::Pending p = std::move(*s.outstanding);
       s.outstanding.reset();
+      finish(id, p, nullptr);
       pump(id);
     }
     std::int64_t seen;
@@ -285,6 +323,8 @@ void Central::mark_closed(const std::string& id) {
   s.configured = false;
   s.outstanding.reset();
   s.queue.clear();
+  // Counted at its last limit while it is away: raises elsewhere no longer wait for its cut.
+  if (s.cut_unanswered) cut_answered(id, s.cut_unanswered);
   std::lock_guard lock(mutex);
   view(id).connected = false;
 }
@@ -292,6 +332,11 @@ void Central::mark_closed(const std::string& id) {
 void Central::opened(const std::string& id, Version version) {
   Session& s = sessions[id];
   s.open = true;
+  if (s.version != version) {
+    // A transaction of the other version means nothing in this one; the charger tells of its own again.
+    std::lock_guard lock(mutex);
+    view(id).transaction_id.reset();
+  }
   s.version = version;
   s.configured = false;
   s.sent_a.reset();
@@ -305,10 +350,16 @@ void Central::opened(const std::string& id, Version version) {
     v.protocol = subprotocol(version);
   }
   log::notice("ocpp: {} connected ({})", id, subprotocol(version));
-  // A charger that reconnects without booting is configured again all the same; the limit is re-sent.
+  // A charger set up before (a dropped connection, a restart of its own) gets its floor and its limit at
+  // once, in place of what it holds, rather than sit with whatever it has until it is set up again.
+  if (s.set_up_on) {
+    log::info("ocpp: {}: known from before: the floor and the limit go out at once", id);
+    lay(id);
+  }
+  // A charger that reconnects without booting is set up again all the same.
   after_ms(10'000, [this, id, connection] {
     Session& s = sessions[id];
-    if (!s.open || s.configured || s.connection != connection) return;
+    if (!s.open || s.set_up_on == connection || s.connection != connection) return;
     bool booted;
     {
       std::lock_guard lock(mutex);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "drivers/ocpp/csms.h"
 #include "drivers/ocpp/frame.h"
@@ -61,13 +62,18 @@ struct Session {
     std::string id, action;
     json payload;
     std::function<void(const json&)> on_result;
+    std::function<void()> on_failure;  // a CALLERROR, no answer in time, or an answer hemd cannot use
     std::int64_t sent_ms = 0;
   };
   std::deque<Pending> queue;
   std::optional<Pending> outstanding;
   int next_id = 1;
   // What hemd learnt of the charger.
-  bool configured = false;
+  bool configured = false;                         // its limits may go out
+  int set_up_on = 0;                               // the connection on which it was last set up (0: never)
+  std::set<std::string> deviations;                // answers seen off their schema, each noted once
+  std::string measurands_asked, measurands_taken;  // the list it took when asked for a longer one
+  int max_stack_level = 8;                         // ChargeProfileMaxStackLevel
   const config::ChargerProfile* profile = nullptr;
   int stack_level = 1;  // the dynamic limit's; the safe floor sits one below
   std::string unit = "A";
@@ -78,6 +84,7 @@ struct Session {
   // What hemd sent.
   std::optional<double> sent_a;
   std::int64_t sent_ms = 0;
+  int cut_unanswered = 0;  // the number of a decrease sent and not yet answered; raises elsewhere wait for it
   std::string sent_purpose;
   int phases = 0;  // what the dynamic limit was sent for (1/3 switching); 0 = the charger's wiring
   int limits_sent = 0;
@@ -108,10 +115,12 @@ class Dialect {
   virtual Answer answer(const std::string& id, Session& s, ChargerView& v, const Call& call) = 0;
   // Asks what the charger supports; ends by calling Central::configure_with.
   virtual void learn(const std::string& id) = 0;
-  virtual void set_metering(const std::string& id, const std::vector<std::string>& measurands,
-                            int interval_s) = 0;
+  // Asks for `measurands` (none: left as is) every `interval_s` (0: left as is); `done` says whether the
+  // measurand list was taken.
+  virtual void set_metering(const std::string& id, const std::vector<std::string>& measurands, int interval_s,
+                            std::function<void(bool)> done) = 0;
   virtual Request availability(bool operative, bool connector_1) const = 0;
-  virtual Request clear_default_profiles() const = 0;
+  virtual Request clear_default_profiles(int stack_level) const = 0;
   virtual Request set_profile(const ProfileSpec& p) const = 0;
   virtual Request composite_schedule(const std::string& unit, int duration_s) const = 0;
   // The limit in force now from a composite schedule, in A; nullopt when the answer has none.
@@ -163,7 +172,10 @@ class Central : public Csms::Impl {
 
   // The dialects' side.
   std::int64_t now() const { return clock(); }
-  void call(const std::string& id, Request r, std::function<void(const json&)> on_result = nullptr);
+  // `on_result` gets the answer, even one off its schema (it takes what it can use); `on_failure` runs
+  // when there is none: a CALLERROR, no answer in time, or `on_result` threw.
+  void call(const std::string& id, Request r, std::function<void(const json&)> on_result = nullptr,
+            std::function<void()> on_failure = nullptr);
   void configure_with(const std::string& id);  // the capabilities are in the session: set the charger up
   bool accepts(const std::string& tag) const;
   std::string own_tag() const { return options.id_tags.empty() ? "hemd" : options.id_tags.front(); }
@@ -189,6 +201,12 @@ class Central : public Csms::Impl {
   Dialect& dialect(Version v);
   Dialect& dialect_of(const std::string& id) { return dialect(sessions[id].version); }
   void pump(const std::string& id);
+  void finish(const std::string& id, Session::Pending& p, const json* answer);
+  void lay(const std::string& id);
+  void meter(const std::string& id, const std::string& wanted, std::vector<std::string> measurands,
+             int interval_s);
+  bool others_cutting(const std::string& id) const;
+  void cut_answered(const std::string& id, int seq);
   void handle_call(const std::string& id, Session& s, const Call& c);
   void configure(const std::string& id);
   void set_profile(const std::string& id, int profile_id, const std::string& purpose, int stack_level,

@@ -11,9 +11,11 @@
 
 namespace hemd::ocpp {
 
-// After boot: learn what the charger supports (the dialect asks, then calls configure_with).
+// After boot: learn what the charger supports (the dialect asks, then calls configure_with). Each step
+// stands on its own: one the charger refuses or answers off the schema does not stop the ones after it.
 void Central::configure(const std::string& id) {
   Session& s = sessions[id];
+  s.set_up_on = s.connection;
   Dialect& d = dialect(s.version);
   // A charger a previous central system left Inoperative would never charge (evcc's setup does the same).
   if (!s.profile || s.profile->change_availability)
@@ -25,9 +27,73 @@ void Central::configure(const std::string& id) {
   d.learn(id);
 }
 
+namespace {
+
+// What a charger that refuses a measurand list is asked for next: the one it can most likely do without
+// dropped (a vendor's own first, then SoC, which an AC charger without ISO 15118 cannot know, Voltage,
+// Current.Offered, Power); per-phase current, which the fuse guard reads, and the energy register go last.
+std::vector<std::string> fewer(std::vector<std::string> list) {
+  static const std::vector<std::string> kept_longest = {"Energy.Active.Import.Register",
+                                                        "Current.Import",
+                                                        "Power.Active.Import",
+                                                        "Current.Offered",
+                                                        "Voltage",
+                                                        "SoC"};
+  if (list.size() <= 1) return {};
+  auto rank = [](const std::string& m) {
+    auto it = std::find(kept_longest.begin(), kept_longest.end(), m);
+    return it == kept_longest.end() ? 99 : static_cast<int>(it - kept_longest.begin());
+  };
+  auto drop = std::max_element(list.begin(), list.end(),
+                               [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  list.erase(drop);
+  return list;
+}
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at < text.size();) {
+    const auto comma = std::min(text.find(',', at), text.size());
+    if (comma > at) out.push_back(text.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+// `wanted` is the list first asked for (the quirk profile's); what the charger takes of it is remembered.
+void Central::meter(const std::string& id, const std::string& wanted, std::vector<std::string> measurands,
+                    int interval_s) {
+  dialect_of(id).set_metering(id, measurands, interval_s, [this, id, wanted, measurands](bool taken) {
+    Session& s = sessions[id];
+    if (taken) {
+      const std::string list = fmt::format("{}", fmt::join(measurands, ","));
+      if (s.measurands_asked != wanted || s.measurands_taken != list) {
+        s.measurands_asked = wanted;
+        s.measurands_taken = list;
+        learnt_that(id, "measurands", wanted + " -> " + list);
+        if (list != wanted) log::notice("ocpp: {}: reports {}", id, fmt::join(measurands, ", "));
+      }
+      return;
+    }
+    auto next = fewer(measurands);
+    if (next.empty()) {
+      log::warning("ocpp: {}: refused every measurand list; hemd reads what it reports by itself", id);
+      return;
+    }
+    std::vector<std::string> dropped;
+    for (const auto& m : measurands)
+      if (std::find(next.begin(), next.end(), m) == next.end()) dropped.push_back(m);
+    log::notice("ocpp: {}: refused the measurands {}; it will not report {}; asking for {}", id,
+                fmt::join(measurands, ","), fmt::join(dropped, ", "), fmt::join(next, ","));
+    meter(id, wanted, next, 0);
+  });
+}
+
 void Central::configure_with(const std::string& id) {
   Session& s = sessions[id];
-  Dialect& d = dialect(s.version);
+  s.max_stack_level = s.stack_level;
   s.stack_level = std::min(s.stack_level, 1);  // floor at 0, dynamic at 1: that is all hemd needs
   const auto& setup = setups.at(id);
   if (auto k = setup.knowledge.find("limit_as");
@@ -43,11 +109,34 @@ void Central::configure_with(const std::string& id) {
     std::lock_guard lock(mutex);
     view(id).rate_unit = s.unit;
   }
-  d.set_metering(id, s.profile ? s.profile->measurands : std::vector<std::string>{},
-                 s.profile ? s.profile->meter_interval_s : 10);
-  // Profiles another central system left (a cloud backend's 0 A at a high stack level) would override
-  // hemd's: the charger starts from a clean slate.
-  call(id, d.clear_default_profiles());
+  // The quirk profile's measurands, or what the charger took of them before (this run, or a run before).
+  std::vector<std::string> measurands = s.profile ? s.profile->measurands : std::vector<std::string>{};
+  const std::string wanted = fmt::format("{}", fmt::join(measurands, ","));
+  if (auto k = setup.knowledge.find("measurands"); k != setup.knowledge.end() && s.measurands_asked.empty()) {
+    const auto arrow = k->second.find(" -> ");
+    if (arrow != std::string::npos) {
+      s.measurands_asked = k->second.substr(0, arrow);
+      s.measurands_taken = k->second.substr(arrow + 4);
+    }
+  }
+  if (!measurands.empty() && s.measurands_asked == wanted && !s.measurands_taken.empty())
+    measurands = split(s.measurands_taken);
+  meter(id, wanted, measurands, s.profile ? s.profile->meter_interval_s : 10);
+  lay(id);
+  // Profiles another central system left (a cloud backend's 0 A at a higher stack level) would override
+  // hemd's. They go after hemd's own are in place, so the charger never runs on its maximum alone in
+  // between; hemd's, at their stack levels, replaced what was there.
+  for (int level = s.stack_level + 1; level <= std::min(s.max_stack_level, s.stack_level + 8); ++level)
+    call(id, dialect(s.version).clear_default_profiles(level));
+  // What the connector is doing now, rather than at its next change.
+  call(id, dialect(s.version).trigger("StatusNotification"));
+}
+
+// The floor, the installation's maximum and the limit in force, each in place of the one before (same id,
+// same stack level).
+void Central::lay(const std::string& id) {
+  Session& s = sessions[id];
+  const auto& setup = setups.at(id);
   if (s.stack_level > 0 && !s.tx_profile_fallback)
     set_profile(id, floor_profile, "TxDefaultProfile", s.stack_level - 1, setup.safe_current_a, std::nullopt);
   // The installation's maximum, enforced by the charger itself whatever else happens.
@@ -56,8 +145,6 @@ void Central::configure_with(const std::string& id) {
   s.configured = true;
   s.sent_a.reset();
   update(id);
-  // What the connector is doing now, rather than at its next change.
-  call(id, d.trigger("StatusNotification"));
 }
 
 double Central::limit_in_unit(const Session& s, const std::string& id, double amps) const {
@@ -79,7 +166,10 @@ void Central::set_profile(const std::string& id, int profile_id, const std::stri
     p.transaction = view(id).transaction_id;
     // Chargers disagree on a TxProfile outside a transaction: sent only to those whose quirk profile says
     // they take one (it then holds for the next transaction).
-    if (!p.transaction && !(s.profile && s.profile->tx_profile_without_transaction)) return;
+    if (!p.transaction && !(s.profile && s.profile->tx_profile_without_transaction)) {
+      if (done) done(false);
+      return;
+    }
   }
   const auto& setup = setups.at(id);
   const double limit = amps >= setup.min_current_a ? amps : 0.0;
@@ -112,11 +202,20 @@ void Central::set_profile(const std::string& id, int profile_id, const std::stri
     }
   }
   const bool dynamic = profile_id == limit_profile || profile_id == tx_profile;
-  call(id, dialect(s.version).set_profile(p), [this, id, limit, done, purpose, dynamic](const json& r) {
-    const std::string status = r.value("status", "");
-    profile_answer(id, purpose, dynamic, limit, status);
-    if (done) done(status == "Accepted");
-  });
+  call(
+      id, dialect(s.version).set_profile(p),
+      [this, id, limit, done, purpose, dynamic](const json& r) {
+        // (An answer off its schema is used too: a status that is none of the schema's words is named so,
+        // never echoed.)
+        std::string status = r.value("status", "");
+        if (status != "Accepted" && status != "Rejected" && status != "NotSupported")
+          status = "an unreadable status";
+        profile_answer(id, purpose, dynamic, limit, status);
+        if (done) done(status == "Accepted");
+      },
+      [done] {
+        if (done) done(false);
+      });
 }
 
 void Central::profile_answer(const std::string& id, const std::string& purpose, bool dynamic, double limit,
@@ -261,6 +360,13 @@ void Central::update(const std::string& id) {
       send_now = true;
   }
   if (!send_now) return;
+  // Room first: a raise waits until every cut sent to the other chargers is answered, so that a
+  // re-allocation never passes through a sum above the fuse (chargers take seconds to apply a profile).
+  const double before = s.sent_a ? *s.sent_a : setup.safe_current_a;
+  if (want > before && others_cutting(id)) {
+    log::debug("ocpp: {}: {:.1f} A waits for the cuts to the other chargers", id, want);
+    return;
+  }
   if (s.sent_a && want > *s.sent_a) s.car_arrived = false;
   const bool changed = !s.sent_a || *s.sent_a != want;
   s.sent_a = want;
@@ -269,10 +375,28 @@ void Central::update(const std::string& id) {
   s.phases = phases;
   // The limit's number: a composite schedule asked for after a newer limit went out judges that one.
   const int seq = ++s.limits_sent;
+  if (want < before) s.cut_unanswered = seq;
   set_profile(id, purpose == "TxProfile" ? tx_profile : limit_profile, purpose, s.stack_level, want,
               options.profile_duration_s, [this, id, want, changed, seq](bool ok) {
+                cut_answered(id, seq);
                 if (ok && changed) verify(id, want, seq);
               });
+}
+
+bool Central::others_cutting(const std::string& id) const {
+  for (const auto& [other, s] : sessions)
+    if (other != id && s.open && s.cut_unanswered) return true;
+  return false;
+}
+
+// A cut is answered (or its charger gone, counted at its last limit): the raises it held go out.
+void Central::cut_answered(const std::string& id, int seq) {
+  Session& s = sessions[id];
+  if (!s.cut_unanswered || s.cut_unanswered != seq) return;
+  s.cut_unanswered = 0;
+  if (others_cutting(id)) return;
+  for (auto& [other, o] : sessions)
+    if (other != id && o.open && o.configured) update(other);
 }
 
 // Chargers whose quirk profile says a session starts only by a remote start, or pauses only by a remote

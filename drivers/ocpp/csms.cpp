@@ -60,8 +60,9 @@ struct Endpoint final : Central {
   std::thread thread;
   typename Server::timer_ptr ticker;
   std::map<Hdl, std::string, std::owner_less<Hdl>> ids;
-  std::map<std::string, Hdl> connections;                 // the live connection of each charger
-  std::map<Hdl, Version, std::owner_less<Hdl>> versions;  // chosen at the handshake
+  std::map<std::string, Hdl> connections;                        // the live connection of each charger
+  std::map<Hdl, Version, std::owner_less<Hdl>> versions;         // chosen at the handshake
+  std::map<Hdl, std::string, std::owner_less<Hdl>> unsupported;  // offered no subprotocol hemd speaks: why
   int bound_port = 0;
 
   bool same(Hdl a, Hdl b) const { return !a.owner_before(b) && !b.owner_before(a); }
@@ -82,13 +83,26 @@ struct Endpoint final : Central {
   }
 
   void after_ms(int ms, std::function<void()> fn) override {
-    server.set_timer(ms, [fn = std::move(fn)](const websocketpp::lib::error_code& ec) {
-      if (!ec) fn();
+    server.set_timer(ms, [this, fn = std::move(fn)](const websocketpp::lib::error_code& ec) {
+      if (!ec) guarded("a timer", fn);
     });
   }
 
+  // The boundary: whatever a charger's message (or anything it set going) throws is logged and dropped
+  // here; it never unwinds into the server's loop, which would end hemd and leave every charger unmanaged.
+  template <class Fn>
+  void guarded(const std::string& what, Fn&& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      log::error("ocpp: {}: dropped: {} (a bug in hemd)", what, log::quoted(e.what()));
+    } catch (...) {
+      log::error("ocpp: {}: dropped: an unknown exception (a bug in hemd)", what);
+    }
+  }
+
   void on_tick() {
-    tick();
+    guarded("the tick", [this] { tick(); });
     ticker = server.set_timer(1000, [this](const websocketpp::lib::error_code& ec) {
       if (!ec) on_tick();
     });
@@ -118,22 +132,15 @@ struct Endpoint final : Central {
     const std::string prefix = options.path + "/";
     const std::string id = resource.rfind(prefix, 0) == 0 ? resource.substr(prefix.size()) : "";
     auto refuse = [&](websocketpp::http::status_code::value code, const std::string& why) {
-      log::warning("ocpp: connection from {} to {} refused: {}", con->get_remote_endpoint(), resource, why);
+      log::warning("ocpp: connection from {} to {} refused: {}", con->get_remote_endpoint(),
+                   log::quoted(resource), why);
       con->set_status(code);
       con->set_body(why + "\n");
       return false;
     };
     if (id.empty() || !knows(id))
       return refuse(websocketpp::http::status_code::not_found,
-                    "unknown charge point '" + id + "': add it to chargers in hemd.yaml");
-    const std::string& allowed = setup(id).ocpp_version;
-    const auto version = chosen(con->get_requested_subprotocols(), setup(id));
-    if (!version)
-      return refuse(websocketpp::http::status_code::bad_request,
-                    allowed == "auto"
-                        ? "the WebSocket subprotocol must be ocpp1.6 or ocpp2.0.1 (Sec-WebSocket-Protocol)"
-                        : "charge point " + id + " is set to OCPP " + allowed +
-                              " (chargers[].ocpp_version) but did not offer ocpp" + allowed);
+                    "unknown charge point " + log::quoted(id, 40) + ": add it to chargers in hemd.yaml");
     if constexpr (tls) {
       // Security profile 3: the certificate names the charge point it was issued to.
       if (!options.tls->client_ca.empty()) {
@@ -163,6 +170,21 @@ struct Endpoint final : Central {
         return refuse(websocketpp::http::status_code::unauthorized, "wrong password for charge point " + id);
       }
     }
+    // OCPP-J 1.6 § 3.2 and 2.0.1 Part 4 § 3.2: a server that agrees to none of the subprotocols offered MUST
+    // complete the handshake without a Sec-WebSocket-Protocol header and close the connection at once (a
+    // client that offered some then fails the connection itself).
+    const std::string& allowed = setup(id).ocpp_version;
+    const auto version = chosen(con->get_requested_subprotocols(), setup(id));
+    if (!version) {
+      const std::string why =
+          allowed == "auto"
+              ? "the WebSocket subprotocol must be ocpp1.6 or ocpp2.0.1 (Sec-WebSocket-Protocol)"
+              : "charge point " + id + " is set to OCPP " + allowed +
+                    " (chargers[].ocpp_version) but did not offer ocpp" + allowed;
+      log::warning("ocpp: connection from {} as {} closed: {}", con->get_remote_endpoint(), id, why);
+      unsupported[h] = why;
+      return true;
+    }
     con->select_subprotocol(subprotocol(*version));
     ids[h] = id;
     versions[h] = *version;
@@ -170,6 +192,12 @@ struct Endpoint final : Central {
   }
 
   void on_open(Hdl h) {
+    if (auto u = unsupported.find(h); u != unsupported.end()) {
+      websocketpp::lib::error_code ec;
+      server.close(h, websocketpp::close::status::protocol_error, u->second.substr(0, 120), ec);
+      unsupported.erase(u);
+      return;
+    }
     const std::string id = ids.at(h);
     if (auto old = connections.find(id); old != connections.end()) {
       // The charger reconnected before hemd noticed the old connection die: the new one wins.
@@ -184,6 +212,7 @@ struct Endpoint final : Central {
 
   void on_close(Hdl h) {
     versions.erase(h);
+    unsupported.erase(h);
     auto it = ids.find(h);
     if (it == ids.end()) return;
     const std::string id = it->second;
@@ -196,7 +225,9 @@ struct Endpoint final : Central {
 
   void on_message(Hdl h, typename Server::message_ptr msg) {
     auto it = ids.find(h);
-    if (it != ids.end()) received(it->second, msg->get_payload());
+    if (it == ids.end()) return;
+    const std::string& id = it->second;
+    guarded(id, [&] { received(id, msg->get_payload()); });
   }
 
   Endpoint(CsmsOptions o, std::vector<ChargerSetup> chargers, config::ProfileSet p, Csms::SessionSink sink,
@@ -208,12 +239,17 @@ struct Endpoint final : Central {
     server.init_asio();
     server.set_reuse_addr(true);
     server.set_max_message_size(options.max_frame_bytes);
-    server.set_validate_handler([this](Hdl h) { return validate(h); });
-    server.set_open_handler([this](Hdl h) { on_open(h); });
-    server.set_close_handler([this](Hdl h) { on_close(h); });
+    server.set_validate_handler([this](Hdl h) {
+      bool ok = false;
+      guarded("a handshake", [&] { ok = validate(h); });
+      return ok;
+    });
+    server.set_open_handler([this](Hdl h) { guarded("a new connection", [&] { on_open(h); }); });
+    server.set_close_handler([this](Hdl h) { guarded("a closed connection", [&] { on_close(h); }); });
     server.set_fail_handler([this](Hdl h) {
       ids.erase(h);
       versions.erase(h);
+      unsupported.erase(h);
     });
     server.set_message_handler([this](Hdl h, typename Server::message_ptr m) { on_message(h, m); });
     server.set_pong_handler([this](Hdl h, std::string) {
@@ -258,12 +294,13 @@ struct Endpoint final : Central {
   void set_limit(const std::string& id, double amps, int phases) override {
     if (!want(id, amps, phases)) return;
     // Handled on the server's thread at once, so a cut reaches the charger within the same cycle.
-    websocketpp::lib::asio::post(server.get_io_service(), [this, id] { update(id); });
+    websocketpp::lib::asio::post(server.get_io_service(), [this, id] { guarded(id, [&] { update(id); }); });
   }
 
   bool act(const std::string& id, Csms::Action action) override {
     if (!knows(id)) return false;
-    websocketpp::lib::asio::post(server.get_io_service(), [this, id, action] { do_act(id, action); });
+    websocketpp::lib::asio::post(server.get_io_service(),
+                                 [this, id, action] { guarded(id, [&] { do_act(id, action); }); });
     return true;
   }
 

@@ -2,16 +2,61 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
 namespace hemd::ocpp {
 
+namespace {
+
+// The deepest nesting of arrays and objects in `text`, counted without building anything (strings skipped),
+// stopping once it passes `limit`: a frame nested thousands deep would overflow the stack in the parser's
+// recursion (and in every copy and destructor after it) before any check on the built value could run.
+std::size_t nesting(const std::string& text, std::size_t limit) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (const char ch : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (ch == '\\')
+        escaped = true;
+      else if (ch == '"')
+        in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) break;
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
+// No OCPP 1.6 or 2.0.1 message nests deeper than about 8 levels (2.0.1's NotifyEVChargingSchedule with its
+// sales tariff is the deepest); 32 leaves room and keeps the recursion shallow.
+constexpr std::size_t max_nesting = 32;
+
+std::string dump(const nlohmann::json& j) {
+  // A string from outside may hold bytes that are not UTF-8 (a frame may come as a binary message): they are
+  // replaced rather than thrown about.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 Frame parse_frame(const std::string& text) {
+  if (nesting(text, max_nesting) > max_nesting)
+    return BadFrame{"-1", "FormationViolation",
+                    fmt::format("nested deeper than {} levels, which no OCPP message needs", max_nesting)};
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error (not JSON, bytes that are not UTF-8) and out_of_range (a number such as 1e999).
     return BadFrame{"-1", "FormationViolation", std::string("not JSON: ") + e.what()};
   }
   if (!j.is_array() || j.size() < 3 || !j[0].is_number_integer())
@@ -31,20 +76,20 @@ Frame parse_frame(const std::string& text) {
       if (j.size() < 4 || !j[2].is_string()) return BadFrame{id, "FormationViolation", "malformed CALLERROR"};
       return CallError{id, j[2], j[3].is_string() ? j[3].get<std::string>() : ""};
     default:
-      return BadFrame{id, "ProtocolError", "unknown MessageTypeId " + j[0].dump()};
+      return BadFrame{id, "ProtocolError", "unknown MessageTypeId " + dump(j[0])};
   }
 }
 
 std::string call_frame(const std::string& id, const std::string& action, const nlohmann::json& payload) {
-  return nlohmann::json::array({2, id, action, payload}).dump();
+  return dump(nlohmann::json::array({2, id, action, payload}));
 }
 
 std::string result_frame(const std::string& id, const nlohmann::json& payload) {
-  return nlohmann::json::array({3, id, payload}).dump();
+  return dump(nlohmann::json::array({3, id, payload}));
 }
 
 std::string error_frame(const std::string& id, const std::string& code, const std::string& description) {
-  return nlohmann::json::array({4, id, code, description, nlohmann::json::object()}).dump();
+  return dump(nlohmann::json::array({4, id, code, description, nlohmann::json::object()}));
 }
 
 std::string iso_time(std::int64_t ms) {

@@ -32,7 +32,10 @@ struct BadFrame {
 
 using Frame = std::variant<Call, CallResult, CallError, BadFrame>;
 
+// Never throws: JSON nested deeper than any OCPP message needs is refused before it is built.
 Frame parse_frame(const std::string& text);
+// JSON as text, bytes that are not UTF-8 replaced (never thrown about).
+std::string dump(const nlohmann::json& j);
 std::string call_frame(const std::string& id, const std::string& action, const nlohmann::json& payload);
 std::string result_frame(const std::string& id, const nlohmann::json& payload);
 std::string error_frame(const std::string& id, const std::string& code, const std::string& description);

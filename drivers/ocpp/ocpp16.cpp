@@ -1,6 +1,10 @@
 // OCPP 1.6J: the messages of a charge point and how hemd's wishes are spelt for it.
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
 #include "drivers/ocpp/central.h"
 
 namespace hemd::ocpp {
@@ -13,6 +17,17 @@ double sampled_si(const json& sv) {
   const std::string unit = sv.value("unit", "");
   if (unit == "kWh" || unit == "kW" || unit == "kvarh" || unit == "kVA") v *= 1000;
   return v;
+}
+
+// A transaction id as 1.6 writes it (an integer); nullopt for one that is not (a 2.0.1 station's, from before
+// a charger came back speaking 1.6).
+std::optional<int> tx_number(const std::string& transaction) {
+  char* end = nullptr;
+  errno = 0;
+  const long n = std::strtol(transaction.c_str(), &end, 10);
+  if (transaction.empty() || *end != '\0' || errno == ERANGE || n < INT_MIN || n > INT_MAX)
+    return std::nullopt;
+  return static_cast<int>(n);
 }
 
 class Ocpp16 final : public Dialect {
@@ -66,31 +81,46 @@ class Ocpp16 final : public Dialect {
     return a;
   }
 
+  // The charger's limits, from the keys that can be read; without an answer, hemd's defaults (amps, stack
+  // level 1): the floor and the limit go out whatever the charger says about its configuration.
   void learn(const std::string& id) override {
-    c.call(id, {"GetConfiguration", json::object()}, [this, id](const json& r) {
-      Session& s = c.session(id);
-      s.unit = "A";
-      for (const auto& kv : r.value("configurationKey", json::array())) {
-        const std::string key = kv.value("key", ""), value = kv.value("value", "");
-        if (key == "ChargeProfileMaxStackLevel") s.stack_level = std::max(0, std::atoi(value.c_str()));
-        if (key == "ChargingScheduleMaxPeriods") s.max_periods = std::max(1, std::atoi(value.c_str()));
-        if (key == "ChargingScheduleAllowedChargingRateUnit" && value.find("Current") == std::string::npos &&
-            value.find('A') == std::string::npos &&
-            (value.find("Power") != std::string::npos || value.find('W') != std::string::npos))
-          s.unit = "W";
-      }
-      c.configure_with(id);
-    });
+    c.call(
+        id, {"GetConfiguration", json::object()},
+        [this, id](const json& r) {
+          Session& s = c.session(id);
+          s.unit = "A";
+          const auto keys = r.is_object() ? r.value("configurationKey", json::array()) : json::array();
+          for (const auto& kv : keys.is_array() ? keys : json::array()) try {
+              const std::string key = kv.value("key", ""), value = kv.value("value", "");
+              if (key == "ChargeProfileMaxStackLevel") s.stack_level = std::max(0, std::atoi(value.c_str()));
+              if (key == "ChargingScheduleMaxPeriods") s.max_periods = std::max(1, std::atoi(value.c_str()));
+              if (key == "ChargingScheduleAllowedChargingRateUnit" &&
+                  value.find("Current") == std::string::npos && value.find('A') == std::string::npos &&
+                  (value.find("Power") != std::string::npos || value.find('W') != std::string::npos))
+                s.unit = "W";
+            } catch (const std::exception&) {
+              // a key that cannot be read: the others still count
+            }
+          c.configure_with(id);
+        },
+        [this, id] { c.configure_with(id); });
   }
 
-  void set_metering(const std::string& id, const std::vector<std::string>& measurands,
-                    int interval_s) override {
+  void set_metering(const std::string& id, const std::vector<std::string>& measurands, int interval_s,
+                    std::function<void(bool)> done) override {
     if (!measurands.empty())
-      c.call(id,
-             {"ChangeConfiguration",
-              {{"key", "MeterValuesSampledData"}, {"value", fmt::format("{}", fmt::join(measurands, ","))}}});
-    c.call(id, {"ChangeConfiguration",
-                {{"key", "MeterValueSampleInterval"}, {"value", std::to_string(interval_s)}}});
+      c.call(
+          id,
+          {"ChangeConfiguration",
+           {{"key", "MeterValuesSampledData"}, {"value", fmt::format("{}", fmt::join(measurands, ","))}}},
+          [done](const json& r) {
+            const std::string status = r.value("status", "");
+            done(status == "Accepted" || status == "RebootRequired");
+          },
+          [done] { done(false); });
+    if (interval_s > 0)
+      c.call(id, {"ChangeConfiguration",
+                  {{"key", "MeterValueSampleInterval"}, {"value", std::to_string(interval_s)}}});
   }
 
   Request availability(bool operative, bool connector_1) const override {
@@ -98,8 +128,9 @@ class Ocpp16 final : public Dialect {
             {{"connectorId", connector_1 ? 1 : 0}, {"type", operative ? "Operative" : "Inoperative"}}};
   }
 
-  Request clear_default_profiles() const override {
-    return {"ClearChargingProfile", {{"chargingProfilePurpose", "TxDefaultProfile"}}};
+  Request clear_default_profiles(int stack_level) const override {
+    return {"ClearChargingProfile",
+            {{"chargingProfilePurpose", "TxDefaultProfile"}, {"stackLevel", stack_level}}};
   }
 
   Request set_profile(const ProfileSpec& p) const override {
@@ -117,7 +148,8 @@ class Ocpp16 final : public Dialect {
                     {"chargingProfilePurpose", p.purpose},
                     {"chargingProfileKind", p.relative ? "Relative" : "Absolute"},
                     {"chargingSchedule", schedule}};
-    if (p.transaction) profile["transactionId"] = std::stoi(*p.transaction);
+    if (const auto tx = p.transaction ? tx_number(*p.transaction) : std::nullopt)
+      profile["transactionId"] = *tx;
     return {"SetChargingProfile",
             {{"connectorId", p.purpose == "TxProfile" ? 1 : 0}, {"csChargingProfiles", profile}}};
   }
@@ -130,7 +162,7 @@ class Ocpp16 final : public Dialect {
   std::optional<double> applied_a(const json& r, int phases) const override {
     if (r.value("status", "") != "Accepted" || !r.contains("chargingSchedule")) return std::nullopt;
     const auto& periods = r["chargingSchedule"].value("chargingSchedulePeriod", json::array());
-    if (periods.empty()) return std::nullopt;
+    if (!periods.is_array() || periods.empty()) return std::nullopt;
     double applied = periods[0].value("limit", 0.0);
     if (r["chargingSchedule"].value("chargingRateUnit", "A") == "W")
       applied /= 230.0 * periods[0].value("numberPhases", phases);
@@ -141,7 +173,7 @@ class Ocpp16 final : public Dialect {
     return {"RemoteStartTransaction", {{"connectorId", 1}, {"idTag", id_tag}}};
   }
   Request stop_session(const std::string& transaction) const override {
-    return {"RemoteStopTransaction", {{"transactionId", std::stoi(transaction)}}};
+    return {"RemoteStopTransaction", {{"transactionId", tx_number(transaction).value_or(0)}}};
   }
   Request reset(bool hard) const override { return {"Reset", {{"type", hard ? "Hard" : "Soft"}}}; }
   Request unlock() const override { return {"UnlockConnector", {{"connectorId", 1}}}; }

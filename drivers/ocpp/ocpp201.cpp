@@ -12,8 +12,8 @@ namespace hemd::ocpp {
 
 namespace {
 
-// What hemd answers or sends; the rest of 2.0.1's large schema set is not loaded (an unknown action gets
-// NotImplemented).
+// What hemd answers or sends; the rest of 2.0.1's large schema set is not loaded (an action 2.0.1 defines
+// gets NotSupported, one it does not NotImplemented).
 const std::vector<std::string> actions = {"BootNotification",
                                           "Heartbeat",
                                           "StatusNotification",
@@ -114,10 +114,11 @@ class Ocpp201 final : public Dialect {
       a.payload = {{"status", "Accepted"}};
     } else if (action == "NotifyChargingLimit") {
       log::notice("ocpp: {}: a charging limit from {} is in force{}", id,
-                  p["chargingLimit"].value("chargingLimitSource", "?"),
+                  log::quoted(p["chargingLimit"].value("chargingLimitSource", "?"), 40),
                   p["chargingLimit"].value("isGridCritical", false) ? " (grid critical)" : "");
     } else if (action == "SecurityEventNotification") {
-      log::warning("ocpp: {}: security event {} {}", id, p.value("type", ""), p.value("techInfo", ""));
+      log::warning("ocpp: {}: security event {} {}", id, log::quoted(p.value("type", ""), 50),
+                   log::quoted(p.value("techInfo", ""), 120));
     } else if (action == "NotifyReport") {
       report(id, p);
     } else if (action == "DataTransfer") {
@@ -133,39 +134,57 @@ class Ocpp201 final : public Dialect {
     json wanted = json::array();
     for (const char* variable : {"RateUnit", "PeriodsPerSchedule", "ProfileStackLevel"})
       wanted.push_back({{"component", {{"name", "SmartChargingCtrlr"}}}, {"variable", {{"name", variable}}}});
-    c.call(id, {"GetVariables", {{"getVariableData", wanted}}}, [this, id](const json& r) {
-      Session& s = c.session(id);
-      s.unit = "A";
-      for (const auto& x : r.value("getVariableResult", json::array())) {
-        if (x.value("attributeStatus", "") != "Accepted") continue;
-        const std::string name = x["variable"].value("name", ""), value = x.value("attributeValue", "");
-        if (name == "ProfileStackLevel") s.stack_level = std::max(0, std::atoi(value.c_str()));
-        if (name == "PeriodsPerSchedule") s.max_periods = std::max(1, std::atoi(value.c_str()));
-        if (name == "RateUnit" && value.find('A') == std::string::npos &&
-            value.find('W') != std::string::npos)
-          s.unit = "W";
-      }
-      c.configure_with(id);
-    });
+    c.call(
+        id, {"GetVariables", {{"getVariableData", wanted}}},
+        [this, id](const json& r) {
+          Session& s = c.session(id);
+          s.unit = "A";
+          const auto results = r.is_object() ? r.value("getVariableResult", json::array()) : json::array();
+          for (const auto& x : results.is_array() ? results : json::array()) try {
+              if (x.value("attributeStatus", "") != "Accepted") continue;
+              const std::string name = x.value("variable", json::object()).value("name", ""),
+                                value = x.value("attributeValue", "");
+              if (name == "ProfileStackLevel") s.stack_level = std::max(0, std::atoi(value.c_str()));
+              if (name == "PeriodsPerSchedule") s.max_periods = std::max(1, std::atoi(value.c_str()));
+              if (name == "RateUnit" && value.find('A') == std::string::npos &&
+                  value.find('W') != std::string::npos)
+                s.unit = "W";
+            } catch (const std::exception&) {
+              // a variable that cannot be read: the others still count
+            }
+          c.configure_with(id);
+        },
+        [this, id] { c.configure_with(id); });
     c.call(id, {"GetBaseReport", {{"requestId", ++request_id_}, {"reportBase", "ConfigurationInventory"}}});
   }
 
-  void set_metering(const std::string& id, const std::vector<std::string>& measurands,
-                    int interval_s) override {
+  void set_metering(const std::string& id, const std::vector<std::string>& measurands, int interval_s,
+                    std::function<void(bool)> done) override {
     json data = json::array();
     auto set = [&](const char* variable, const std::string& value) {
       data.push_back({{"attributeValue", value},
                       {"component", {{"name", "SampledDataCtrlr"}}},
                       {"variable", {{"name", variable}}}});
     };
-    set("TxUpdatedInterval", std::to_string(interval_s));
+    if (interval_s > 0) set("TxUpdatedInterval", std::to_string(interval_s));
     if (!measurands.empty()) set("TxUpdatedMeasurands", fmt::format("{}", fmt::join(measurands, ",")));
-    c.call(id, {"SetVariables", {{"setVariableData", data}}}, [id](const json& r) {
-      for (const auto& x : r.value("setVariableResult", json::array()))
-        if (x.value("attributeStatus", "") != "Accepted")
-          log::notice("ocpp: {}: SampledDataCtrlr.{}: {}", id, x["variable"].value("name", ""),
-                      x.value("attributeStatus", ""));
-    });
+    if (data.empty()) return done(true);
+    const bool asked = !measurands.empty();
+    c.call(
+        id, {"SetVariables", {{"setVariableData", data}}},
+        [id, done, asked](const json& r) {
+          bool taken = !asked;
+          for (const auto& x : r.value("setVariableResult", json::array())) {
+            const std::string name = x.value("variable", json::object()).value("name", ""),
+                              status = x.value("attributeStatus", "");
+            if (name == "TxUpdatedMeasurands") taken = status == "Accepted" || status == "RebootRequired";
+            if (status != "Accepted" && name != "TxUpdatedMeasurands")
+              log::notice("ocpp: {}: SampledDataCtrlr.{}: {}", id, log::quoted(name, 40),
+                          log::quoted(status, 40));
+          }
+          done(taken);
+        },
+        [done, asked] { done(!asked); });
   }
 
   Request availability(bool operative, bool connector_1) const override {
@@ -174,9 +193,10 @@ class Ocpp201 final : public Dialect {
     return {"ChangeAvailability", p};
   }
 
-  Request clear_default_profiles() const override {
+  Request clear_default_profiles(int stack_level) const override {
     return {"ClearChargingProfile",
-            {{"chargingProfileCriteria", {{"chargingProfilePurpose", "TxDefaultProfile"}}}}};
+            {{"chargingProfileCriteria",
+              {{"chargingProfilePurpose", "TxDefaultProfile"}, {"stackLevel", stack_level}}}}};
   }
 
   Request set_profile(const ProfileSpec& p) const override {
@@ -209,6 +229,7 @@ class Ocpp201 final : public Dialect {
     if (r.value("status", "") != "Accepted" || !r.contains("schedule")) return std::nullopt;
     const auto& schedule = r["schedule"];
     const auto& periods = schedule.at("chargingSchedulePeriod");
+    if (!periods.is_array() || periods.empty()) return std::nullopt;
     double applied = periods[0].value("limit", 0.0);
     if (schedule.value("chargingRateUnit", "A") == "W")
       applied /= 230.0 * periods[0].value("numberPhases", phases);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -54,6 +55,7 @@ std::string error_code(Version v, const std::string& code_16) {
 struct Schemas::Impl {
   Version version;
   std::map<std::string, std::unique_ptr<valijson::Schema>> by_id;  // "BootNotification.req"
+  std::set<std::string> defined;                                   // every action of the version
   std::mutex mutex;                                                // guards the validator's regex cache
   valijson::Validator validator;
 };
@@ -65,6 +67,7 @@ Schemas::Schemas(Version v, const std::vector<std::string>& actions) : impl_(std
   for (auto& doc : all) {
     std::string id = doc.at("$id").get<std::string>();
     if (id.rfind("urn:", 0) == 0) id = id.substr(4);
+    impl_->defined.insert(id.substr(0, id.rfind('.')));
     if (!actions.empty() &&
         std::find(actions.begin(), actions.end(), id.substr(0, id.rfind('.'))) == actions.end())
       continue;
@@ -80,6 +83,10 @@ Schemas::Schemas(Version v, const std::vector<std::string>& actions) : impl_(std
 }
 
 Schemas::~Schemas() = default;
+
+bool Schemas::defines(const std::string& action) const {
+  return impl_->defined.count(action) > 0;
+}
 
 bool Schemas::knows(const std::string& action) const {
   return impl_->by_id.count(action + ".req") > 0;

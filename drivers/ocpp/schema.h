@@ -29,7 +29,8 @@ class Schemas {
   // and most of it concerns what a home does not use).
   explicit Schemas(Version v = Version::v16, const std::vector<std::string>& actions = {});
   ~Schemas();
-  bool knows(const std::string& action) const;
+  bool knows(const std::string& action) const;    // its schema is loaded: hemd takes it
+  bool defines(const std::string& action) const;  // the version defines it (loaded or not)
   // nullopt when `payload` is a valid `action` request (conf = false) or response (conf = true).
   std::optional<Violation> check(const std::string& action, bool conf, const nlohmann::json& payload) const;
 

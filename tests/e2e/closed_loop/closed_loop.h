@@ -5,6 +5,9 @@
 // to the meter (and to the charge point's MeterValues), as a real car and a real meter would. Used by the
 // end-to-end test and by bench/closed_loop.
 #include <fmt/format.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -39,8 +42,10 @@ inline bool is_limit_profile(const json& e) {
 
 class ClosedLoop {
  public:
-  // A 3 x `fuse_a` house with one 3-phase 16 A charger in `mode`. Throws when a peer does not come up.
-  void start(const std::string& mode, const std::string& control = "", int fuse_a = 25) {
+  // A 3 x `fuse_a` house with one 3-phase 16 A charger in `mode` (`charger` adds chargepoint.js options).
+  // Throws when a peer does not come up.
+  void start(const std::string& mode, const std::string& control = "", int fuse_a = 25,
+             const std::vector<std::string>& charger = {}) {
     auto check = [](bool ok, const std::string& what) {
       if (!ok) throw std::runtime_error(what);
     };
@@ -63,15 +68,24 @@ class ClosedLoop {
             "ocpp: {{listen_address: 127.0.0.1, port: {}}}\nprices: {{enabled: false}}\n"
             "storage: {{path: {}}}\ncontrol: {{interval_ms: 1000{}}}\n",
             fuse_a, m[1].str(), mode, ocpp_port, dir.file("hemd.db"), control));
-    hemd_ =
-        std::make_unique<Process>(std::vector<std::string>{HEMD_BINARY, "--config", dir.file("hemd.yaml")},
-                                  dir.file("hemd.out"), dir.file("hemd.err"));
+    // hemd's status line (sd_notify's STATUS=) tells what its snapshot holds.
+    notify_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const std::string path = dir.file("notify.sock");
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    check(notify_ >= 0 && bind(notify_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0,
+          "no notify socket at " + path);
+    hemd_ = std::make_unique<Process>(
+        std::vector<std::string>{HEMD_BINARY, "--config", dir.file("hemd.yaml")}, dir.file("hemd.out"),
+        dir.file("hemd.err"), std::vector<std::string>{"NOTIFY_SOCKET=" + path});
     check(hemd_->wait_for_err("ocpp: listening"), "hemd did not start: " + hemd_->err());
-    cp_ = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/bin/node",
-                                 std::string(HEMD_SOURCE_DIR) + "/tests/integration/ocpp/chargepoint.js",
-                                 "--url", fmt::format("ws://127.0.0.1:{}/ocpp", ocpp_port), "--id", "cp1"},
-        dir.file("cp.out"), dir.file("cp.err"));
+    std::vector<std::string> cp_argv = {
+        "/usr/bin/node", std::string(HEMD_SOURCE_DIR) + "/tests/integration/ocpp/chargepoint.js",
+        "--url",         fmt::format("ws://127.0.0.1:{}/ocpp", ocpp_port),
+        "--id",          "cp1"};
+    cp_argv.insert(cp_argv.end(), charger.begin(), charger.end());
+    cp_ = std::make_unique<Process>(cp_argv, dir.file("cp.out"), dir.file("cp.err"));
     check(Process::wait_until([&] { return cp_->out().find("\"boot\"") != std::string::npos; }, 30s),
           "the charge point did not boot: " + cp_->out() + hemd_->err());
     cp_->send("plug");
@@ -82,6 +96,18 @@ class ClosedLoop {
   ~ClosedLoop() {
     running_ = false;
     if (car_.joinable()) car_.join();
+    if (notify_ >= 0) ::close(notify_);
+  }
+
+  // hemd's latest status line ("" before the first).
+  std::string status() {
+    char buf[4096];
+    for (ssize_t n; (n = recv(notify_, buf, sizeof buf - 1, 0)) > 0;) {
+      buf[n] = 0;
+      const std::string msg(buf);
+      if (const auto at = msg.find("STATUS="); at != std::string::npos) status_ = msg.substr(at + 7);
+    }
+    return status_;
   }
 
   void site(const std::string& command) { site_->send(command); }
@@ -153,6 +179,8 @@ class ClosedLoop {
   }
 
   std::unique_ptr<Process> site_, hemd_, cp_;
+  int notify_ = -1;
+  std::string status_;
   std::thread car_;
   std::atomic<bool> running_{true};
   std::atomic<double> car_max_{16};

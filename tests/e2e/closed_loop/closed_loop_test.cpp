@@ -155,5 +155,21 @@ TEST(ClosedLoop, AFrozenGridMeterIsTakenAsStaleWhenTheCarsDrawChanges) {
   EXPECT_NE(loop.hemd_log().find("move again"), std::string::npos) << loop.hemd_log();
 }
 
+// Issue 25, 3: an AC charger without ISO 15118 has no SoC, and OCPP 1.6 has it reject a measurand list with
+// one it lacks, whole. hemd asks again with fewer, and ends with the car's per-phase current in its snapshot
+// (the status line shows the charger's L1 current), which the fuse guard needs.
+TEST(ClosedLoop, AChargerRefusingTheFirstMeasurandListStillReportsPerPhaseCurrent) {
+  ClosedLoop loop;
+  ASSERT_NO_THROW(loop.start(
+      "now", "", 25, {"--measurands", "Energy.Active.Import.Register,Power.Active.Import,Current.Import"}));
+  loop.site("house 2 1 1");
+  ASSERT_TRUE(loop.wait_limit([](double a) { return a == 16; }, 0, 60s)) << loop.logs();
+  EXPECT_TRUE(Process::wait_until([&] { return loop.status().find("cp1 16.0 A") != std::string::npos; }, 30s))
+      << loop.status() << "\n"
+      << loop.logs();
+  EXPECT_NE(loop.hemd_log().find("it will not report SoC"), std::string::npos) << loop.hemd_log();
+  EXPECT_FALSE(loop.strict_refusals()) << loop.logs();
+}
+
 }  // namespace
 }  // namespace hemd::test

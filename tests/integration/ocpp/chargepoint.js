@@ -11,9 +11,15 @@
 //        [--relative-only] (refuses Absolute limits, as older Wallbox firmware did)
 //        [--tx-profile-anytime] (takes a TxProfile without a transaction: it holds for the next one)
 //        [--reject-availability-0] (refuses ChangeAvailability for connector 0, as some do)
-// stdin: plug | start [TAG] | meter AMPS | stop | reconnect | exit      stdout: one JSON event per line
+//        [--stray-error] (sends a CALLERROR with an id hemd never used while ChangeAvailability is answered late)
+//        [--readonly-int] (GetConfiguration says "readonly": 1, not a boolean: the one deviation let through)
+//        [--error-setup] (a CALLERROR to every set-up call: configuration, availability, clearing, triggers)
+//        [--measurands M,M...] (MeterValuesSampledData with any other measurand is rejected whole, as 1.6 says)
+//        [--answer-delay-ms N] (answers SetChargingProfile N ms late, as real chargers take their time)
+// stdin: plug | start [TAG] | meter AMPS | stop | reconnect | reconnect-quiet (keeps its profiles, no boot) |
+//        exit      stdout: one JSON event per line, each with its time t in ms
 const path = require('path');
-const { RPCClient, createRPCError } = require(path.join(__dirname, '../../peers/node_modules/ocpp-rpc'));
+const { RPCClient, createRPCError, createValidator } = require(path.join(__dirname, '../../peers/node_modules/ocpp-rpc'));
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.lastIndexOf('--' + name); return i < 0 ? dflt : args[i + 1]; };  // the last one wins
@@ -21,7 +27,7 @@ const flag = (name) => args.includes('--' + name);
 const id = opt('id', 'cp1');
 const phases = 3;
 const hardwareMaxA = 32;
-const emit = (event) => process.stdout.write(JSON.stringify(event) + '\n');
+const emit = (event) => process.stdout.write(JSON.stringify({ ...event, t: Date.now() }) + '\n');
 
 const profiles = new Map();  // `${purpose}/${stackLevel}` -> {profile, received, connectorId}
 let client = null;
@@ -29,6 +35,9 @@ let transactionId = null;
 let status = 'Available';
 let energyWh = 1000;
 let lastLimit = null;
+// With --measurands, what MeterValuesSampledData says is sampled (the energy register until hemd sets it);
+// otherwise everything.
+let sampled = opt('measurands') ? ['Energy.Active.Import.Register'] : null;
 
 function periodLimit(entry, now) {
   const p = entry.profile;
@@ -64,6 +73,13 @@ function effectiveLimit(now) {
   return Math.round(Math.min(...limits) * 100) / 100;
 }
 
+// The limit as the charger sees it after every change to its profiles, not only at the next poll: a step
+// up between two changes is seen however short it is.
+function checkLimit() {
+  const l = effectiveLimit(Date.now());
+  if (l !== lastLimit) { lastLimit = l; emit({ event: 'limit', amps: l }); }
+}
+
 async function sendStatus(s) {
   status = s;
   await client.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: s });
@@ -73,8 +89,9 @@ async function sendMeter(amps) {
   const sv = [{ value: String(energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
               { value: String(amps * 230 * phases), measurand: 'Power.Active.Import', unit: 'W' }];
   for (const ph of ['L1', 'L2', 'L3']) sv.push({ value: String(amps), measurand: 'Current.Import', phase: ph, unit: 'A' });
+  const taken = sampled ? sv.filter((v) => sampled.includes(v.measurand)) : sv;
   await client.call('MeterValues', { connectorId: 1, transactionId: transactionId || undefined,
-                                     meterValue: [{ timestamp: new Date().toISOString(), sampledValue: sv }] });
+                                     meterValue: [{ timestamp: new Date().toISOString(), sampledValue: taken }] });
 }
 
 async function startTransaction(tag) {
@@ -94,10 +111,31 @@ async function stopTransaction(reason) {
 
 const later = (fn) => setTimeout(() => fn().catch((e) => emit({ event: 'error', error: String(e.message || e) })), 10);
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const setupCalls = ['GetConfiguration', 'ChangeConfiguration', 'ChangeAvailability', 'ClearChargingProfile', 'TriggerMessage'];
+
 function handlers(cli) {
+  // Every call hemd sends, and how many are being answered at once (OCPP-J: one CALL in flight).
+  let answering = 0;
+  const handle = cli.handle.bind(cli);
+  cli.handle = (method, fn) => {
+    if (typeof method !== 'string') return handle(method, fn);
+    handle(method, async (call) => {
+      if (++answering > 1) emit({ event: 'overlap', action: method });
+      try {
+        if (flag('error-setup') && setupCalls.includes(method)) {
+          emit({ event: 'erred', action: method });
+          throw createRPCError('InternalError', 'set-up refused');
+        }
+        return await fn(call);
+      } finally {
+        --answering;
+      }
+    });
+  };
   cli.handle('GetConfiguration', () => ({
     configurationKey: [
-      { key: 'ChargeProfileMaxStackLevel', readonly: true, value: opt('stack-level', '8') },
+      { key: 'ChargeProfileMaxStackLevel', readonly: flag('readonly-int') ? 1 : true, value: opt('stack-level', '8') },
       { key: 'ChargingScheduleAllowedChargingRateUnit', readonly: true, value: opt('unit', 'Current') },
       { key: 'ChargingScheduleMaxPeriods', readonly: true, value: opt('max-periods', '5') },
       { key: 'MeterValuesSampledData', readonly: false, value: 'Energy.Active.Import.Register' },
@@ -105,6 +143,13 @@ function handlers(cli) {
   }));
   cli.handle('ChangeConfiguration', ({ params }) => {
     emit({ event: 'config', key: params.key, value: params.value });
+    const supported = opt('measurands', '');
+    if (supported && params.key === 'MeterValuesSampledData' &&
+        params.value.split(',').some((m) => !supported.split(',').includes(m))) {
+      emit({ event: 'measurands-rejected', value: params.value });
+      return { status: 'Rejected' };
+    }
+    if (supported && params.key === 'MeterValuesSampledData') sampled = params.value.split(',');
     const most = Number(opt('reboot-on-measurands', '0'));
     if (most && params.key === 'MeterValuesSampledData' && params.value.split(',').length > most) {
       emit({ event: 'rebooting' });
@@ -112,7 +157,7 @@ function handlers(cli) {
     }
     return { status: 'Accepted' };
   });
-  cli.handle('SetChargingProfile', ({ params }) => {
+  cli.handle('SetChargingProfile', async ({ params }) => {
     const p = params.csChargingProfiles;
     const s = p.chargingSchedule;
     emit({ event: 'profile', connectorId: params.connectorId, stackLevel: p.stackLevel, purpose: p.chargingProfilePurpose,
@@ -129,8 +174,12 @@ function handlers(cli) {
       (p.chargingProfilePurpose === 'ChargePointMaxProfile' && params.connectorId !== 0) ||
       s.chargingSchedulePeriod.length > maxPeriods;
     if (refused) return { status: 'Rejected' };
+    const delay = Number(opt('answer-delay-ms', '0'));
+    if (delay) await sleep(delay);
     if (!flag('ignore-profiles'))  // a charger that says Accepted and goes on as before
       profiles.set(`${p.chargingProfilePurpose}/${p.stackLevel}`, { profile: p, received: Date.now(), connectorId: params.connectorId });
+    checkLimit();
+    emit({ event: 'profile-answered', id: p.chargingProfileId, limit: s.chargingSchedulePeriod[0].limit });
     return { status: 'Accepted' };
   });
   cli.handle('ClearChargingProfile', ({ params }) => {
@@ -143,6 +192,7 @@ function handlers(cli) {
           (params.chargingProfilePurpose === undefined || p.chargingProfilePurpose === params.chargingProfilePurpose) &&
           (params.stackLevel === undefined || p.stackLevel === params.stackLevel)) { profiles.delete(key); ++removed; }
     }
+    checkLimit();
     return { status: removed ? 'Accepted' : 'Unknown' };
   });
   cli.handle('GetCompositeSchedule', ({ params }) => {
@@ -176,8 +226,13 @@ function handlers(cli) {
     later(async () => { await stopTransaction('Remote'); await sendStatus('Finishing'); });
     return { status: 'Accepted' };
   });
-  cli.handle('ChangeAvailability', ({ params }) => {
+  cli.handle('ChangeAvailability', async ({ params }) => {
     emit({ event: 'availability', connectorId: params.connectorId, type: params.type });
+    if (flag('stray-error')) {
+      // A CALLERROR for a message hemd never sent, then the real answer a second later.
+      client._ws.send(JSON.stringify([4, 'bogus-1', 'GenericError', 'stray', {}]));
+      await sleep(1000);
+    }
     if (flag('reject-availability-0') && params.connectorId === 0) return { status: 'Rejected' };
     // A charger reports what its connector does: Operative brings back Available only from Unavailable.
     later(() => sendStatus(params.type === 'Inoperative' ? 'Unavailable' : (status === 'Unavailable' ? 'Available' : status)));
@@ -202,15 +257,26 @@ async function boot() {
   await sendStatus(status === 'Unavailable' ? 'Available' : status);
 }
 
-async function connect() {
-  profiles.clear();  // a rebooted charger may forget; hemd must send again
+// The official schemas; with --readonly-int, GetConfiguration's readonly may be an integer too (the
+// firmware's one deviation), everything else as strict as ever.
+function validators() {
+  if (!flag('readonly-int')) return [];
+  const schemas = JSON.parse(JSON.stringify(require(path.join(__dirname, '../../peers/node_modules/ocpp-rpc/lib/schemas/ocpp1_6.json'))));
+  const conf = schemas.find((s) => s.$id === 'urn:GetConfiguration.conf');
+  conf.properties.configurationKey.items.properties.readonly.type = ['boolean', 'integer'];
+  return [createValidator('ocpp1.6', schemas)];
+}
+
+async function connect(quiet = false) {
+  if (!quiet) profiles.clear();  // a rebooted charger may forget; hemd must send again
   // wss://: the CA it trusts (--ca) and, for security profile 3, its own certificate (--cert, --key).
   const fs = require('fs');
   const wsOpts = {};
   if (opt('ca')) wsOpts.ca = fs.readFileSync(opt('ca'));
   if (opt('cert')) { wsOpts.cert = fs.readFileSync(opt('cert')); wsOpts.key = fs.readFileSync(opt('key')); }
   client = new RPCClient({ endpoint: opt('url'), identity: id, password: opt('password'), protocols: ['ocpp1.6'],
-                           strictMode: true, reconnect: false, callTimeoutMs: 20000, wsOpts });
+                           strictMode: true, strictModeValidators: validators(), reconnect: false,
+                           callTimeoutMs: 20000, wsOpts });
   if (flag('silent')) client.handle(() => new Promise(() => {}));  // never answers
   else handlers(client);
   client.on('badMessage', (e) => emit({ event: 'bad', error: String(e.error) }));
@@ -222,7 +288,7 @@ async function connect() {
     return false;
   }
   emit({ event: 'connected', protocol: client.protocol });
-  await boot();
+  if (!quiet) await boot();
   return true;
 }
 
@@ -239,13 +305,11 @@ async function command(line) {
   }
   if (cmd === 'stop') { await stopTransaction('EVDisconnected'); await sendStatus('Available'); }
   if (cmd === 'reconnect') { await client.close({ code: 1000, awaitPending: false }); await connect(); }
+  if (cmd === 'reconnect-quiet') { await client.close({ code: 1001, awaitPending: false }); await connect(true); }
   if (cmd === 'exit') process.exit(0);
 }
 
-setInterval(() => {
-  const l = effectiveLimit(Date.now());
-  if (l !== lastLimit) { lastLimit = l; emit({ event: 'limit', amps: l }); }
-}, 200);
+setInterval(checkLimit, 200);
 
 require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
   command(line).catch((e) => emit({ event: 'error', command: line, error: String(e.message || e) }));
