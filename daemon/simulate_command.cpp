@@ -41,6 +41,9 @@ void print_comparison(const Scenario& sc, const std::vector<SimulationResult>& r
   });
   row("need not met (kWh)", [](const auto& r) { return fmt::format("{:.1f}", r.unmet_kwh); });
   row("grid import (kWh)", [](const auto& r) { return fmt::format("{:.1f}", r.grid_import_kwh); });
+  if (sc.battery)
+    row("home battery into cars (kWh)",
+        [](const auto& r) { return fmt::format("{:.1f}", r.battery_to_cars_kwh); });
   row("lowest fuse margin (A)", [](const auto& r) { return fmt::format("{:.1f}", r.lowest_fuse_margin_a); });
   row("limit changes", [](const auto& r) { return fmt::format("{}", r.limit_changes); });
   for (std::size_t i = 0; i < sc.cars.size(); ++i)
@@ -70,11 +73,21 @@ int run_simulate(const SimulateOptions& o) {
   const Scenario& sc = *loaded.scenario;
   ControlParams params;
   params.sharing = sc.sharing;
+  if (sc.battery) {
+    params.battery.priority_soc = sc.battery->priority_soc;
+    params.battery.buffer_soc = sc.battery->buffer_soc;
+  }
   const ChargeMode now = ChargeMode::now, pv = ChargeMode::pv;
   std::vector<SimulationResult> runs;
   runs.push_back(simulate(sc, params, "hemd"));
   runs.push_back(simulate(sc, params, "charge on arrival", &now));
   runs.push_back(simulate(sc, params, "PV only", &pv));
+  if (sc.battery && sc.battery->control) {
+    // The same day without the discharge lock: what the battery would have given the cars.
+    Scenario unlocked = sc;
+    unlocked.battery->control = false;
+    runs.push_back(simulate(unlocked, params, "hemd, no lock"));
+  }
   print_comparison(sc, runs);
   if (!o.svg.empty()) {
     std::ofstream out(o.svg);
