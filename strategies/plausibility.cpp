@@ -160,8 +160,12 @@ bool grid_frozen(const SiteSnapshot& s, const FreezeParams& p, FreezeWatch& w, s
   }
   const std::array<double, 4> now{g.current_a[0].value, g.current_a[1].value, g.current_a[2].value,
                                   g.power_w.value};
-  if (!w.grid || *w.grid != now) {
+  double battery_w = 0;
+  for (const auto& b : s.batteries)
+    if (b.power_w.ok()) battery_w += b.power_w.value;
+  if (!w.grid || *w.grid != now || battery_w != w.battery_w) {
     w.grid = now;
+    w.battery_w = battery_w;
     w.grid_moved_at = s.now;
     w.since = w.deadline = -1;
     w.frozen = false;

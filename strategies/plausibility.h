@@ -50,7 +50,10 @@ struct FreezeParams {
 
 struct FreezeWatch {
   std::optional<std::array<double, 4>> grid;  // last grid values seen (L1-L3, power)
-  TimeMs grid_moved_at = -1;                  // when they last changed
+  // The home batteries' power last seen: a battery that takes up a car's change leaves the grid meter still,
+  // and its own reading moves instead.
+  double battery_w = 0;
+  TimeMs grid_moved_at = -1;  // when they last changed
   struct Report {
     TimeMs at = -1;
     PhaseAmps amps{};

@@ -222,6 +222,26 @@ TEST_F(FrozenMeter, AMeterThatFollowedBeforeTheReportIsNotFrozen) {
   EXPECT_EQ(s.grid.current_a[0].quality, Quality::ok);
 }
 
+// A home battery that takes up the car's change leaves the grid meter at 0 A: its own reading moved, so the
+// grid meter is not frozen (the closed-loop battery test found a PV car sent to its safe current by this).
+TEST_F(FrozenMeter, ABatteryThatTookUpTheChangeExplainsAStillGridMeter) {
+  double battery_w = -3000;
+  auto stepped = [&](bool report) {
+    now += 1000;
+    auto s = snapshot(report);
+    s.batteries.push_back(test::battery(now, battery_w, 90, 11000));
+    return vet_readings(s, params, state);
+  };
+  stepped(true);
+  stepped(false);
+  car_a = 6;
+  battery_w = -3000 - (16 - 6) * 690;  // the battery charges what the car no longer takes
+  for (int i = 0; i < 12; ++i) {
+    const auto v = stepped(i == 0);
+    EXPECT_TRUE(v.started.empty()) << i << ": " << (v.started.empty() ? "" : v.started[0]);
+  }
+}
+
 TEST_F(FrozenMeter, SmallChangesAndSteadyReportsDoNotCount) {
   step(true);
   for (int i = 0; i < 30; ++i) {
