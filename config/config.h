@@ -13,8 +13,9 @@
 
 namespace hemd::config {
 
-// What a meter measures: the PV inverter's output, or the grid connection (the fuse guard's eyes).
-enum class MeterRole { pv, grid };
+// What a meter measures: the PV inverter's output, the grid connection (the fuse guard's eyes), or a home
+// battery (power positive while it discharges, like import; its state of charge).
+enum class MeterRole { pv, grid, battery };
 const char* to_string(MeterRole r);
 
 struct Site {
@@ -46,7 +47,18 @@ struct Meter {
   int timeout_ms = 500;
   double stale_after_s = 5;
   int poll_ms = 0;  // how often it is read; 0: 500 ms for the grid meter (the fuse guard's eyes), else 1000
-  int line = 0;     // where it was defined, for messages from the driver
+  // A battery: its rated charge and discharge power (a reading beyond it is refused), whether hemd may write
+  // its discharge lock, and the revert timeout it writes with the lock (where the device has one).
+  std::optional<double> max_power_w;
+  bool control = false;
+  int revert_s = 60;
+  int line = 0;  // where it was defined, for messages from the driver
+};
+
+// Whose surplus it is when the site has a home battery (strategies/battery.h).
+struct Battery {
+  double priority_soc = 100;  // below: the battery takes the surplus first; above: the car does
+  double buffer_soc = 100;    // above: a PV-led car may ride through a cloud on the battery
 };
 
 struct Charger {
@@ -188,6 +200,7 @@ struct Config {
   std::map<std::string, std::pair<int, int>> positions;
   Site site;
   std::vector<Meter> meters;
+  Battery battery;
   std::vector<Charger> chargers;
   std::vector<Circuit> circuits;
   Prices prices;

@@ -59,8 +59,9 @@ Section<Meter> meter() {
   const auto tcp = [](const Meter& m) { return m.transport == "tcp"; };
   Section<Meter> s{{
       text("name", &Meter::name, "unique name, used by `hemd read NAME`").needed(),
-      choice("role", &Meter::role, named({MeterRole::pv, MeterRole::grid}),
-             "`pv` (an inverter; several add up) or `grid` (the grid meter; at most one)")
+      choice("role", &Meter::role, named({MeterRole::pv, MeterRole::grid, MeterRole::battery}),
+             "`pv` (an inverter; several add up), `grid` (the grid meter; at most one) or `battery` (a "
+             "home battery: power positive while it discharges, like import, and its state of charge)")
           .needed(),
       text("device", &Meter::device,
            "`sunspec`, or a register map in `config/devices/` (e.g. `eastron_sdm630`)")
@@ -85,7 +86,19 @@ Section<Meter> meter() {
               "how often the device is read, ms; a grid phase that rises to 90 % of the main fuse runs the "
               "control cycle at once, so an overload reaches the chargers within about this long. Devices on "
               "one connection are read at the fastest of their rates")
-          .shown("`500` (grid), `1000` (pv)"),
+          .shown("`500` (grid), `1000` (pv, battery)"),
+      optional_number("max_power_w", &Meter::max_power_w, 100, 100000, "W",
+                      "a battery's rated charge and discharge power: a reading beyond it is refused like any "
+                      "absurd value, and the discharge lock's release writes it where the map asks for it "
+                      "(unset: what the main fuse can carry)"),
+      flag("control", &Meter::control,
+           "a battery: hemd may write its discharge lock (the map's `discharge_lock`) while a car charges "
+           "from "
+           "the grid; without it hemd counts the battery's discharge as import and says so"),
+      integer("revert_s", &Meter::revert_s, 10, 3600,
+              "a battery under control: the revert timeout hemd writes with the lock, where the device has "
+              "one; hemd renews the lock every third of it, so a crashed hemd leaves the battery locked this "
+              "long at most"),
   }};
   s.rules.push_back([](MapReader& m, Meter& meter) {
     meter.line = m.mark().line + 1;
@@ -95,6 +108,17 @@ Section<Meter> meter() {
                        "missing, expected a serial device such as /dev/ttyUSB0 (transport rtu)");
   });
   return s;
+}
+
+Section<Battery> battery() {
+  return {{
+      number("priority_soc", &Battery::priority_soc, 0, 100, "%",
+             "below this state of charge the home battery takes the surplus first and the cars get what is "
+             "left; above it the cars come first, and the battery's charging power counts as surplus"),
+      number("buffer_soc", &Battery::buffer_soc, 0, 100, "%",
+             "above this state of charge a PV-led car may ride through a cloud on the battery instead of "
+             "pausing or importing (`100`: never); otherwise a discharging battery never counts as surplus"),
+  }};
 }
 
 Section<Charger> charger() {
@@ -510,7 +534,10 @@ Section<Config> whole_file() {
   Section<Config> s{{
       mapping("site", &Config::site, site(), "The house and its grid connection.")
           .needed("the site section with main_fuse_a"),
-      list("meters", &Config::meters, meter(), "The PV inverters and the grid meter, read over Modbus."),
+      list("meters", &Config::meters, meter(),
+           "The PV inverters, the grid meter and home batteries, read over Modbus."),
+      mapping("battery", &Config::battery, battery(),
+              "Whose surplus it is when the site has a home battery (see [meters.md](meters.md))."),
       list("chargers", &Config::chargers, charger(),
            "The chargers that connect to hemd over OCPP (see [ocpp.md](ocpp.md))."),
       list("circuits", &Config::circuits, circuit(), "Sub-fuses shared by some chargers."),

@@ -5,7 +5,7 @@
 namespace hemd::config {
 
 const char* to_string(MeterRole r) {
-  return r == MeterRole::grid ? "grid" : "pv";
+  return r == MeterRole::grid ? "grid" : r == MeterRole::battery ? "battery" : "pv";
 }
 
 LoadResult load_string(const std::string& text, const std::string& file) {

@@ -135,6 +135,19 @@ ScenarioLoad load_scenario_string(const std::string& text, const std::string& fi
     top.map("quarters", [&](MapReader& m) { read_quarters(m, sc.quarters); });
     if (synthetic && result.errors.size() == errors_before) sc.quarters = synthetic_quarters(day);
     const double hours = static_cast<double>(sc.quarters.size()) / 4;
+    if (top.has("battery")) {
+      ScenarioBattery b;
+      top.map("battery", [&](MapReader& m) {
+        m.number("capacity_kwh", b.capacity_kwh, 0.5, 1000, "kWh", true);
+        m.number("max_charge_w", b.max_charge_w, 100, 100000, "W");
+        m.number("max_discharge_w", b.max_discharge_w, 100, 100000, "W");
+        m.number("soc_pct", b.soc_pct, 0, 100, "%");
+        m.boolean("control", b.control);
+        m.number("priority_soc", b.priority_soc, 0, 100, "%");
+        m.number("buffer_soc", b.buffer_soc, 0, 100, "%");
+      });
+      sc.battery = b;
+    }
     top.list("cars", [&](MapReader& m, int) {
       ScenarioCar car;
       m.text("id", car.id, true);

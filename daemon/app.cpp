@@ -17,6 +17,8 @@ ControlParams control_params(const config::Config& cfg) {
   p.phase_switch_delay_s = cfg.control.phase_switch_delay_s;
   p.min_phase_switch_interval_s = cfg.control.min_phase_switch_interval_s;
   p.sharing = cfg.site.sharing;
+  p.battery.priority_soc = cfg.battery.priority_soc;
+  p.battery.buffer_soc = cfg.battery.buffer_soc;
   for (const auto& m : cfg.meters)
     if (m.role == config::MeterRole::grid) p.stale_after_s = m.stale_after_s;
   return p;
@@ -46,6 +48,14 @@ SiteSnapshot App::build_snapshot(TimeMs now) const {
     st.safe_current_a = c.safe_current_a.value_or(cfg_.site.safe_current_a);
     if (c.battery_kwh) st.battery_wh = *c.battery_kwh * 1000;
     s.chargers.push_back(std::move(st));
+  }
+  for (const auto& m : cfg_.meters) {
+    if (m.role != config::MeterRole::battery) continue;
+    BatteryState b;
+    b.name = m.name;
+    b.max_power_w = m.max_power_w.value_or(0);
+    b.controllable = m.control;
+    s.batteries.push_back(std::move(b));
   }
   // Nothing measured yet: every reading stays failed until a driver fills it. A driver that throws adds
   // nothing this cycle; what it would have filled stays untrusted.

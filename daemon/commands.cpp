@@ -8,6 +8,7 @@
 
 #include "config/charger_profile.h"
 #include "config/config.h"
+#include "daemon/battery_command.h"
 #include "daemon/cert_command.h"
 #include "daemon/forecast_command.h"
 #include "daemon/modbus_commands.h"
@@ -54,6 +55,7 @@ void add_command(CLI::App* sub, std::function<int()> run) {
 // One line per tool; each module's add_*_command registers its options and its run function.
 void add_subcommands(CLI::App& cli) {
   cli.require_subcommand(0, 1);
+  add_battery_command(cli);
   add_cert_command(cli);
   add_modbus_commands(cli);
   add_prices_command(cli);

@@ -29,6 +29,7 @@ void print_values(const modbus::Values& v) {
                            show(v.voltage_v[2], "V"))
             << fmt::format("  energy  import {}  export {}\n", show(v.energy_import_wh, "Wh", 0),
                            show(v.energy_export_wh, "Wh", 0));
+  if (v.soc_pct) std::cout << fmt::format("  battery SoC {}\n", show(v.soc_pct, "%"));
 }
 
 // "1,2,240" or "1-10" or a mix.
@@ -83,6 +84,14 @@ int run_scan(const ScanOptions& o) {
       if (auto m = layout->measurement_model()) {
         if (auto block = c.read(unit, false, m->address, m->length, error))
           print_values(modbus::sunspec::parse(m->id, *block));
+      }
+      for (const auto& m : layout->storage_models()) {
+        // A battery on the same chain: what `role: battery` reads (802: SoC and power, 124: SoC).
+        if (auto block = c.read(unit, false, m.address, m.length, error)) {
+          const auto v = modbus::sunspec::parse_storage(m.id, *block);
+          std::cout << fmt::format("  battery (model {}): power {} (+ = discharging), SoC {}\n", m.id,
+                                   show(v.power_w, "W", 0), show(v.soc_pct, "%"));
+        }
       }
       std::cout << fmt::format("  in hemd.yaml: device: sunspec, host: {}, port: {}, unit: {}\n", o.host,
                                o.port, unit);

@@ -31,12 +31,16 @@ modbus::DeviceSpec device_spec(const config::Config& cfg, const config::Meter& m
   d.unit = m.unit;
   d.device = m.device;
   d.meter = m.role == config::MeterRole::grid;
+  d.battery = m.role == config::MeterRole::battery;
   d.timeout = std::chrono::milliseconds(m.timeout_ms);
   // Ten times what the main fuse can carry: a reading beyond that is a wrong register or a broken device.
   d.max_abs_power_w = 10 * cfg.site.main_fuse_a * cfg.site.voltage_v * cfg.site.phases;
-  if (m.device != "sunspec") {
+  // A SunSpec battery is locked through model 124, as the shipped sunspec_storage map says.
+  const bool sunspec_battery = m.device == "sunspec" && d.battery && m.control;
+  if (m.device != "sunspec" || sunspec_battery) {
     std::vector<config::Error> map_errors;
-    d.map = modbus::load_register_map(m.device, modbus::device_map_dir(), map_errors);
+    d.map = modbus::load_register_map(sunspec_battery ? "sunspec_storage" : m.device,
+                                      modbus::device_map_dir(), map_errors);
     for (auto& e : map_errors) {
       if (e.line == 0) {  // the map is missing: point at the config line that names it
         e.file = cfg.file;
@@ -46,7 +50,39 @@ modbus::DeviceSpec device_spec(const config::Config& cfg, const config::Meter& m
       errors.push_back(e);
     }
   }
+  if (d.battery && m.control) {
+    auto bad = [&](const std::string& message) {
+      errors.push_back(config::Error{cfg.file, m.line, 0, "meters." + m.name + ".control", message});
+    };
+    if (d.map && !d.map->discharge_lock)
+      bad(
+          fmt::format("the map '{}' says no discharge_lock: this battery cannot be told to hold (leave "
+                      "control off; hemd then counts its discharge as import)",
+                      m.device));
+    else if (d.map && d.map->discharge_lock->needs_rating() && !m.max_power_w)
+      bad("missing max_power_w: the map's release writes the battery's rated power");
+    if (d.map) d.lock = d.map->discharge_lock;
+    d.lock_site = {m.unit, m.max_power_w.value_or(0), m.revert_s};
+  }
   return d;
+}
+
+std::vector<std::string> release_battery_locks(const config::Config& cfg) {
+  std::vector<std::string> failures;
+  for (const auto& m : cfg.meters) {
+    if (m.role != config::MeterRole::battery || !m.control) continue;
+    std::vector<config::Error> errors;
+    const auto spec = device_spec(cfg, m, errors);
+    for (const auto& e : errors) failures.push_back(e.to_string());
+    if (!spec.lock) continue;
+    modbus::Connection c(endpoint_of(m), std::chrono::milliseconds(m.timeout_ms));
+    std::string error;
+    if (modbus::write_lock(c, *spec.lock, spec.lock_site, false, error))
+      log::notice("modbus: {}: battery released to its own control", m.name);
+    else
+      failures.push_back(fmt::format("{}: releasing the battery failed: {}", m.name, error));
+  }
+  return failures;
 }
 
 std::vector<config::Error> check_meter_devices(const config::Config& cfg) {
@@ -106,6 +142,15 @@ void ModbusInput::on_grid_step(double near_fuse_a, std::function<void()> step) {
   }
 }
 
+void ModbusInput::apply(const Decision& d) {
+  for (auto& p : pollers_) p->hold_batteries(d.battery_hold);
+}
+
+void ModbusInput::release_batteries() {
+  for (auto& p : pollers_)
+    for (const auto& failure : p->release_now()) log::error("modbus: {}", failure);
+}
+
 void ModbusInput::start() {
   for (auto& p : pollers_) p->start();
 }
@@ -147,6 +192,13 @@ void ModbusInput::fill(SiteSnapshot& s) {
       for (int ph = 0; ph < 3; ++ph)
         if (v.current_a[ph]) s.grid.current_a[ph] = Reading{*v.current_a[ph], q, at};
       report_missing(m.cfg.name, v, s.limits.phases);
+    } else if (m.cfg.role == config::MeterRole::battery) {
+      // The app lists every configured battery with failed readings; a battery that never answered stays so.
+      for (auto& b : s.batteries) {
+        if (b.name != m.cfg.name) continue;
+        if (v.power_w) b.power_w = Reading{*v.power_w, q, at};
+        if (v.soc_pct) b.soc_pct = Reading{*v.soc_pct, q, at};
+      }
     } else if (v.power_w) {
       // Several inverters add up; the sum is only as good as the worst of them.
       pv += std::max(0.0, *v.power_w);

@@ -13,7 +13,9 @@
 
 namespace hemd {
 
-class ModbusInput final : public SiteInput {
+// Also the batteries' output: the decision's hold is carried out on the battery meters whose config enables
+// control.
+class ModbusInput final : public SiteInput, public ChargerOutput {
  public:
   using WallClock = std::function<std::int64_t()>;
   // Loads the register maps the meters name; throws std::runtime_error listing every problem. A reading's
@@ -25,6 +27,9 @@ class ModbusInput final : public SiteInput {
   void on_grid_step(double near_fuse_a, std::function<void()> step);
   void start();
   void fill(SiteSnapshot& snapshot) override;
+  void apply(const Decision& decision) override;
+  // Stops polling and releases every battery lock at once; the last thing before hemd exits.
+  void release_batteries();
 
  private:
   struct Meter {
@@ -44,5 +49,9 @@ std::vector<config::Error> check_meter_devices(const config::Config& cfg);
 modbus::DeviceSpec device_spec(const config::Config& cfg, const config::Meter& m,
                                std::vector<config::Error>& errors);
 modbus::Endpoint endpoint_of(const config::Meter& m);
+// Writes the release of every battery under control, on connections of its own: at hemd's start before
+// anything else, and from `hemd battery release` (the unit's ExecStopPost=, after any exit, kill -9
+// included). Returns the failures, one line each.
+std::vector<std::string> release_battery_locks(const config::Config& cfg);
 
 }  // namespace hemd

@@ -148,6 +148,7 @@ void start_meters(Parts& p, const config::Config& cfg, const DemoWorld& demo, Co
   p.meters->on_grid_step(0.9 * cfg.site.main_fuse_a, [&loop] { loop.nudge(); });
   p.meters->start();
   p.app->add_input(*p.meters);
+  p.app->add_output(*p.meters);  // the batteries' discharge lock
 }
 
 // The OCPP listener, with what each charger taught hemd on earlier visits.
@@ -254,6 +255,8 @@ void log_started(const config::Config& cfg, const RunOptions& o) {
 void stop(Parts& p, const ControlLoop& loop) {
   notify::stopping();
   p.app->shutdown();
+  // After the chargers' safe current: a battery released first could feed a car still at its old limit.
+  if (p.meters) p.meters->release_batteries();
   const auto stats = p.app->recorder().stats();
   const auto ls = loop.stats();
   log::notice(
@@ -289,6 +292,8 @@ int run_daemon(const RunOptions& o) {
   // Blocks the signals before any other thread (the recorder's, the drivers') starts.
   SignalWatcher signals(stop_on_sigterm(loop), reload_on_sighup(o.config_path, builtin, running_app));
 
+  // A battery lock left by a hemd that died (kill -9, power cut) is released before anything else runs.
+  for (const auto& failure : release_battery_locks(*cfg)) log::error("modbus: {}", failure);
   if (!wire(parts, *cfg, demo, loop)) return 1;
   running_app = parts.app.get();
   log_started(*cfg, o);

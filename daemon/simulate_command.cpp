@@ -51,6 +51,9 @@ void print_comparison(const Scenario& sc, const std::vector<SimulationResult>& r
   });
   row("need not met (kWh)", [](const auto& r) { return fmt::format("{:.1f}", r.unmet_kwh); });
   row("grid import (kWh)", [](const auto& r) { return fmt::format("{:.1f}", r.grid_import_kwh); });
+  if (sc.battery)
+    row("home battery into cars (kWh)",
+        [](const auto& r) { return fmt::format("{:.1f}", r.battery_to_cars_kwh); });
   row("lowest fuse margin (A)", [](const auto& r) { return fmt::format("{:.1f}", r.lowest_fuse_margin_a); });
   row("limit changes", [](const auto& r) { return fmt::format("{}", r.limit_changes); });
   row("starts per car", [](const auto& r) {
@@ -95,6 +98,10 @@ int run_simulate(const SimulateOptions& o) {
   const Scenario& sc = *loaded.scenario;
   ControlParams params;
   params.sharing = sc.sharing;
+  if (sc.battery) {
+    params.battery.priority_soc = sc.battery->priority_soc;
+    params.battery.buffer_soc = sc.battery->buffer_soc;
+  }
   const ChargeMode now = ChargeMode::now, pv = ChargeMode::pv;
   PlanOptions planning;
   planning.start_penalty_dkk = o.start_penalty_dkk;
@@ -105,6 +112,12 @@ int run_simulate(const SimulateOptions& o) {
   runs.push_back(simulate(sc, params, "PV only", &pv));
   if (o.start_penalty_dkk > 0 || o.min_charge_block_min > 0)
     runs.push_back(simulate(sc, params, "hemd, starts free"));
+  if (sc.battery && sc.battery->control) {
+    // The same day without the discharge lock: what the battery would have given the cars.
+    Scenario unlocked = sc;
+    unlocked.battery->control = false;
+    runs.push_back(simulate(unlocked, params, "hemd, no lock", nullptr, planning));
+  }
   print_comparison(sc, runs);
   if (!o.svg.empty()) {
     std::ofstream out(o.svg);

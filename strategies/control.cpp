@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "strategies/battery.h"
 #include "strategies/phase_switch.h"
 #include "strategies/plausibility.h"
 #include "strategies/surplus.h"
@@ -64,7 +65,15 @@ Decision decide(const SiteSnapshot& reported, const ControlParams& p, ControlSta
     d.summary = "grid meter stale: safe current";
     return d;
   }
-  const SurplusView surplus = track_surplus(measured, p, state);
+  const BatteryView battery = battery_view(measured, p.battery, p.stale_after_s * 1000.0);
+  if (battery.present && !battery.trusted) {
+    // Without the battery's reading hemd cannot tell whose surplus it is, nor whether it feeds the cars.
+    for (const auto& c : measured.chargers)
+      d.commands.push_back({c.id, safe_limit(c), c.active_phases, battery.rule});
+    d.summary = battery.rule;
+    return d;
+  }
+  const SurplusView surplus = track_surplus(measured, p, state, battery);
   // From here on, switchable chargers count with the phases chosen for them.
   const SiteSnapshot site = choose_phases(measured, p, surplus.calm_w, state);
 
@@ -96,6 +105,12 @@ Decision decide(const SiteSnapshot& reported, const ControlParams& p, ControlSta
                : c.mode == ChargeMode::smart ? "smart: surplus"
                                              : to_string(c.mode);
     }
+    const bool from_grid = charges_from_grid(c) && k.want_a > 0;
+    if (battery.present && !from_grid && c.online && c.car_connected && c.mode != ChargeMode::off)
+      reason += " (" + battery.rule + ")";
+    if (from_grid && battery.discharge_w > 0)
+      reason += battery.controllable ? ", battery discharge counted as import until it holds"
+                                     : ", battery cannot be told to hold: its discharge counted as import";
     if (c.online && !c.draw_trusted && k.want_a > 0) {
       // What it draws is unknown: it keeps at most what it has and its safe current, never more, and its
       // draw is not subtracted from the grid reading (the house is charged with it: the worst case).
@@ -106,12 +121,20 @@ Decision decide(const SiteSnapshot& reported, const ControlParams& p, ControlSta
     reasons.push_back(std::move(reason));
   }
 
+  bool grid_cars = false;
+  for (std::size_t i = 0; i < site.chargers.size(); ++i)
+    grid_cars = grid_cars || (charges_from_grid(site.chargers[i]) && claims[i].want_a > 0);
+  // While a car charges from the grid, a discharging battery's power is import the fuse must be able to
+  // carry: the car gets what the grid alone can deliver, and the battery is told to hold where it can be.
+  const double battery_phase_a =
+      grid_cars ? battery.discharge_w / (site.limits.voltage_v * site.limits.phases) : 0.0;
+
   std::vector<Constraint> constraints;
   // Main fuse, per phase: room = fuse - margin - what the house draws without the cars. PV is not counted on
   // (a cloud takes it away faster than a cycle), so the base load never goes below zero.
   for (int ph = 0; ph < site.limits.phases; ++ph) {
     Constraint k{"fuse " + phase_name(ph), {}, 0};
-    double base = site.grid.current_a[ph].value;
+    double base = site.grid.current_a[ph].value + battery_phase_a;
     for (std::size_t i = 0; i < site.chargers.size(); ++i) {
       const auto& c = site.chargers[i];
       if (!loads_phase(site, c, ph)) continue;
@@ -147,6 +170,10 @@ Decision decide(const SiteSnapshot& reported, const ControlParams& p, ControlSta
   }
   fuse_guard(site, p, d);
   d.summary = surplus.summary;
+  if (battery.present && grid_cars) {
+    d.battery_hold = true;
+    d.battery_reason = "a car charges from the grid: home battery holds its charge";
+  }
   return d;
 }
 

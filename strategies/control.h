@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "strategies/allocation.h"
+#include "strategies/battery.h"
 #include "strategies/decision.h"
 #include "strategies/draw_estimate.h"
 #include "strategies/site.h"
@@ -26,6 +27,7 @@ struct ControlParams {
   double phase_switch_delay_s = 120;         // the surplus must stay in the other band this long
   double min_phase_switch_interval_s = 600;  // contactors rest at least this long between switches
   SharingPolicy sharing = SharingPolicy::fair;
+  BatteryParams battery;  // whose surplus it is when the site has a home battery
 };
 
 // What survives from one cycle to the next. Owned by the caller, changed only by decide().

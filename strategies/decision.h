@@ -15,6 +15,10 @@ struct ChargerCommand {
 struct Decision {
   std::vector<ChargerCommand> commands;
   std::string summary;
+  // The home batteries must not discharge: a car charges from the grid (strategies/battery.h). Carried out
+  // only for batteries whose config enables control; the others' discharge is counted as import.
+  bool battery_hold = false;
+  std::string battery_reason;
   const ChargerCommand* for_charger(const std::string& id) const {
     for (const auto& c : commands)
       if (c.charger_id == id) return &c;

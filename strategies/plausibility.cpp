@@ -79,6 +79,25 @@ std::optional<std::string> charger_draw_problem(const ChargerState& c, const Sit
   return std::nullopt;
 }
 
+std::optional<std::string> battery_soc_problem(const BatteryState& b) {
+  const double soc = b.soc_pct.value;
+  // A little rounding above 100 % happens (a BMS recalibrating); beyond it the register or its scale is
+  // wrong.
+  if (std::isfinite(soc) && soc >= 0 && soc <= 100.5) return std::nullopt;
+  return text(
+      "battery %s: state of charge %.1f %% is outside 0-100 %%; not trusted, chargers at their safe current",
+      b.name.c_str(), soc);
+}
+
+std::optional<std::string> battery_power_problem(const BatteryState& b, const ReadingBounds& bounds) {
+  // Its own rating with a tenth for overshoot; unrated, what the fuse could carry.
+  const double bound = b.max_power_w > 0 ? b.max_power_w * 1.1 : bounds.grid_power_w;
+  if (!beyond(b.power_w.value, bound)) return std::nullopt;
+  return text(
+      "battery %s: power %.0f W is beyond its rating (±%.0f W); not trusted, chargers at their safe current",
+      b.name.c_str(), b.power_w.value, bound);
+}
+
 std::map<std::string, std::string> distrust_impossible(SiteSnapshot& s) {
   std::map<std::string, std::string> found;
   const ReadingBounds b = reading_bounds(s.limits);
@@ -106,6 +125,18 @@ std::map<std::string, std::string> distrust_impossible(SiteSnapshot& s) {
       found["pv"] = *why;
       s.pv_power_w.quality = Quality::failed;
     }
+  for (auto& battery : s.batteries) {
+    if (battery.soc_pct.quality != Quality::failed)
+      if (auto why = battery_soc_problem(battery)) {
+        found["battery " + battery.name + " soc"] = *why;
+        battery.soc_pct.quality = Quality::failed;
+      }
+    if (battery.power_w.quality != Quality::failed)
+      if (auto why = battery_power_problem(battery, b)) {
+        found["battery " + battery.name + " power"] = *why;
+        battery.power_w.quality = Quality::failed;
+      }
+  }
   for (auto& c : s.chargers) {
     auto why = c.draw_trusted ? charger_draw_problem(c, s.limits) : std::nullopt;
     if (why) found["charger " + c.id] = *why;
@@ -129,8 +160,12 @@ bool grid_frozen(const SiteSnapshot& s, const FreezeParams& p, FreezeWatch& w, s
   }
   const std::array<double, 4> now{g.current_a[0].value, g.current_a[1].value, g.current_a[2].value,
                                   g.power_w.value};
-  if (!w.grid || *w.grid != now) {
+  double battery_w = 0;
+  for (const auto& b : s.batteries)
+    if (b.power_w.ok()) battery_w += b.power_w.value;
+  if (!w.grid || *w.grid != now || battery_w != w.battery_w) {
     w.grid = now;
+    w.battery_w = battery_w;
     w.grid_moved_at = s.now;
     w.since = w.deadline = -1;
     w.frozen = false;

@@ -31,11 +31,14 @@ std::optional<std::string> grid_current_problem(double amps, int phase, const Re
 std::optional<std::string> grid_power_problem(double watts, const ReadingBounds& b);
 std::optional<std::string> pv_power_problem(double watts, const ReadingBounds& b);
 std::optional<std::string> charger_draw_problem(const ChargerState& c, const SiteLimits& limits);
+// A battery's state of charge outside 0-100 %, or power beyond its rating (or, unrated, the fuse's bound).
+std::optional<std::string> battery_soc_problem(const BatteryState& b);
+std::optional<std::string> battery_power_problem(const BatteryState& b, const ReadingBounds& bounds);
 
-// Marks every reading the site cannot have produced: a grid or PV reading becomes Quality::failed; a
+// Marks every reading the site cannot have produced: a grid, PV or battery reading becomes Quality::failed; a
 // charger's draw becomes untrusted (draw_trusted = false, current and power 0, so nothing subtracts it from
 // the grid). Stateless and idempotent; decide() runs it on every snapshot. Returns the problems found, by key
-// ("grid current", "grid power", "pv", "charger cp1").
+// ("grid current", "grid power", "pv", "charger cp1", "battery NAME soc", "battery NAME power").
 std::map<std::string, std::string> distrust_impossible(SiteSnapshot& s);
 
 // A grid meter that keeps answering with the same values while the cars' own draw changed: a gateway serving
@@ -47,7 +50,10 @@ struct FreezeParams {
 
 struct FreezeWatch {
   std::optional<std::array<double, 4>> grid;  // last grid values seen (L1-L3, power)
-  TimeMs grid_moved_at = -1;                  // when they last changed
+  // The home batteries' power last seen: a battery that takes up a car's change leaves the grid meter still,
+  // and its own reading moves instead.
+  double battery_w = 0;
+  TimeMs grid_moved_at = -1;  // when they last changed
   struct Report {
     TimeMs at = -1;
     PhaseAmps amps{};

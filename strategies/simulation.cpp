@@ -64,6 +64,9 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
   const double dt_h = sc.step_s / 3600;
   double planned_at_quarter = -1;
   std::string connected_before;
+  const auto& bat = sc.battery;
+  double soc_wh = bat ? bat->capacity_kwh * 10 * bat->soc_pct : 0;
+  double battery_w = 0;  // the battery's power over the step before, positive discharging
   for (double t = 0; t < end_s - 1e-9; t += sc.step_s) {
     const auto q = static_cast<std::size_t>(t / quarter_s);
     const ScenarioQuarter& now_q = sc.quarters[q];
@@ -100,8 +103,18 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
       cars_w += c.power_w;
       s.chargers.push_back(c);
     }
-    s.grid.power_w = {now_q.house_w + cars_w - now_q.pv_w, Quality::ok, s.now};
-    for (std::size_t p = 0; p < 3; ++p) s.grid.current_a[p] = {phase_a[p], Quality::ok, s.now};
+    s.grid.power_w = {now_q.house_w + cars_w - now_q.pv_w - battery_w, Quality::ok, s.now};
+    for (std::size_t p = 0; p < 3; ++p)
+      s.grid.current_a[p] = {phase_a[p] - battery_w / (3 * sc.voltage_v), Quality::ok, s.now};
+    if (bat) {
+      BatteryState b;
+      b.name = "battery";
+      b.power_w = {battery_w, Quality::ok, s.now};
+      b.soc_pct = {bat->capacity_kwh > 0 ? soc_wh / (bat->capacity_kwh * 10) : 0, Quality::ok, s.now};
+      b.max_power_w = std::max(bat->max_charge_w, bat->max_discharge_w);
+      b.controllable = bat->control;
+      s.batteries.push_back(b);
+    }
     s.pv_power_w = {now_q.pv_w, Quality::ok, s.now};
     for (std::size_t k = q; k < sc.quarters.size(); ++k) {
       const TimeMs from = sc.start + static_cast<TimeMs>(k) * 900'000, to = from + 900'000;
@@ -137,7 +150,20 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
       cars[i].drawing = drawing;
       step_cars_w += car_w[i];
     }
-    const double grid_w = now_q.house_w + step_cars_w - now_q.pv_w;
+    // The battery in self-consumption mode answers what is left, unless hemd holds it.
+    const double demand_w = now_q.house_w + step_cars_w - now_q.pv_w;
+    battery_w = 0;
+    if (bat && demand_w > 0) {
+      const double limit_w = d.battery_hold && bat->control ? 0.0 : bat->max_discharge_w;
+      battery_w = std::min({demand_w, limit_w, soc_wh / dt_h});
+    } else if (bat) {
+      battery_w = -std::min({-demand_w, bat->max_charge_w, (bat->capacity_kwh * 1000 - soc_wh) / dt_h});
+    }
+    soc_wh -= battery_w * dt_h;
+    const double house_need_w = std::max(0.0, now_q.house_w - now_q.pv_w);
+    result.battery_to_cars_kwh +=
+        std::min(step_cars_w, std::max(0.0, battery_w - house_need_w)) * dt_h / 1000;
+    const double grid_w = demand_w - battery_w;
     const double surplus_w = std::max(0.0, now_q.pv_w - now_q.house_w);
     const double cars_pv_w = std::min(step_cars_w, surplus_w);
     for (std::size_t i = 0; i < cars.size(); ++i) {
@@ -153,7 +179,7 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
     result.grid_import_kwh += std::max(0.0, grid_w) * dt_h / 1000;
     // The fuse as the meter sees it with the new limits.
     std::array<double, 3> step_phase{};
-    for (auto& phase : step_phase) phase = (now_q.house_w - now_q.pv_w) / (3 * sc.voltage_v);
+    for (auto& phase : step_phase) phase = (now_q.house_w - now_q.pv_w - battery_w) / (3 * sc.voltage_v);
     for (std::size_t i = 0; i < cars.size(); ++i)
       for (int p = 0; p < 3; ++p)
         if (loads_phase(s, cars[i].charger, p))
@@ -161,8 +187,8 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
     double highest = 0;
     for (double a : step_phase) highest = std::max(highest, std::abs(a));
     result.lowest_fuse_margin_a = std::min(result.lowest_fuse_margin_a, sc.main_fuse_a - highest);
-    result.samples.push_back(
-        {t / 3600, now_q.pv_w, now_q.house_w, grid_w, now_q.import_dkk_per_kwh, highest, std::move(car_w)});
+    result.samples.push_back({t / 3600, now_q.pv_w, now_q.house_w, grid_w, battery_w,
+                              now_q.import_dkk_per_kwh, highest, std::move(car_w)});
   }
   for (const auto& r : cars) {
     result.cars.push_back(

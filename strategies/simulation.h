@@ -2,6 +2,7 @@
 // A day (or more) of the site in virtual time, run through the same strategies as the daemon: the cars
 // draw what their limits allow, the grid meter reads house + cars - PV, the planner re-plans every
 // quarter-hour and when a car comes or goes. Pure: the scenario in, the course of the day and its totals out.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,16 @@ struct ScenarioCar {
   ChargeMode mode = ChargeMode::smart;
 };
 
+// A home battery in self-consumption mode: it takes export up to its charge limit until full and covers
+// import up to its discharge limit until empty, unless hemd holds it (control).
+struct ScenarioBattery {
+  double capacity_kwh = 10;
+  double max_charge_w = 5000, max_discharge_w = 5000;
+  double soc_pct = 50;  // at the start
+  bool control = true;  // hemd may lock its discharge while a car charges from the grid
+  double priority_soc = 100, buffer_soc = 100;  // the site's battery rules (config `battery`)
+};
+
 struct Scenario {
   std::string name;
   TimeMs start = 0;  // the first quarter-hour
@@ -44,12 +55,14 @@ struct Scenario {
   double step_s = 30;  // control cycles are this far apart in virtual time
   std::vector<ScenarioQuarter> quarters;
   std::vector<ScenarioCar> cars;
+  std::optional<ScenarioBattery> battery;
 };
 
 // One control step, for the chart.
 struct SimulationSample {
   double hours = 0;  // since the start
   double pv_w = 0, house_w = 0, grid_w = 0;
+  double battery_w = 0;  // positive discharging
   double import_dkk_per_kwh = 0;
   double highest_phase_a = 0;  // the most loaded phase at the main fuse
   std::vector<double> cars_w;  // in the scenario's car order
@@ -66,6 +79,9 @@ struct SimulationResult {
   double charging_cost_dkk = 0;   // what the cars' energy cost: grid at import price, PV at lost export
   double household_cost_dkk = 0;  // the whole bill for the day: import paid minus export earned
   double charged_kwh = 0, from_pv_kwh = 0, grid_import_kwh = 0, unmet_kwh = 0;
+  // The home battery's energy that went into the cars: what it discharged beyond the house's own need
+  // (goal: 0 while the cars charge from the grid).
+  double battery_to_cars_kwh = 0;
   double lowest_fuse_margin_a = 0;  // the least headroom left on any phase at any step
   int limit_changes = 0;            // commands that changed a charger's limit
   std::vector<SimulationCarResult> cars;

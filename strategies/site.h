@@ -83,6 +83,17 @@ struct GridState {
   std::array<Reading, 3> current_a;  // import positive
 };
 
+// A home battery behind its hybrid inverter. Power is positive while it discharges (it supplies the house,
+// like import) and negative while it charges, everywhere in hemd.
+struct BatteryState {
+  std::string name;
+  Reading power_w;
+  Reading soc_pct;
+  double max_power_w = 0;     // its rating; a reading beyond it cannot be true (0: unknown)
+  bool controllable = false;  // hemd may lock its discharge (config `control` and a map that says how)
+  bool ok() const { return power_w.ok() && soc_pct.ok(); }
+};
+
 // A sub-fuse shared by some chargers only (a carport circuit). Nothing else is on it.
 struct Circuit {
   std::string name;
@@ -120,6 +131,7 @@ struct SiteSnapshot {
   SiteLimits limits;
   GridState grid;
   Reading pv_power_w;  // production, positive
+  std::vector<BatteryState> batteries;
   std::vector<ChargerState> chargers;
   // Known prices from the current interval on, in time order; empty when no prices are known (plan on PV).
   std::vector<PricePoint> prices;

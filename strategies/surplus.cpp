@@ -9,12 +9,15 @@ double watts_per_amp(const SiteSnapshot& site, const ChargerState& c) {
   return site.limits.voltage_v * c.active_phases;
 }
 
-SurplusView track_surplus(const SiteSnapshot& site, const ControlParams& p, ControlState& state) {
+SurplusView track_surplus(const SiteSnapshot& site, const ControlParams& p, ControlState& state,
+                          const BatteryView& battery) {
   SurplusView s;
   double cars_w = 0;
   for (const auto& c : site.chargers)
     if (c.online) cars_w += c.power_w;
-  s.now_w = -site.grid.power_w.value + cars_w;
+  s.now_w = -site.grid.power_w.value + cars_w + battery.surplus_w;
+  s.import_w = site.grid.power_w.value + battery.import_w;
+  s.battery_rule = battery.rule;
   auto& history = state.surplus_w;
   history.emplace_back(site.now, s.now_w);
   const TimeMs window = static_cast<TimeMs>(p.ramp_up_s * 1000);
@@ -24,6 +27,7 @@ SurplusView track_surplus(const SiteSnapshot& site, const ControlParams& p, Cont
   char buf[96];
   std::snprintf(buf, sizeof buf, "surplus %.0f W (steady %.0f W)", s.now_w, s.calm_w);
   s.summary = buf;
+  if (!battery.rule.empty()) s.summary += "; " + battery.rule;
   return s;
 }
 
@@ -49,7 +53,8 @@ bool update_pv_timers(const SiteSnapshot& site, const ControlParams& p, const Su
     }
     return timers.running;
   }
-  const bool importing = site.grid.power_w.value > p.stop_import_w && available_w < min_w;
+  // A battery discharging into the car is import the car causes, unless its buffer rule lets the car ride.
+  const bool importing = s.import_w > p.stop_import_w && available_w < min_w;
   if (!importing) {
     timers.import_since = -1;
   } else {

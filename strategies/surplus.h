@@ -9,12 +9,16 @@
 namespace hemd {
 
 struct SurplusView {
-  double now_w = 0;   // export + what the cars draw now, from the grid meter
-  double calm_w = 0;  // the lowest surplus over the last ramp_up_s: falls at once, rises once it has lasted
+  // export + what the cars draw now, from the grid meter, with the home battery's share by its rules
+  double now_w = 0;
+  double calm_w = 0;    // the lowest surplus over the last ramp_up_s: falls at once, rises once it has lasted
+  double import_w = 0;  // grid import, plus a battery's discharge that is not surplus
+  std::string battery_rule;  // which battery rule applied; empty without a battery
   std::string summary;
 };
 
-SurplusView track_surplus(const SiteSnapshot& site, const ControlParams& p, ControlState& state);
+SurplusView track_surplus(const SiteSnapshot& site, const ControlParams& p, ControlState& state,
+                          const BatteryView& battery = {});
 
 // Starts a PV-mode car after surplus for its minimum has lasted enable_delay_s, stops it after import above
 // stop_import_w has lasted disable_delay_s. Returns whether it runs.

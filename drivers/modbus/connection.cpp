@@ -84,4 +84,24 @@ std::optional<std::vector<std::uint16_t>> Connection::read(int unit, bool input,
   return std::nullopt;
 }
 
+bool Connection::write(int unit, int address, const std::vector<std::uint16_t>& regs, std::string& error) {
+  if (!ensure_open(error)) return false;
+  modbus_set_slave(ctx_, unit);
+  const auto ms = timeout_.count();
+  modbus_set_response_timeout(ctx_, static_cast<uint32_t>(ms / 1000),
+                              static_cast<uint32_t>(ms % 1000 * 1000));
+  const int count = static_cast<int>(regs.size());
+  const int n = modbus_write_registers(ctx_, address, count, regs.data());
+  if (n == count) return true;
+  const int err = errno;
+  error = fmt::format("{} unit {}: writing {} register(s) at {}: {}", endpoint_.describe(), unit, count,
+                      address, n < 0 ? modbus_strerror(err) : "short answer");
+  const bool exception = err > MODBUS_ENOBASE && err < MODBUS_ENOBASE + 20;
+  if (!exception) {
+    close();
+    if (!endpoint_.host.empty()) retry_at_ = Clock::now();
+  }
+  return false;
+}
+
 }  // namespace hemd::modbus

@@ -34,6 +34,9 @@ class Connection {
   // nullopt with `error` set on failure. Never blocks longer than the timeout (plus connect time, once).
   std::optional<std::vector<std::uint16_t>> read(int unit, bool input, int address, int count,
                                                  std::string& error);
+  // Writes holding registers with function 16 (write multiple), which every device here takes, even for one
+  // register (Huawei refuses function 6 on 32-bit values). False with `error` set on failure.
+  bool write(int unit, int address, const std::vector<std::uint16_t>& regs, std::string& error);
   void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
   const Endpoint& endpoint() const { return endpoint_; }
   bool open() const { return ctx_ != nullptr; }

@@ -83,4 +83,56 @@ std::optional<double> decode(const std::uint16_t* regs, RegType type, WordOrder 
   return std::nullopt;
 }
 
+std::optional<std::vector<std::uint16_t>> encode(double value, RegType type, WordOrder order) {
+  if (!std::isfinite(value)) return std::nullopt;
+  const int n = register_count(type);
+  std::uint64_t raw = 0;
+  const double whole = std::round(value);
+  auto fits = [&](double lo, double hi) { return whole >= lo && whole <= hi; };
+  switch (type) {
+    case RegType::int16:
+    case RegType::sunssf:
+      if (!fits(-32767, 32767)) return std::nullopt;  // -32768 is "not implemented"
+      raw = static_cast<std::uint16_t>(static_cast<std::int16_t>(whole));
+      break;
+    case RegType::uint16:
+      if (!fits(0, 65534)) return std::nullopt;
+      raw = static_cast<std::uint64_t>(whole);
+      break;
+    case RegType::int32:
+      if (!fits(-2147483647.0, 2147483647.0)) return std::nullopt;
+      raw = static_cast<std::uint32_t>(static_cast<std::int32_t>(whole));
+      break;
+    case RegType::uint32:
+    case RegType::acc32:
+      if (!fits(0, 4294967294.0)) return std::nullopt;
+      raw = static_cast<std::uint64_t>(whole);
+      break;
+    case RegType::int64:
+      if (!fits(-9.2e18, 9.2e18)) return std::nullopt;
+      raw = static_cast<std::uint64_t>(static_cast<std::int64_t>(whole));
+      break;
+    case RegType::uint64:
+      if (!fits(0, 1.8e19)) return std::nullopt;
+      raw = static_cast<std::uint64_t>(whole);
+      break;
+    case RegType::float32: {
+      const float f = static_cast<float>(value);
+      std::uint32_t bits;
+      std::memcpy(&bits, &f, sizeof bits);
+      raw = bits;
+      break;
+    }
+    case RegType::float64:
+      std::memcpy(&raw, &value, sizeof raw);
+      break;
+  }
+  std::vector<std::uint16_t> regs(n);
+  for (int i = 0; i < n; ++i) {
+    const auto word = static_cast<std::uint16_t>(raw >> (16 * (n - 1 - i)));
+    regs[order == WordOrder::high_first ? i : n - 1 - i] = word;
+  }
+  return regs;
+}
+
 }  // namespace hemd::modbus

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hemd::modbus {
 
@@ -15,5 +16,8 @@ std::optional<RegType> reg_type_from_string(const std::string& s);
 // nullopt for a "not implemented" marker (0x8000, 0xFFFF, 0x80000000, 0xFFFFFFFF, an accumulator of 0, NaN)
 // when `markers` is set, and for NaN or infinity always.
 std::optional<double> decode(const std::uint16_t* regs, RegType type, WordOrder order, bool markers);
+// The registers that hold `value` (integers rounded to the nearest); nullopt when it does not fit the type
+// (a value a device would take as something else is never written).
+std::optional<std::vector<std::uint16_t>> encode(double value, RegType type, WordOrder order);
 
 }  // namespace hemd::modbus

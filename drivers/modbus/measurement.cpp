@@ -5,7 +5,7 @@ namespace hemd::modbus {
 namespace {
 const char* const names[] = {"power_w",          "current_l1_a", "current_l2_a", "current_l3_a",
                              "voltage_l1_v",     "voltage_l2_v", "voltage_l3_v", "energy_import_wh",
-                             "energy_export_wh", nullptr};
+                             "energy_export_wh", "soc_pct",      nullptr};
 }
 
 const char* const* quantity_names() {
@@ -31,6 +31,8 @@ bool assign(Values& v, const std::string& q, double value) {
     v.energy_import_wh = value;
   else if (q == "energy_export_wh")
     v.energy_export_wh = value;
+  else if (q == "soc_pct")
+    v.soc_pct = value;
   else
     return false;
   return true;

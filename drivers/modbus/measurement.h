@@ -1,5 +1,7 @@
 #pragma once
-// What a meter or inverter tells hemd, in SI units with import positive. Unset = the device does not say.
+// What a meter, inverter or home battery tells hemd, in SI units with import positive: a battery's power is
+// positive while it discharges (it supplies the house, like import), negative while it charges.
+// Unset = the device does not say.
 #include <array>
 #include <optional>
 #include <string>
@@ -12,6 +14,7 @@ struct Values {
   std::array<std::optional<double>, 3> voltage_v;
   std::optional<double> energy_import_wh;
   std::optional<double> energy_export_wh;
+  std::optional<double> soc_pct;  // a battery's state of charge
 };
 
 // Quantities a register map may name, and where each lands in Values.

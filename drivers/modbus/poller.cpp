@@ -1,5 +1,6 @@
 #include "drivers/modbus/poller.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <tuple>
@@ -15,7 +16,7 @@ Poller::Poller(Endpoint endpoint, std::vector<DeviceSpec> devices, std::chrono::
       interval_(interval),
       clock_(clock ? std::move(clock) : WallClock(wall_ms)) {
   for (auto& spec : devices) {
-    Device d{std::move(spec), std::nullopt, {}, {}, {}};
+    Device d{std::move(spec), std::nullopt, {}, {}, {}, false, {}, {}};
     if (d.spec.map && d.spec.map->sunspec) d.spec.map.reset();  // a SunSpec profile: discovered, not mapped
     if (d.spec.map) d.blocks = plan_blocks(*d.spec.map);
     states_[d.spec.name] = DeviceState{};
@@ -24,6 +25,10 @@ Poller::Poller(Endpoint endpoint, std::vector<DeviceSpec> devices, std::chrono::
 }
 
 Poller::~Poller() {
+  stop();
+}
+
+void Poller::stop() {
   {
     // Under the mutex the poller checks its stop under: a stop set between that check and its wait would
     // otherwise miss the wake-up and the destructor would wait a whole interval.
@@ -32,6 +37,54 @@ Poller::~Poller() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+std::vector<std::string> Poller::release_now() {
+  stop();
+  std::vector<std::string> failures;
+  for (auto& d : devices_) {
+    if (!d.spec.lock) continue;
+    std::string error;
+    if (write_lock(connection_, *d.spec.lock, d.spec.lock_site, false, error)) {
+      log::notice("modbus: {}: battery released to its own control", d.spec.name);
+      d.held = false;
+    } else {
+      failures.push_back(fmt::format("{}: releasing the battery failed: {}", d.spec.name, error));
+    }
+  }
+  return failures;
+}
+
+void Poller::steer_lock(Device& d) {
+  if (!d.spec.lock) return;
+  const bool want = hold_;
+  const auto now = std::chrono::steady_clock::now();
+  // Renewed every third of the timeout: two renewals may fail before the device reverts by itself.
+  const auto renew = std::chrono::seconds(std::max(1, d.spec.lock_site.revert_s / 3));
+  if (want == d.held && (!want || now - d.written < renew || !d.spec.lock->reverts())) return;
+  std::string error;
+  if (!write_lock(connection_, *d.spec.lock, d.spec.lock_site, want, error)) {
+    if (error != d.lock_error)
+      log::warning("modbus: {}: {} the battery's discharge lock failed: {}", d.spec.name,
+                   want ? "writing" : "releasing", error);
+    d.lock_error = error;
+    return;
+  }
+  if (want != d.held)
+    log::notice("modbus: {}: battery {}", d.spec.name,
+                want
+                    ? (d.spec.lock->reverts()
+                           ? fmt::format("holds its charge (a car charges from the grid); reverts by itself "
+                                         "{} s after hemd stops renewing",
+                                         d.spec.lock_site.revert_s)
+                           : std::string("holds its charge (a car charges from the grid); it has no timeout: "
+                                         "hemd releases it when it stops, and at its next start"))
+                    : "released to its own control");
+  d.lock_error.clear();
+  d.held = want;
+  d.written = now;
+  std::lock_guard lock(mutex_);
+  states_[d.spec.name].held = want;
 }
 
 void Poller::start() {
@@ -83,11 +136,31 @@ std::optional<Values> Poller::read(Device& d, std::string& error) {
       if (error.empty()) error = "no SunSpec marker at 40000, 0 or 50000";
       return std::nullopt;
     }
-    if (!d.layout->measurement_model(d.spec.meter)) {
+    if (d.spec.battery && d.layout->storage_models().empty()) {
+      error = "SunSpec device without a storage model (124 or 802)";
+      d.layout.reset();
+      return std::nullopt;
+    }
+    if (!d.spec.battery && !d.layout->measurement_model(d.spec.meter)) {
       error = "SunSpec device without an inverter or meter model";
       d.layout.reset();
       return std::nullopt;
     }
+  }
+  if (d.spec.battery) {
+    // 802 first: what it says wins; 124 adds the SoC where a device has only the controls model.
+    Values v;
+    for (const auto& m : d.layout->storage_models()) {
+      auto block = connection_.read(unit, false, m.address, m.length, error);
+      if (!block) {
+        d.layout.reset();
+        return std::nullopt;
+      }
+      const Values part = sunspec::parse_storage(m.id, *block);
+      if (!v.soc_pct) v.soc_pct = part.soc_pct;
+      if (!v.power_w) v.power_w = part.power_w;
+    }
+    return v;
   }
   const auto m = *d.layout->measurement_model(d.spec.meter);
   auto block = connection_.read(unit, false, m.address, m.length, error);
@@ -138,6 +211,7 @@ std::string shape(const std::string& error) {
 
 void Poller::poll_once() {
   for (auto& d : devices_) {
+    steer_lock(d);
     std::string error;
     auto values = read(d, error);
     DeviceState last = *state(d.spec.name);
@@ -156,8 +230,9 @@ void Poller::poll_once() {
       s.at_ms = clock_();
       s.error.clear();
       s.failures = 0;
-      s.identity = d.spec.map
-                       ? d.spec.map->description
+      s.identity = d.spec.map ? d.spec.map->description
+                   : d.spec.battery
+                       ? fmt::format("{} {} (SunSpec storage)", d.layout->manufacturer, d.layout->model_name)
                        : fmt::format("{} {} (SunSpec {})", d.layout->manufacturer, d.layout->model_name,
                                      sunspec::model_name(d.layout->measurement_model(d.spec.meter)->id));
     } else {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "drivers/modbus/battery_lock.h"
 #include "drivers/modbus/connection.h"
 #include "drivers/modbus/register_map.h"
 #include "drivers/modbus/sunspec.h"
@@ -29,6 +30,10 @@ struct DeviceSpec {
   double max_abs_power_w = 1e6;  // anything beyond is physically impossible on this site
   double counter_speed = 1;      // its energy counters run this many times faster than the clock (the demo)
   bool meter = false;            // a grid meter: in a SunSpec chain, take the meter model
+  bool battery = false;          // a home battery: in a SunSpec chain, take the storage models
+  // A battery hemd may lock: what its map says to write, and the site's values for it. Unset: never written.
+  std::optional<DischargeLock> lock{};
+  LockSite lock_site{};
 };
 
 struct DeviceState {
@@ -37,6 +42,7 @@ struct DeviceState {
   std::string error;       // the last failure, empty while the device answers
   std::string identity;    // what it said it is (SunSpec common model) or its map
   int failures = 0;        // consecutive
+  bool held = false;       // a battery whose discharge lock hemd has written and renews
 };
 
 class Poller {
@@ -54,6 +60,12 @@ class Poller {
   void start();                                              // polling thread
   void poll_once();
   std::optional<DeviceState> state(const std::string& name) const;
+  // Batteries with a lock: hold (written, and renewed every third of the revert timeout) or release. Carried
+  // out on the polling thread, on the connection it owns.
+  void hold_batteries(bool hold) { hold_ = hold; }
+  // Stops polling and writes every lock's release at once, on the caller's thread: the last thing before
+  // hemd exits. Returns the failures, one line each.
+  std::vector<std::string> release_now();
   const Endpoint& endpoint() const { return connection_.endpoint(); }
 
  private:
@@ -62,10 +74,15 @@ class Poller {
     std::optional<sunspec::Layout> layout;
     std::vector<Block> blocks;
     CounterWatch imported, exported;  // energy counters: an outlier is dropped, not the device
+    bool held = false;
+    std::chrono::steady_clock::time_point written{};  // the hold's last write
+    std::string lock_error;                           // the last failed lock write, for logging it once
   };
   std::optional<Values> read(Device& d, std::string& error);
   bool plausible(const Device& d, const Values& v, std::string& why) const;
   void check_counters(Device& d, Values& v);
+  void steer_lock(Device& d);
+  void stop();
   void run();
 
   Connection connection_;
@@ -77,6 +94,7 @@ class Poller {
   std::map<std::string, DeviceState> states_;
   std::string failed_;  // what the last poll threw, for logging it once
   std::atomic<bool> stop_{false};
+  std::atomic<bool> hold_{false};
   std::mutex wait_mutex_;
   std::condition_variable wake_;
   std::thread thread_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,6 +14,57 @@
 #include "config/reader.h"
 
 namespace hemd::modbus {
+
+bool DischargeLock::reverts() const {
+  for (const auto& w : hold)
+    if (w.source == Write::Source::revert_s) return true;
+  return false;
+}
+
+bool DischargeLock::needs_rating() const {
+  for (const auto* list : {&hold, &release})
+    for (const auto& w : *list)
+      if (w.source == Write::Source::rated_w) return true;
+  return false;
+}
+
+namespace {
+
+void read_writes(config::Reader& r, config::MapReader& lock, const char* key, std::vector<Write>& out,
+                 const std::string& order, const std::vector<std::string>& types) {
+  if (!lock.has(key)) r.error(lock.mark(), lock.path(key), "missing, expected a list of register writes");
+  lock.list(key, [&](config::MapReader& m, int) {
+    Write w;
+    m.integer("address", w.address, 0, 65535, true);
+    std::string o = order, type = "uint16", value;
+    m.choice("word_order", o, {"high_first", "low_first"});
+    m.choice("type", type, types);
+    w.order = o == "low_first" ? WordOrder::low_first : WordOrder::high_first;
+    w.type = *reg_type_from_string(type);
+    m.number("scale", w.scale, -1e9, 1e9, "(a factor)");
+    if (w.scale == 0) r.error(m.mark("scale"), m.path("scale"), "found 0, expected a factor other than 0");
+    if (m.has("scale_register")) {
+      int sf = 0;
+      m.integer("scale_register", sf, 0, 65535);
+      w.scale_register = sf;
+    }
+    m.text("value", value, true);
+    if (value == "revert_s") {
+      w.source = Write::Source::revert_s;
+    } else if (value == "rated_w") {
+      w.source = Write::Source::rated_w;
+    } else if (!value.empty()) {
+      char* end = nullptr;
+      w.value = std::strtod(value.c_str(), &end);
+      if (end != value.c_str() + value.size() || !std::isfinite(w.value))
+        r.error(m.mark("value"), m.path("value"),
+                "found '" + value + "', expected a number, `revert_s` or `rated_w`");
+    }
+    out.push_back(w);
+  });
+}
+
+}  // namespace
 
 RegisterMap read_register_map(const std::string& text, const std::string& file,
                               std::vector<config::Error>& errors) {
@@ -32,6 +84,19 @@ RegisterMap read_register_map(const std::string& text, const std::string& file,
   for (const char* const* q = quantity_names(); *q; ++q) quantities.emplace_back(*q);
   std::vector<std::string> types = {"int16",   "uint16", "int32",  "uint32", "acc32",
                                     "float32", "int64",  "uint64", "float64"};
+  if (top.has("discharge_lock")) {
+    DischargeLock lock;
+    top.map("discharge_lock", [&](config::MapReader& m) {
+      if (m.has("model")) {
+        int model = 0;
+        m.integer("model", model, 1, 65535);
+        lock.model = model;
+      }
+      read_writes(r, m, "hold", lock.hold, order, types);
+      read_writes(r, m, "release", lock.release, order, types);
+    });
+    map.discharge_lock = std::move(lock);
+  }
   if (!map.sunspec && !top.has("points"))
     r.error(top.mark(), "points", "missing, expected a list of registers (or sunspec: true)");
   top.list("points", [&](config::MapReader& m, int) {

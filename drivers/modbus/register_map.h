@@ -23,10 +23,36 @@ struct Point {
   double sign = 1;                    // -1 when the device counts export positive
 };
 
+// One register write of a battery's discharge lock. The value is a fixed number, or what the site decides:
+// the revert timeout hemd writes (`revert_s`), or the battery's rated power (`rated_w`, from the meter's
+// max_power_w). Register = value / scale (/ 10^sunssf at scale_register).
+struct Write {
+  enum class Source { fixed, revert_s, rated_w };
+  int address = 0;  // absolute; with the lock's `model`, the offset from that SunSpec model's start (ID = 0)
+  RegType type = RegType::uint16;
+  WordOrder order = WordOrder::high_first;
+  double scale = 1;
+  std::optional<int> scale_register;
+  Source source = Source::fixed;
+  double value = 0;
+};
+
+// How a battery is told not to discharge, and told to go back to its own self-consumption. Described as data
+// so that no vendor appears in code (docs/meters.md).
+struct DischargeLock {
+  std::optional<int> model;    // SunSpec: addresses are offsets into this model, found on the chain
+  std::vector<Write> hold;     // in order; renewed while the lock lasts
+  std::vector<Write> release;  // in order
+  // The device releases by itself when hemd stops renewing (a hold write carries `revert_s`).
+  bool reverts() const;
+  bool needs_rating() const;  // a write asks for `rated_w`
+};
+
 struct RegisterMap {
   std::string name;
   std::string description;
   std::vector<Point> points;
+  std::optional<DischargeLock> discharge_lock;
   bool sunspec = false;  // a SunSpec device: the model chain says where everything is
   std::string file;
 };

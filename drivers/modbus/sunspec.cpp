@@ -53,6 +53,8 @@ std::string model_name(int id) {
   if (id >= 111 && id <= 113) return "inverter (" + std::to_string(id - 110) + "-phase, float)";
   if (id >= 201 && id <= 204) return "meter (int+SF)";
   if (id >= 211 && id <= 214) return "meter (float)";
+  if (id == 124) return "storage controls";
+  if (id == 802) return "battery";
   return "model " + std::to_string(id);
 }
 
@@ -64,6 +66,19 @@ std::optional<Model> Layout::measurement_model(bool prefer_meter) const {
     if (!first) first = m;
   }
   return first;
+}
+
+std::optional<Model> Layout::find(int id) const {
+  for (const auto& m : models)
+    if (m.id == id) return m;
+  return std::nullopt;
+}
+
+std::vector<Model> Layout::storage_models() const {
+  std::vector<Model> found;
+  for (int id : {802, 124})
+    if (auto m = find(id)) found.push_back(*m);
+  return found;
 }
 
 bool Layout::is_meter() const {
@@ -95,6 +110,18 @@ std::optional<Layout> discover(const ReadHolding& read) {
     return layout;
   }
   return std::nullopt;
+}
+
+Values parse_storage(int id, const std::vector<std::uint16_t>& b) {
+  // Indexes are into the data block, which starts after ID and L: the model's offset minus 2.
+  Values v;
+  if (id == 802) {
+    v.soc_pct = scaled(b, 9, RegType::uint16, 54);
+    v.power_w = scaled(b, 45, RegType::int16, 61);
+  } else if (id == 124) {
+    v.soc_pct = scaled(b, 6, RegType::uint16, 20);
+  }
+  return v;
 }
 
 Values parse(int id, const std::vector<std::uint16_t>& b) {

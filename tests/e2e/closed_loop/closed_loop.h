@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <csignal>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -42,6 +43,14 @@ inline bool is_limit_profile(const json& e) {
 
 class ClosedLoop {
  public:
+  // Before start(): the house gets a battery (site.py's --battery options) and hemd's config the lines for it
+  // (`meter`, one line of the meters list; `top`, top-level keys such as `battery: {...}`).
+  void with_battery(std::vector<std::string> site_args, std::string meter, std::string top) {
+    site_args_ = std::move(site_args);
+    battery_meter_ = std::move(meter);
+    battery_top_ = std::move(top);
+  }
+
   // A 3 x `fuse_a` house with one 3-phase 16 A charger in `mode` (`charger` adds chargepoint.js options).
   // Throws when a peer does not come up.
   void start(const std::string& mode, const std::string& control = "", int fuse_a = 25,
@@ -49,10 +58,10 @@ class ClosedLoop {
     auto check = [](bool ok, const std::string& what) {
       if (!ok) throw std::runtime_error(what);
     };
-    site_ = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/bin/python3",
-                                 std::string(HEMD_SOURCE_DIR) + "/tests/e2e/closed_loop/site.py"},
-        dir.file("site.out"), dir.file("site.err"));
+    std::vector<std::string> site_argv{"/usr/bin/python3",
+                                       std::string(HEMD_SOURCE_DIR) + "/tests/e2e/closed_loop/site.py"};
+    site_argv.insert(site_argv.end(), site_args_.begin(), site_args_.end());
+    site_ = std::make_unique<Process>(site_argv, dir.file("site.out"), dir.file("site.err"));
     check(site_->wait_for_out("READY"), "the site did not start: " + site_->err());
     std::smatch m;
     const std::string out = site_->out();
@@ -63,23 +72,26 @@ class ClosedLoop {
         "hemd.yaml",
         fmt::format(
             "site: {{name: closed loop, main_fuse_a: {}}}\n"
-            "meters:\n  - {{name: grid, role: grid, device: eastron_sdm630, host: 127.0.0.1, port: {}}}\n"
+            "meters:\n  - {{name: grid, role: grid, device: eastron_sdm630, host: 127.0.0.1, port: {}}}\n{}"
             "chargers:\n  - {{id: cp1, max_current_a: 16, mode: {}}}\n"
             "ocpp: {{listen_address: 127.0.0.1, port: {}}}\nprices: {{enabled: false}}\n"
-            "storage: {{path: {}}}\ncontrol: {{interval_ms: 1000{}}}\n",
-            fuse_a, m[1].str(), mode, ocpp_port, dir.file("hemd.db"), control));
+            "storage: {{path: {}}}\ncontrol: {{interval_ms: 1000{}}}\n{}",
+            fuse_a, m[1].str(),
+            battery_meter_.empty()
+                ? ""
+                : fmt::format("  - {{name: battery, role: battery, host: 127.0.0.1, port: {}, {}}}\n",
+                              m[1].str(), battery_meter_),
+            mode, ocpp_port, dir.file("hemd.db"), control, battery_top_));
     // hemd's status line (sd_notify's STATUS=) tells what its snapshot holds.
     notify_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    const std::string path = dir.file("notify.sock");
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    notify_path_ = dir.file("notify.sock");
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", notify_path_.c_str());
     check(notify_ >= 0 && bind(notify_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0,
-          "no notify socket at " + path);
-    hemd_ = std::make_unique<Process>(
-        std::vector<std::string>{HEMD_BINARY, "--config", dir.file("hemd.yaml")}, dir.file("hemd.out"),
-        dir.file("hemd.err"), std::vector<std::string>{"NOTIFY_SOCKET=" + path});
-    check(hemd_->wait_for_err("ocpp: listening"), "hemd did not start: " + hemd_->err());
+          "no notify socket at " + notify_path_);
+    ocpp_port_ = ocpp_port;
+    start_hemd();
     std::vector<std::string> cp_argv = {
         "/usr/bin/node", std::string(HEMD_SOURCE_DIR) + "/tests/integration/ocpp/chargepoint.js",
         "--url",         fmt::format("ws://127.0.0.1:{}/ocpp", ocpp_port),
@@ -92,6 +104,35 @@ class ClosedLoop {
     cp_->send("start");
     car_ = std::thread([this] { drive_car(); });
   }
+
+  // hemd (again, after kill_hemd()): the charge point reconnects by itself.
+  void start_hemd() {
+    hemd_ = std::make_unique<Process>(
+        std::vector<std::string>{HEMD_BINARY, "--config", dir.file("hemd.yaml")},
+        dir.file(fmt::format("hemd{}.out", starts_)), dir.file(fmt::format("hemd{}.err", starts_)),
+        std::vector<std::string>{"NOTIFY_SOCKET=" + notify_path_});
+    ++starts_;
+    if (!hemd_->wait_for_err("ocpp: listening"))
+      throw std::runtime_error("hemd did not start: " + hemd_->err());
+  }
+  void stop_hemd() {
+    ::kill(hemd_->pid(), SIGTERM);
+    hemd_->wait_exit();
+  }
+  void kill_hemd() {
+    ::kill(hemd_->pid(), SIGKILL);
+    hemd_->wait_exit();
+  }
+  // The battery's latest power (W, positive discharging) and SoC, as the site printed them.
+  std::array<double, 2> battery() const {
+    const std::string out = site_->out();
+    std::array<double, 2> b{};
+    auto at = out.rfind("BATTERY ");
+    while (at != std::string::npos && std::sscanf(out.c_str() + at, "BATTERY %lf %lf", &b[0], &b[1]) != 2)
+      at = at == 0 ? std::string::npos : out.rfind("BATTERY ", at - 1);
+    return b;
+  }
+  std::string site_out() const { return site_->out(); }
 
   ~ClosedLoop() {
     running_ = false;
@@ -178,8 +219,13 @@ class ClosedLoop {
     }
   }
 
+  std::vector<std::string> site_args_;
+  std::string battery_meter_, battery_top_;
+  int ocpp_port_ = 0;
+  int starts_ = 0;
   std::unique_ptr<Process> site_, hemd_, cp_;
   int notify_ = -1;
+  std::string notify_path_;
   std::string status_;
   std::thread car_;
   std::atomic<bool> running_{true};

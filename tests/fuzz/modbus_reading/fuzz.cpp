@@ -1,6 +1,7 @@
 // A grid meter's registers, decoded as hemd decodes them (SunSpec models, a shipped register map, or each
 // register type alone), become the snapshot's readings beside a charger whose own report is fuzzed too; the
-// readings' range checks and the control decision run on them as in the daemon. Whatever the bytes, no limit
+// readings' range checks and the control decision run on them as in the daemon, half the time with a home
+// battery's reading fuzzed as well. Whatever the bytes, no limit
 // is above what the fuse allows on the readings hemd trusts, a charger with an untrusted report is never
 // raised, and with the grid untrusted nothing is above the safe current.
 #include <cmath>
@@ -28,7 +29,8 @@ const std::vector<modbus::RegisterMap>& maps() {
   static const std::vector<modbus::RegisterMap> all = [] {
     std::vector<modbus::RegisterMap> m;
     std::vector<config::Error> errors;
-    for (const char* name : {"eastron_sdm630", "carlo_gavazzi_em24", "huawei_sun2000_meter", "goodwe_et"})
+    for (const char* name : {"eastron_sdm630", "carlo_gavazzi_em24", "huawei_sun2000_meter", "goodwe_et",
+                             "huawei_luna2000", "solaredge_storedge"})
       if (auto map =
               modbus::load_register_map(name, std::string(HEMD_SOURCE_DIR) + "/config/devices", errors))
         m.push_back(*map);
@@ -108,6 +110,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint32_t bits = static_cast<std::uint32_t>(in.word()) << 16 | in.word();
   std::memcpy(&reported, &bits, sizeof reported);
   const modbus::Values v = decode(in);
+  // A home battery half the time: its SunSpec storage model, or what the grid's bytes decoded to.
+  std::optional<modbus::Values> battery;
+  if (in.byte() % 2) {
+    const int model = in.byte() % 2 ? 802 : 124;
+    battery = in.byte() % 2 ? modbus::sunspec::parse_storage(model, in.words(in.byte() % 70)) : decode(in);
+  }
 
   ControlParams params;
   params.fuse_margin_a = margin_a;
@@ -130,6 +138,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (v.current_a[ph]) s.grid.current_a[ph] = Reading{*v.current_a[ph], Quality::ok, now};
   s.chargers[0].current_a = {reported, reported, reported};
   s.chargers[0].power_w = static_cast<double>(reported) * 690;
+  if (battery) {
+    BatteryState b;
+    b.name = "battery";
+    b.max_power_w = 5000;
+    if (battery->power_w) b.power_w = Reading{*battery->power_w, Quality::ok, now};
+    if (battery->soc_pct) b.soc_pct = Reading{*battery->soc_pct, Quality::ok, now};
+    s.batteries.push_back(b);
+  }
   vet_readings(s, freeze, vet);
   const Decision d = decide(s, params, control);
 
@@ -142,12 +158,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (limit > c.safe_current_a) fail("above the safe current with the grid untrusted", s, d);
     return 0;
   }
+  if (!s.batteries.empty() && !s.batteries[0].ok()) {
+    if (limit > c.safe_current_a) fail("above the safe current with the battery untrusted", s, d);
+    return 0;
+  }
   if (!c.draw_trusted) {
     if (limit > offered || limit > c.safe_current_a) fail("an untrusted charger raised", s, d);
     return 0;
   }
+  // A discharging battery's share of the house is import the fuse must carry while the car charges.
+  const double battery_a =
+      s.batteries.empty() ? 0.0 : std::max(0.0, s.batteries[0].power_w.value) / (230.0 * 3);
   for (int ph = 0; ph < 3; ++ph) {
-    const double house = std::max(0.0, s.grid.current_a[ph].value - c.current_a[ph]);
+    const double house = std::max(0.0, s.grid.current_a[ph].value - c.current_a[ph]) + battery_a;
     // The house alone may be over the fuse (an overload to cut): then nothing is left, 0.
     if (limit > 0 && house + limit > fuse_a - margin_a + 1e-6) fail("above the fuse", s, d);
   }

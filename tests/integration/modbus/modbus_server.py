@@ -9,6 +9,10 @@ import 123456 Wh, export 654321 Wh.
 usage: modbus_server.py (--tcp | --rtu DEVICE) --device UNIT:LAYOUT[:BASE] [--device ...] [--power W]
 Prints "READY <port>" when it serves.
 
+Battery layouts (huawei_battery, goodwe_battery, solaredge_battery, victron_battery, sunspec_storage) hold
+power 3456 W discharging (in each vendor's own sign) and SoC 65.4 %. Every register a client writes is printed
+as "WRITE <unit> <address> <word> ..." (pymodbus keeps it, as a device would).
+
 stdin, one command per line, to change what every device holds while it serves (printed back as "SET ..."):
   set KEY=VALUE ...   a1 a2 a3 (currents, A), power (W), e_imp, e_exp (Wh); a_sf_na=1: the SunSpec meter's
                       current scale factor reads "not implemented" (0x8000)
@@ -154,8 +158,53 @@ def goodwe(r, power):
     r.put(r.holding, 35191, u32(E_EXP / 100))
 
 
+SOC = 65.4
+
+
+def huawei_battery(r, power):  # counts charging positive
+    r.put(r.holding, 37760, [int(round(SOC * 10))])
+    r.put(r.holding, 37765, i32(-power))
+    r.put(r.holding, 47077, u32(5000))  # maximum discharge power
+
+
+def goodwe_battery(r, power):  # positive discharging
+    r.put(r.holding, 35182, i32(power))
+    r.put(r.holding, 37007, [int(round(SOC))])
+    r.put(r.holding, 47511, [1, 0])  # EMS mode auto, power 0
+
+
+def solaredge_battery(r, power):  # float32 low word first, charging positive
+    r.put(r.holding, 0xE174, f32(-power, True))
+    r.put(r.holding, 0xE184, f32(SOC, True))
+    r.put(r.holding, 0xE004, [4] + [0] * 13)  # remote control; the command block up to 0xE011
+
+
+def victron_battery(r, power):  # charging positive
+    r.put(r.holding, 842, [i16(-power)])
+    r.put(r.holding, 843, [int(round(SOC))])
+
+
+def sunspec_storage(r, power, base=40000):
+    """Common model, 124 (ChaState SF 0, InOutWRte_SF -1: 100 % is 1000) and 802 (SoC SF -1, W SF 0)."""
+    regs = [0x5375, 0x6E53, 1, 66] + text("hemd-test", 16) + text("Battery", 16) + [0] * 8 + text("1.0", 8)
+    regs += text("SN-802", 16) + [1, 0]
+    m124 = [0] * 24
+    m124[0] = 5000  # WChaMax
+    m124[6] = int(round(SOC))  # ChaState (offset 8)
+    m124[10] = 1000  # OutWRte 100.0 % (offset 12)
+    m124[23] = i16(-1)  # InOutWRte_SF (offset 25)
+    m802 = [0] * 62
+    m802[9] = int(round(SOC * 10))  # SoC (offset 11)
+    m802[45] = i16(power)  # W (offset 47)
+    m802[54] = i16(-1)  # SoC_SF (offset 56)
+    regs += [124, 24] + m124 + [802, 62] + m802 + [0xFFFF, 0]
+    r.put(r.holding, base, regs)
+
+
 VENDORS = {"sdm630": sdm, "sdm72": sdm, "em24": em24, "em340": em24, "huawei": huawei,
-           "huawei_meter": huawei_meter, "kostal": kostal, "goodwe": goodwe}
+           "huawei_meter": huawei_meter, "kostal": kostal, "goodwe": goodwe, "huawei_battery": huawei_battery,
+           "goodwe_battery": goodwe_battery, "solaredge_battery": solaredge_battery,
+           "victron_battery": victron_battery, "sunspec_storage": sunspec_storage}
 
 
 FLAGS = {"a_sf_na": False}
@@ -166,13 +215,13 @@ def relayout(devices, power):
     for r, layout, base, blocks in devices:
         r.holding.clear()
         r.input.clear()
-        if layout.startswith("sunspec"):
+        if layout.startswith("sunspec") and layout != "sunspec_storage":
             sunspec(r, base, int(layout[len("sunspec"):]), power)
         else:
             VENDORS[layout](r, power)
         for table, blk in ((r.holding, blocks[0]), (r.input, blocks[1])):
             for a, w in table.items():
-                blk.setValues(a, [w])
+                blk.store(a, [w])
 
 
 def commands(devices, power):
@@ -197,12 +246,28 @@ def commands(devices, power):
         print("SET " + " ".join(words[1:]), flush=True)
 
 
-def block(table):
+class Traced(ModbusSequentialDataBlock):
+    """Registers that print what a client writes; the server's own updates go through store()."""
+
+    def __init__(self, unit, data):
+        super().__init__(0, data)
+        self.unit = unit
+
+    def store(self, address, values):
+        super().setValues(address, values)
+
+    def setValues(self, address, values):
+        values = values if isinstance(values, list) else [values]
+        print("WRITE %d %d %s" % (self.unit, address, " ".join(str(v) for v in values)), flush=True)
+        super().setValues(address, values)
+
+
+def block(table, unit=0):
     size = (max(table) + 2) if table else 2
     data = [0] * size
     for a, w in table.items():
         data[a] = w
-    return ModbusSequentialDataBlock(0, data)
+    return Traced(unit, data)
 
 
 def main():
@@ -220,11 +285,11 @@ def main():
         unit, layout = int(parts[0]), parts[1]
         base = int(parts[2]) if len(parts) > 2 else 40000
         r = Regs()
-        if layout.startswith("sunspec"):
+        if layout.startswith("sunspec") and layout != "sunspec_storage":
             sunspec(r, base, int(layout[len("sunspec"):]), args.power)
         else:
             VENDORS[layout](r, args.power)
-        blocks = (block(r.holding), block(r.input))
+        blocks = (block(r.holding, unit), block(r.input, unit))
         devices.append((r, layout, base, blocks))
         slaves[unit] = ModbusSlaveContext(hr=blocks[0], ir=blocks[1], zero_mode=True)
     threading.Thread(target=commands, args=(devices, args.power), daemon=True).start()

@@ -9,6 +9,7 @@
 #include <regex>
 #include <thread>
 
+#include "config/config.h"
 #include "daemon/modbus_input.h"
 #include "drivers/log/wall_clock.h"
 #include "drivers/modbus/poller.h"
@@ -36,6 +37,7 @@ class ModbusServer {
       ADD_FAILURE() << "the pymodbus server does not listen on " << port_;
   }
   int port() const { return port_; }
+  std::string out() const { return process_->out(); }
   pid_t pid() const { return process_->pid(); }
   // Changes what the devices hold ("a1=-3000 e_imp=4e9"), and waits until the server did.
   void set(const std::string& values) {
@@ -163,6 +165,84 @@ INSTANTIATE_TEST_SUITE_P(Shipped, VendorMap,
                                            VendorCase{"sunspec113", "fronius", false, 0.5},
                                            VendorCase{"sunspec213", "sma", true, 0.5}),
                          [](const auto& info) { return std::string(info.param.map); });
+
+struct BatteryCase {
+  const char* layout;
+  const char* map;
+  const char* soc;                   // as `hemd read` prints it
+  std::vector<std::string> hold;     // the writes the server must see, in order ("WRITE unit address words")
+  std::vector<std::string> release;  // with revert_s 30 and max_power_w 5000
+};
+
+class BatteryMap : public ::testing::TestWithParam<BatteryCase> {};
+
+std::string battery_config(const TempDir& dir, const BatteryCase& c, int port) {
+  return dir.write("hemd.yaml",
+                   fmt::format("site: {{main_fuse_a: 25}}\nmeters:\n  - {{name: bat, role: battery, "
+                               "device: {}, host: 127.0.0.1, port: {}, unit: 3, max_power_w: "
+                               "5000, revert_s: 30, control: {}}}\n",
+                               c.map, port, c.hold.empty() ? "false" : "true"));
+}
+
+// Issue 21: power positive while discharging, whatever the vendor's sign; the SoC; and the discharge lock
+// written as the map describes it, then released (issue 26.10), against the server that keeps what it gets.
+TEST_P(BatteryMap, ReadsPowerAndSocAndWritesTheLockAsTheMapSays) {
+  TempDir dir;
+  const auto c = GetParam();
+  ModbusServer server(dir, {"--tcp", "--device", std::string("3:") + c.layout});
+  const std::string cfg_file = battery_config(dir, c, server.port());
+  Process read({HEMD_BINARY, "read", "bat", "--config", cfg_file}, dir.file("out"), dir.file("err"));
+  ASSERT_EQ(read.wait_exit(), 0) << read.err() << read.out();
+  EXPECT_NE(read.out().find("power   3456 W"), std::string::npos) << read.out();
+  EXPECT_NE(read.out().find(std::string("battery SoC ") + c.soc), std::string::npos) << read.out();
+  if (c.hold.empty()) return;
+
+  auto loaded = config::load_file(cfg_file);
+  ASSERT_TRUE(loaded.config);
+  std::vector<config::Error> errors;
+  auto spec = device_spec(*loaded.config, loaded.config->meters[0], errors);
+  ASSERT_TRUE(errors.empty()) << errors[0].to_string();
+  modbus::Poller poller(tcp(server.port()), {spec}, 1000ms);
+  poller.hold_batteries(true);
+  poller.poll_once();
+  EXPECT_TRUE(poller.state("bat")->held);
+  auto seen = [&](const std::vector<std::string>& writes, std::size_t from) {
+    const std::string out = server.out();
+    std::size_t at = from;
+    for (const auto& w : writes) {
+      at = out.find(w + "\n", at);
+      if (at == std::string::npos) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(Process::wait_until([&] { return seen(c.hold, 0); }, 5s)) << server.out();
+  const std::size_t after_hold = server.out().size();
+  EXPECT_TRUE(poller.release_now().empty());
+  EXPECT_TRUE(Process::wait_until([&] { return seen(c.release, after_hold); }, 5s)) << server.out();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shipped, BatteryMap,
+    ::testing::Values(
+        BatteryCase{
+            "huawei_battery", "huawei_luna2000", "65.4 %", {"WRITE 3 47077 0 0"}, {"WRITE 3 47077 0 5000"}},
+        BatteryCase{"goodwe_battery",
+                    "goodwe_et_battery",
+                    "65.0 %",
+                    {"WRITE 3 47511 2", "WRITE 3 47512 0"},
+                    {"WRITE 3 47511 1", "WRITE 3 47512 0"}},
+        BatteryCase{"solaredge_battery",
+                    "solaredge_storedge",
+                    "65.4 %",
+                    {"WRITE 3 57354 7", "WRITE 3 57355 30 0", "WRITE 3 57357 7", "WRITE 3 57360 0 0"},
+                    {"WRITE 3 57357 7", "WRITE 3 57360 16384 17820"}},
+        BatteryCase{"victron_battery", "victron_gx", "65.0 %", {}, {}},
+        BatteryCase{"sunspec_storage",
+                    "sunspec",
+                    "65.4 %",
+                    {"WRITE 3 40085 30", "WRITE 3 40082 0", "WRITE 3 40075 2"},
+                    {"WRITE 3 40075 0", "WRITE 3 40082 1000"}}),
+    [](const auto& info) { return std::string(info.param.layout); });
 
 TEST(Modbus, TwoDevicesOnOneConnectionAndTheRightSunSpecModelPerRole) {
   TempDir dir;

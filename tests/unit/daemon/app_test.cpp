@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "daemon/app.h"
+#include "daemon/modbus_input.h"
 
 namespace hemd {
 namespace {
@@ -153,6 +154,33 @@ TEST(App, StagedConfigTakesEffectAtTheNextCycle) {
   app.cycle(1'700'000'000'000);
   EXPECT_EQ(*app.config().chargers[0].safe_current_a, 10);
   EXPECT_EQ(app.decision().for_charger("garage")->limit_a, 10);
+}
+
+}  // namespace
+}  // namespace hemd
+
+namespace hemd {
+namespace {
+
+std::vector<config::Error> battery_errors(const std::string& meter) {
+  auto r = config::load_string(
+      "site: {main_fuse_a: 25}\nmeters:\n  - {name: bat, role: battery, host: h, " + meter + "}\n", "t.yaml");
+  EXPECT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  return r.config ? check_meter_devices(*r.config) : std::vector<config::Error>{};
+}
+
+// Issue 21.3: control is refused where the map cannot tell the battery to hold, or where its release needs
+// the rating the config does not give; read-only batteries need neither.
+TEST(BatteryConfig, ControlNeedsAMapThatSaysHowAndTheRatingItWrites) {
+  auto e = battery_errors("device: victron_gx, control: true");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_NE(e[0].message.find("says no discharge_lock"), std::string::npos) << e[0].message;
+  e = battery_errors("device: huawei_luna2000, control: true");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_NE(e[0].message.find("missing max_power_w"), std::string::npos) << e[0].message;
+  EXPECT_TRUE(battery_errors("device: huawei_luna2000, control: true, max_power_w: 5000").empty());
+  EXPECT_TRUE(battery_errors("device: victron_gx").empty());
+  EXPECT_TRUE(battery_errors("device: sunspec, control: true").empty());
 }
 
 }  // namespace

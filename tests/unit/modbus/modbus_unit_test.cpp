@@ -53,6 +53,26 @@ TEST(SunSpec, ScaleFactorsAndMissingPhases) {
   EXPECT_FALSE(sunspec::parse(101, b).power_w);
 }
 
+// Models 802 and 124, indexes into the data block (the model's offset minus ID and L).
+TEST(SunSpec, StorageModelsGiveSocAndPowerWithTheirScaleFactors) {
+  std::vector<std::uint16_t> b802(62, 0);
+  b802[9] = 654;                                // SoC
+  b802[54] = 0xFFFF;                            // SoC_SF = -1
+  b802[45] = static_cast<std::uint16_t>(-250);  // W
+  b802[61] = 1;                                 // W_SF = +1
+  auto v = sunspec::parse_storage(802, b802);
+  EXPECT_NEAR(*v.soc_pct, 65.4, 1e-9);
+  EXPECT_NEAR(*v.power_w, -2500, 1e-9);
+  std::vector<std::uint16_t> b124(24, 0);
+  b124[6] = 42;  // ChaState
+  b124[20] = 0;  // ChaState_SF
+  v = sunspec::parse_storage(124, b124);
+  EXPECT_NEAR(*v.soc_pct, 42, 1e-9);
+  EXPECT_FALSE(v.power_w);
+  b124[20] = 0x8000;  // not implemented
+  EXPECT_FALSE(sunspec::parse_storage(124, b124).soc_pct);
+}
+
 TEST(SunSpec, DiscoveryTriesEachBaseAndWalksTheChain) {
   std::map<int, std::uint16_t> regs;
   auto put = [&](int at, std::vector<std::uint16_t> words) {

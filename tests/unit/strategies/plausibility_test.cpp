@@ -128,6 +128,29 @@ TEST(Plausibility, DistrustIsIdempotentAndZeroesTheUntrustedDraw) {
   EXPECT_EQ(found.count("charger cp1"), 0u);  // already marked: the first pass reported it
 }
 
+// Issue 21: a battery's SoC outside 0-100 % or power beyond its rating is refused like other absurd values.
+TEST(Plausibility, AbsurdBatterySocOrPowerIsNotTrusted) {
+  for (double soc : {-1.0, 101.0, 6553.5, nan}) {
+    auto s = issue_site();
+    s.batteries.push_back(test::battery(t0, 1000, soc));
+    auto found = distrust_impossible(s);
+    EXPECT_EQ(found.count("battery battery soc"), 1u) << soc;
+    EXPECT_EQ(s.batteries[0].soc_pct.quality, Quality::failed) << soc;
+    EXPECT_TRUE(s.batteries[0].power_w.ok());
+  }
+  for (double w : {5600.0, -5600.0, inf}) {
+    auto s = issue_site();
+    s.batteries.push_back(test::battery(t0, w, 50, 5000));
+    auto found = distrust_impossible(s);
+    EXPECT_EQ(found.count("battery battery power"), 1u) << w;
+    EXPECT_EQ(s.batteries[0].power_w.quality, Quality::failed) << w;
+  }
+  auto s = issue_site();
+  s.batteries.push_back(test::battery(t0, -5000, 100, 5000));
+  EXPECT_TRUE(distrust_impossible(s).empty());
+  EXPECT_TRUE(s.batteries[0].ok());
+}
+
 // The cars report a change, the grid meter's values stay exactly as they were: a gateway serving its last
 // registers. The site falls back to the safe current until the meter moves again.
 struct FrozenMeter : ::testing::Test {
@@ -197,6 +220,26 @@ TEST_F(FrozenMeter, AMeterThatFollowedBeforeTheReportIsNotFrozen) {
   SiteSnapshot s;
   for (int i = 0; i < 20; ++i) EXPECT_TRUE(step(i % 5 == 0, &s).started.empty());
   EXPECT_EQ(s.grid.current_a[0].quality, Quality::ok);
+}
+
+// A home battery that takes up the car's change leaves the grid meter at 0 A: its own reading moved, so the
+// grid meter is not frozen (the closed-loop battery test found a PV car sent to its safe current by this).
+TEST_F(FrozenMeter, ABatteryThatTookUpTheChangeExplainsAStillGridMeter) {
+  double battery_w = -3000;
+  auto stepped = [&](bool report) {
+    now += 1000;
+    auto s = snapshot(report);
+    s.batteries.push_back(test::battery(now, battery_w, 90, 11000));
+    return vet_readings(s, params, state);
+  };
+  stepped(true);
+  stepped(false);
+  car_a = 6;
+  battery_w = -3000 - (16 - 6) * 690;  // the battery charges what the car no longer takes
+  for (int i = 0; i < 12; ++i) {
+    const auto v = stepped(i == 0);
+    EXPECT_TRUE(v.started.empty()) << i << ": " << (v.started.empty() ? "" : v.started[0]);
+  }
 }
 
 TEST_F(FrozenMeter, SmallChangesAndSteadyReportsDoNotCount) {

@@ -1,6 +1,8 @@
 // A day in virtual time through the same strategies as the daemon.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "strategies/simulation.h"
 
 namespace hemd {
@@ -59,6 +61,27 @@ TEST(Simulation, AWrongForecastCostsMoneyNotTheCarsNeed) {
   EXPECT_NEAR(wrong.unmet_kwh, 0, 0.05);
   EXPECT_NEAR(right.charging_cost_dkk, 20 * 1.0, 0.3);              // the night, at 1 DKK
   EXPECT_GT(wrong.charging_cost_dkk, right.charging_cost_dkk + 5);  // daytime grid at 2 DKK instead
+}
+
+// Issue 21.5: a car in `now` from 17:00 with a 30 kWh home battery. With the discharge lock the battery
+// gives the car nothing (it still covers the house before the car arrives); without it, the car takes most of
+// it.
+TEST(Simulation, TheDischargeLockKeepsTheHomeBatteryOutOfTheCar) {
+  Scenario sc = evening_car();
+  ScenarioBattery b;
+  b.capacity_kwh = 30;  // 27 kWh at the start, 18.5 left when the car arrives
+  b.soc_pct = 90;
+  sc.battery = b;
+  const ChargeMode now = ChargeMode::now;
+  const auto locked = simulate(sc, ControlParams{}, "locked", &now);
+  sc.battery->control = false;
+  const auto unlocked = simulate(sc, ControlParams{}, "unlocked", &now);
+  std::printf("[ figures  ] home battery into the car: %.2f kWh with the lock, %.2f kWh without\n",
+              locked.battery_to_cars_kwh, unlocked.battery_to_cars_kwh);
+  EXPECT_NEAR(locked.battery_to_cars_kwh, 0, 0.01);
+  EXPECT_GT(unlocked.battery_to_cars_kwh, 3);
+  EXPECT_NEAR(locked.charged_kwh, 20, 0.05);
+  EXPECT_GT(locked.lowest_fuse_margin_a, 0);
 }
 
 TEST(Simulation, PvOnlyTakesOnlySurplusAndSaysWhatItLeftUndone) {

@@ -44,4 +44,16 @@ inline void drawing(ChargerState& c, double amps) {
   c.offered_limit_a = amps;
 }
 
+// A home battery at `now`: `power_w` positive while it discharges.
+inline BatteryState battery(TimeMs now, double power_w, double soc_pct, double max_power_w = 5000,
+                            bool controllable = false) {
+  BatteryState b;
+  b.name = "battery";
+  b.power_w = Reading{power_w, Quality::ok, now};
+  b.soc_pct = Reading{soc_pct, Quality::ok, now};
+  b.max_power_w = max_power_w;
+  b.controllable = controllable;
+  return b;
+}
+
 }  // namespace hemd::test
