@@ -279,7 +279,7 @@ TEST(Daemon, DemoRunsThroughModbusAndOcpp) {
       "prices: {enabled: false}\n");
   Process demo({HEMD_BINARY, "--demo", "--speed", "60", "--config", cfg}, dir.file("out"), dir.file("err"));
   ASSERT_TRUE(demo.wait_for_err("demo: simulated inverter on modbus://127.0.0.1:")) << demo.err();
-  EXPECT_TRUE(demo.wait_for_err("ocpp: carport booted: hemd-demo Simulated charger")) << demo.err();
+  EXPECT_TRUE(demo.wait_for_err(R"(ocpp: carport booted: "hemd-demo" "Simulated charger")")) << demo.err();
   // A cycle where the car draws its 16 A (the charger's MeterValues) and PV and grid are what the meters
   // read: numbers, not "--", and the morning sun (the PV meter is read once a second, so not in the first
   // lines).
