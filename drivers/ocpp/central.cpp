@@ -23,8 +23,8 @@ int phase_index(const std::string& phase) {
 
 Central::Central(CsmsOptions o, std::vector<ChargerSetup> chargers, config::ProfileSet p,
                  Csms::SessionSink session_sink, Csms::WallClock wall_clock, Csms::LearntSink learnt_sink)
-    : options(std::move(o)),
-      profiles(std::move(p)),
+    : options_(std::move(o)),
+      profiles_(std::move(p)),
       sink(std::move(session_sink)),
       learnt(std::move(learnt_sink)),
       clock(wall_clock ? std::move(wall_clock) : Csms::WallClock(wall_ms)) {
@@ -88,7 +88,7 @@ void Central::pump(const std::string& id) {
 void Central::received(const std::string& id, const std::string& text) {
   Session& s = sessions[id];
   {
-    std::lock_guard lock(mutex);
+    std::lock_guard lock(mutex_);
     view(id).last_seen_ms = now();
   }
   const Frame f = parse_frame(text);
@@ -130,7 +130,7 @@ void Central::received(const std::string& id, const std::string& text) {
   s.outstanding.reset();
   log::warning("ocpp: {}: {} failed: {} {}", id, p.action, log::quoted(e.code), log::quoted(e.description));
   {
-    std::lock_guard lock(mutex);
+    std::lock_guard lock(mutex_);
     view(id).last_error = fmt::format("{}: {} {}", p.action, e.code, e.description);
   }
   finish(id, p, nullptr);
@@ -156,7 +156,7 @@ void Central::handle_call(const std::string& id, Session& s, const Call& c) {
   }
   Dialect::Answer a;
   {
-    std::lock_guard lock(mutex);
+    std::lock_guard lock(mutex_);
     a = d.answer(id, s, view(id), c);
   }
   send_text(id, result_frame(c.id, a.payload));
@@ -165,8 +165,8 @@ void Central::handle_call(const std::string& id, Session& s, const Call& c) {
 }
 
 bool Central::accepts(const std::string& tag) const {
-  return options.free_charging ||
-         std::find(options.id_tags.begin(), options.id_tags.end(), tag) != options.id_tags.end();
+  return options_.free_charging ||
+         std::find(options_.id_tags.begin(), options_.id_tags.end(), tag) != options_.id_tags.end();
 }
 
 void Central::booted(const std::string& id, Session& s, ChargerView& v, std::string vendor,
@@ -175,7 +175,7 @@ void Central::booted(const std::string& id, Session& s, ChargerView& v, std::str
   v.vendor = std::move(vendor);
   v.model = std::move(model);
   const auto& setup = setups.at(id);
-  s.profile = setup.profile ? &*setup.profile : profiles.match(v.vendor, v.model);
+  s.profile = setup.profile ? &*setup.profile : profiles_.match(v.vendor, v.model);
   v.profile = s.profile ? s.profile->name : "generic";
   log::notice("ocpp: {} booted: {} {} over {} (profile {})", id, log::quoted(v.vendor, 50),
               log::quoted(v.model, 50), v.protocol, v.profile);
@@ -244,7 +244,7 @@ void Central::do_act(const std::string& id, Csms::Action a) {
   using Action = Csms::Action;
   std::optional<std::string> transaction;
   {
-    std::lock_guard lock(mutex);
+    std::lock_guard lock(mutex_);
     transaction = view(id).transaction_id;
   }
   auto report = [this, id](const std::string& action) {
@@ -254,7 +254,7 @@ void Central::do_act(const std::string& id, Csms::Action a) {
       if (ok) log::notice("ocpp: {}: {}: {}", id, action, status);  // one of the words above
       if (!ok) {
         log::warning("ocpp: {}: {}: {}", id, action, log::quoted(status, 40));
-        std::lock_guard lock(mutex);
+        std::lock_guard lock(mutex_);
         view(id).last_error = action + ": " + status;
       }
     };
@@ -282,7 +282,7 @@ void Central::do_act(const std::string& id, Csms::Action a) {
            [this, id, on, done = report(on ? "enable" : "disable")](const json& r) {
              done(r);
              if (r.value("status", "") == "Rejected") return;
-             std::lock_guard lock(mutex);
+             std::lock_guard lock(mutex_);
              view(id).available = on;
            });
       break;
@@ -294,9 +294,9 @@ void Central::tick() {
   const std::int64_t t = now();
   for (auto& [id, s] : sessions) {
     if (!s.open) continue;
-    if (s.outstanding && t - s.outstanding->sent_ms > options.call_timeout_s * 1000) {
+    if (s.outstanding && t - s.outstanding->sent_ms > options_.call_timeout_s * 1000) {
       log::warning("ocpp: {}: no answer to {} within {} s; going on", id, s.outstanding->action,
-                   options.call_timeout_s);
+                   options_.call_timeout_s);
       Session::Pending p = std::move(*s.outstanding);
       s.outstanding.reset();
       finish(id, p, nullptr);
@@ -304,10 +304,10 @@ void Central::tick() {
     }
     std::int64_t seen;
     {
-      std::lock_guard lock(mutex);
+      std::lock_guard lock(mutex_);
       seen = view(id).last_seen_ms;
     }
-    if (t - seen > (2 * options.heartbeat_s + 30) * 1000LL) {
+    if (t - seen > (2 * options_.heartbeat_s + 30) * 1000LL) {
       log::warning("ocpp: {} has been silent for {} s: offline", id, (t - seen) / 1000);
       close(id, "silent");
       mark_closed(id);
@@ -325,7 +325,7 @@ void Central::mark_closed(const std::string& id) {
   s.queue.clear();
   // Counted at its last limit while it is away: raises elsewhere no longer wait for its cut.
   if (s.cut_unanswered) cut_answered(id, s.cut_unanswered);
-  std::lock_guard lock(mutex);
+  std::lock_guard lock(mutex_);
   view(id).connected = false;
 }
 
@@ -334,7 +334,7 @@ void Central::opened(const std::string& id, Version version) {
   s.open = true;
   if (s.version != version) {
     // A transaction of the other version means nothing in this one; the charger tells of its own again.
-    std::lock_guard lock(mutex);
+    std::lock_guard lock(mutex_);
     view(id).transaction_id.reset();
   }
   s.version = version;
@@ -343,7 +343,7 @@ void Central::opened(const std::string& id, Version version) {
   const int connection = ++s.connection;
   dialect(version);  // loads the version's schemas now rather than on the first message
   {
-    std::lock_guard lock(mutex);
+    std::lock_guard lock(mutex_);
     ChargerView& v = view(id);
     v.connected = true;
     v.last_seen_ms = now();
@@ -362,7 +362,7 @@ void Central::opened(const std::string& id, Version version) {
     if (!s.open || s.set_up_on == connection || s.connection != connection) return;
     bool booted;
     {
-      std::lock_guard lock(mutex);
+      std::lock_guard lock(mutex_);
       booted = view(id).booted;
     }
     if (!booted) call(id, dialect(s.version).trigger("BootNotification"));
@@ -376,12 +376,12 @@ void Central::closed(const std::string& id) {
 }
 
 std::map<std::string, ChargerView> Central::views() const {
-  std::lock_guard lock(mutex);
+  std::lock_guard lock(mutex_);
   return charger_views;
 }
 
 bool Central::want(const std::string& id, double amps, int phases) {
-  std::lock_guard lock(mutex);
+  std::lock_guard lock(mutex_);
   auto it = desired.find(id);
   auto ph = desired_phases.find(id);
   const bool same_phases =

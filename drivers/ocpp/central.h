@@ -178,7 +178,8 @@ class Central : public Csms::Impl {
             std::function<void()> on_failure = nullptr);
   void configure_with(const std::string& id);  // the capabilities are in the session: set the charger up
   bool accepts(const std::string& tag) const;
-  std::string own_tag() const { return options.id_tags.empty() ? "hemd" : options.id_tags.front(); }
+  std::string own_tag() const { return options_.id_tags.empty() ? "hemd" : options_.id_tags.front(); }
+  const CsmsOptions& options() const { return options_; }
   // Events common to the versions, in 1.6's words (the plain charger model the strategies see).
   void booted(const std::string& id, Session& s, ChargerView& v, std::string vendor, std::string model);
   void connector_status(Session& s, ChargerView& v, const std::string& status);
@@ -193,9 +194,11 @@ class Central : public Csms::Impl {
   ChargerView& view(const std::string& id) { return charger_views[id]; }  // with the mutex held
   Session& session(const std::string& id) { return sessions[id]; }
 
-  CsmsOptions options;
-  config::ProfileSet profiles;
-  mutable std::mutex mutex;  // guards charger_views, desired
+ protected:
+  // The listener's, and this class's own.
+  CsmsOptions options_;
+  config::ProfileSet profiles_;
+  mutable std::mutex mutex_;  // guards charger_views, desired
 
  private:
   Dialect& dialect(Version v);

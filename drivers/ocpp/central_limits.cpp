@@ -106,7 +106,7 @@ void Central::configure_with(const std::string& id) {
   if (s.profile && s.profile->stack_level) s.stack_level = *s.profile->stack_level;
   if (s.profile && s.profile->rate_unit != "auto") s.unit = s.profile->rate_unit;
   {
-    std::lock_guard lock(mutex);
+    std::lock_guard lock(mutex_);
     view(id).rate_unit = s.unit;
   }
   // The quirk profile's measurands, or what the charger took of them before (this run, or a run before).
@@ -162,7 +162,7 @@ void Central::set_profile(const std::string& id, int profile_id, const std::stri
   Session& s = sessions[id];
   ProfileSpec p;
   if (purpose == "TxProfile") {
-    std::lock_guard lock(mutex);
+    std::lock_guard lock(mutex_);
     p.transaction = view(id).transaction_id;
     // Chargers disagree on a TxProfile outside a transaction: sent only to those whose quirk profile says
     // they take one (it then holds for the next transaction).
@@ -222,7 +222,7 @@ void Central::profile_answer(const std::string& id, const std::string& purpose, 
                              const std::string& status) {
   Session& s = sessions[id];
   const bool ok = status == "Accepted";
-  std::lock_guard lock(mutex);
+  std::lock_guard lock(mutex_);
   ChargerView& v = view(id);
   if (purpose == "ChargePointMaxProfile") {
     if (!ok) {
@@ -276,7 +276,7 @@ void Central::verify(const std::string& id, double amps, int seq) {
     const auto applied = d.applied_a(r, setups.at(id).phases);
     if (!applied) return;
     const double expected = std::min(amps, setups.at(id).max_current_a);
-    std::lock_guard lock(mutex);
+    std::lock_guard lock(mutex_);
     ChargerView& v = view(id);
     const bool ignored = std::abs(*applied - expected) > 0.5;
     if (ignored && !v.profile_ignored)
@@ -328,7 +328,7 @@ void Central::update(const std::string& id) {
   bool car;
   std::optional<std::string> transaction;
   {
-    std::lock_guard lock(mutex);
+    std::lock_guard lock(mutex_);
     auto it = desired.find(id);
     want = it == desired.end() ? setup.safe_current_a : it->second;
     auto ph = desired_phases.find(id);
@@ -351,10 +351,11 @@ void Central::update(const std::string& id) {
   bool send_now = !s.sent_a || purpose != s.sent_purpose || phases != phases_of(s, id);
   if (s.sent_a) {
     const double change = want - *s.sent_a;
-    const bool renew = t - s.sent_ms >= options.profile_duration_s * 1000 / 3;
-    if (change <= -options.deadband_a || (want == 0 && *s.sent_a > 0))
+    const bool renew = t - s.sent_ms >= options_.profile_duration_s * 1000 / 3;
+    if (change <= -options_.deadband_a || (want == 0 && *s.sent_a > 0))
       send_now = true;
-    else if (change >= options.deadband_a && (s.car_arrived || t - s.sent_ms >= options.min_resend_s * 1000))
+    else if (change >= options_.deadband_a &&
+             (s.car_arrived || t - s.sent_ms >= options_.min_resend_s * 1000))
       send_now = true;
     else if (renew)
       send_now = true;
@@ -377,7 +378,7 @@ void Central::update(const std::string& id) {
   const int seq = ++s.limits_sent;
   if (want < before) s.cut_unanswered = seq;
   set_profile(id, purpose == "TxProfile" ? tx_profile : limit_profile, purpose, s.stack_level, want,
-              options.profile_duration_s, [this, id, want, changed, seq](bool ok) {
+              options_.profile_duration_s, [this, id, want, changed, seq](bool ok) {
                 cut_answered(id, seq);
                 if (ok && changed) verify(id, want, seq);
               });

@@ -129,7 +129,7 @@ struct Endpoint final : Central {
     auto con = server.get_con_from_hdl(h);
     std::string resource = con->get_resource();
     resource = resource.substr(0, resource.find('?'));
-    const std::string prefix = options.path + "/";
+    const std::string prefix = options_.path + "/";
     const std::string id = resource.rfind(prefix, 0) == 0 ? resource.substr(prefix.size()) : "";
     auto refuse = [&](websocketpp::http::status_code::value code, const std::string& why) {
       log::warning("ocpp: connection from {} to {} refused: {}", con->get_remote_endpoint(),
@@ -143,7 +143,7 @@ struct Endpoint final : Central {
                     "unknown charge point " + log::quoted(id, 40) + ": add it to chargers in hemd.yaml");
     if constexpr (tls) {
       // Security profile 3: the certificate names the charge point it was issued to.
-      if (!options.tls->client_ca.empty()) {
+      if (!options_.tls->client_ca.empty()) {
         std::string cn;
         if (X509* cert = SSL_get1_peer_certificate(con->get_socket().native_handle())) {
           char buf[256] = {};
@@ -238,7 +238,7 @@ struct Endpoint final : Central {
     server.clear_error_channels(websocketpp::log::elevel::all);
     server.init_asio();
     server.set_reuse_addr(true);
-    server.set_max_message_size(options.max_frame_bytes);
+    server.set_max_message_size(options_.max_frame_bytes);
     server.set_validate_handler([this](Hdl h) {
       bool ok = false;
       guarded("a handshake", [&] { ok = validate(h); });
@@ -255,12 +255,12 @@ struct Endpoint final : Central {
     server.set_pong_handler([this](Hdl h, std::string) {
       auto it = ids.find(h);
       if (it == ids.end()) return true;
-      std::lock_guard lock(mutex);
+      std::lock_guard lock(mutex_);
       view(it->second).last_seen_ms = now();
       return true;
     });
     if constexpr (tls) {
-      auto context = tls_context(*options.tls);
+      auto context = tls_context(*options_.tls);
       server.set_tls_init_handler([context](Hdl) { return context; });
     }
   }
@@ -269,24 +269,25 @@ struct Endpoint final : Central {
 
   void start() override {
     websocketpp::lib::asio::error_code asio_ec;
-    const auto address = websocketpp::lib::asio::ip::make_address(options.address, asio_ec);
+    const auto address = websocketpp::lib::asio::ip::make_address(options_.address, asio_ec);
     if (asio_ec)
-      throw std::runtime_error("ocpp.listen_address " + options.address + ": " + asio_ec.message());
+      throw std::runtime_error("ocpp.listen_address " + options_.address + ": " + asio_ec.message());
     websocketpp::lib::error_code ec;
     server.listen(
-        websocketpp::lib::asio::ip::tcp::endpoint(address, static_cast<unsigned short>(options.port)), ec);
+        websocketpp::lib::asio::ip::tcp::endpoint(address, static_cast<unsigned short>(options_.port)), ec);
     if (ec)
       throw std::runtime_error(
-          fmt::format("cannot listen on {}:{}: {}", options.address, options.port, ec.message()));
+          fmt::format("cannot listen on {}:{}: {}", options_.address, options_.port, ec.message()));
     bound_port = server.get_local_endpoint(asio_ec).port();
     server.start_accept();
     on_tick();
     thread = std::thread([this] { server.run(); });
-    log::notice("ocpp: listening on {}://{}:{}{}/<charge point id> for OCPP 1.6J and 2.0.1{}",
-                tls ? "wss" : "ws", options.address, bound_port, options.path,
-                tls ? (options.tls->client_ca.empty() ? " (TLS, security profile 2)"
-                                                      : " (TLS with client certificates, security profile 3)")
-                    : "");
+    log::notice(
+        "ocpp: listening on {}://{}:{}{}/<charge point id> for OCPP 1.6J and 2.0.1{}", tls ? "wss" : "ws",
+        options_.address, bound_port, options_.path,
+        tls ? (options_.tls->client_ca.empty() ? " (TLS, security profile 2)"
+                                               : " (TLS with client certificates, security profile 3)")
+            : "");
   }
 
   int port() const override { return bound_port; }

@@ -43,7 +43,7 @@ class Ocpp16 final : public Dialect {
     if (call.action == "BootNotification") {
       c.booted(id, s, v, p.value("chargePointVendor", ""), p.value("chargePointModel", ""));
       a.payload = {
-          {"status", "Accepted"}, {"currentTime", iso_time(c.now())}, {"interval", c.options.heartbeat_s}};
+          {"status", "Accepted"}, {"currentTime", iso_time(c.now())}, {"interval", c.options().heartbeat_s}};
       a.booted = true;
     } else if (call.action == "Heartbeat") {
       a.payload = {{"currentTime", iso_time(c.now())}};

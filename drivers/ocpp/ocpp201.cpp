@@ -89,7 +89,7 @@ class Ocpp201 final : public Dialect {
       const auto& station = p.at("chargingStation");
       c.booted(id, s, v, station.value("vendorName", ""), station.value("model", ""));
       a.payload = {
-          {"status", "Accepted"}, {"currentTime", iso_time(c.now())}, {"interval", c.options.heartbeat_s}};
+          {"status", "Accepted"}, {"currentTime", iso_time(c.now())}, {"interval", c.options().heartbeat_s}};
       a.booted = true;
     } else if (action == "Heartbeat") {
       a.payload = {{"currentTime", iso_time(c.now())}};
