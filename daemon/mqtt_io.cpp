@@ -108,8 +108,15 @@ void MqttIo::handle(const mqtt::Message& m) {
   }
   auto cmd = mqtt::parse_command(topics_, m.topic, m.payload, chargers_);
   if (!cmd) return;
+  // An empty payload is no command: it is what clearing a retained one (below, or by hand) sends to us.
+  if (m.payload.empty()) return;
   if (!cmd->error.empty()) {
-    log::warning("mqtt: refused {} = '{}': {}", m.topic, m.payload, cmd->error);
+    // A refused command that the broker keeps would come back at every connect: it is cleared.
+    const bool cleared = client_->publish(m.topic, "", true);
+    log::warning("mqtt: refused {} = {}: {}{}", log::quoted(m.topic), log::quoted(m.payload, 60), cmd->error,
+                 !m.retained ? ""
+                 : cleared   ? " (retained; cleared)"
+                             : " (retained; clearing it failed)");
     std::lock_guard<std::mutex> lock(mutex_);
     publisher_.forget_all();  // HA shows what it asked for until the true state is published again
   } else if (cmd->what == "restart" || cmd->what == "unlock") {

@@ -47,6 +47,7 @@ RuntimeSettings::RuntimeSettings(const config::Config& cfg, storage::Database& d
     if (auto mode = storage::setting(db, key(c.id, "mode"))) s.mode = charge_mode_from_string(*mode);
     s.max_current_a = number(storage::setting(db, key(c.id, "max_current")));
     s.departure = storage::setting(db, key(c.id, "departure"));
+    if (s.departure && s.departure->empty()) s.departure.reset();  // cleared from HA
     s.target_energy_kwh = number(storage::setting(db, key(c.id, "target_energy")));
     s.target_soc_pct = number(storage::setting(db, key(c.id, "target_soc")));
     if (s.mode)
@@ -57,6 +58,7 @@ RuntimeSettings::RuntimeSettings(const config::Config& cfg, storage::Database& d
 
 void RuntimeSettings::change(const SettingChange& c) {
   std::string stored_what = c.what, value;
+  bool is_text = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto& s = chargers_[c.charger_id];
@@ -69,7 +71,12 @@ void RuntimeSettings::change(const SettingChange& c) {
     } else if (c.what == "max_current") {
       s.max_current_a = c.number;
     } else if (c.what == "departure") {
-      s.departure = value = c.text;
+      value = c.text;  // "" clears it
+      is_text = true;
+      if (value.empty())
+        s.departure.reset();
+      else
+        s.departure = value;
     } else if (c.what == "target_energy") {
       s.target_energy_kwh = c.number;
     } else if (c.what == "target_soc") {
@@ -77,9 +84,10 @@ void RuntimeSettings::change(const SettingChange& c) {
     } else {
       return;
     }
-    if (value.empty()) value = fmt::format("{:g}", c.number);
+    if (value.empty() && !is_text) value = fmt::format("{:g}", c.number);
   }
-  log::notice("settings: {}: {} = {}", c.charger_id, stored_what, log::quoted(value, 40));
+  log::notice("settings: {}: {} = {}", c.charger_id, stored_what,
+              value.empty() ? std::string("none") : log::quoted(value, 40));
   storage::record(recorder_, storage::Setting{key(c.charger_id, stored_what), value});
   recorder_.flush();  // a command is rare and must survive a crash right after it
 }

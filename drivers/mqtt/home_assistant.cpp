@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
+#include <charconv>
+#include <cmath>
+
+#include "drivers/log/log.h"
 
 namespace hemd::mqtt {
 
@@ -50,21 +53,38 @@ json device_payload(const Topics& t, const std::string& id, const std::string& n
           {"qos", 1}};
 }
 
+// Strict, as a command is: the whole payload is one decimal number ("16", "22.5", "-1"), nothing around it.
+// strtod would take hex, exponents, blanks and whatever follows a NUL.
 std::optional<double> number_of(const std::string& payload) {
-  const char* begin = payload.c_str();
-  char* end = nullptr;
-  const double v = std::strtod(begin, &end);
-  if (end == begin) return std::nullopt;
-  while (*end && std::isspace(static_cast<unsigned char>(*end))) ++end;
-  if (*end || v != v) return std::nullopt;
+  if (payload.empty() || payload.size() > 24) return std::nullopt;
+  std::size_t i = payload[0] == '-' ? 1 : 0;
+  const std::size_t first_digit = i;
+  while (i < payload.size() && std::isdigit(static_cast<unsigned char>(payload[i]))) ++i;
+  if (i == first_digit) return std::nullopt;
+  if (i < payload.size() && payload[i] == '.') {
+    const std::size_t fraction = ++i;
+    while (i < payload.size() && std::isdigit(static_cast<unsigned char>(payload[i]))) ++i;
+    if (i == fraction) return std::nullopt;
+  }
+  if (i != payload.size()) return std::nullopt;
+  double v = 0;
+  const auto [end, ec] = std::from_chars(payload.data(), payload.data() + payload.size(), v);
+  if (ec != std::errc() || end != payload.data() + payload.size() || !std::isfinite(v)) return std::nullopt;
   return v;
 }
 
-bool is_hhmm(const std::string& s) {
-  return s.size() == 5 && std::isdigit(static_cast<unsigned char>(s[0])) &&
-         std::isdigit(static_cast<unsigned char>(s[1])) && s[2] == ':' &&
-         std::isdigit(static_cast<unsigned char>(s[3])) && std::isdigit(static_cast<unsigned char>(s[4])) &&
-         std::stoi(s.substr(0, 2)) < 24 && std::stoi(s.substr(3, 2)) < 60;
+bool two_digits(const std::string& s, std::size_t at, int below) {
+  return std::isdigit(static_cast<unsigned char>(s[at])) &&
+         std::isdigit(static_cast<unsigned char>(s[at + 1])) &&
+         (s[at] - '0') * 10 + (s[at + 1] - '0') < below;
+}
+
+// "HH:MM", or "HH:MM:SS" as Home Assistant's time entity sends it (the seconds are dropped); "" otherwise.
+std::string time_of_day(const std::string& s) {
+  if (s.size() != 5 && s.size() != 8) return "";
+  if (!two_digits(s, 0, 24) || s[2] != ':' || !two_digits(s, 3, 60)) return "";
+  if (s.size() == 8 && (s[5] != ':' || !two_digits(s, 6, 60))) return "";
+  return s.substr(0, 5);
 }
 
 }  // namespace
@@ -184,20 +204,23 @@ std::optional<Command> parse_command(const Topics& t, const std::string& topic, 
   const auto charger = std::find_if(chargers.begin(), chargers.end(),
                                     [&](const ChargerInfo& c) { return c.id == cmd.charger_id; });
   if (charger == chargers.end()) {
-    cmd.error = fmt::format("no charger '{}'", cmd.charger_id);
+    cmd.error = fmt::format("no charger {}", log::quoted(cmd.charger_id, 40));
     return cmd;
   }
+  // Errors never echo the payload: the caller logs it once, quoted and cut (a payload may be a megabyte of
+  // anything, invalid UTF-8 included).
   const auto number = number_of(payload);
   auto range = [&](double lo, double hi, const char* unit) {
     if (!number || *number < lo || *number > hi)
-      cmd.error = fmt::format("'{}' is not a number from {:g} to {:g} {}", payload, lo, hi, unit);
+      cmd.error = fmt::format("not a number from {:g} to {:g} {}", lo, hi, unit);
     else
       cmd.number = *number;
   };
   if (cmd.what == "mode") {
     if (std::find(charge_modes.begin(), charge_modes.end(), payload) == charge_modes.end())
-      cmd.error = fmt::format("'{}' is not a mode; expected off, now, minpv, pv or smart", payload);
-    cmd.text = payload;
+      cmd.error = "not a mode; expected off, now, minpv, pv or smart";
+    else
+      cmd.text = payload;
   } else if (cmd.what == "target_energy") {
     range(0, 150, "kWh");
   } else if (cmd.what == "target_soc") {
@@ -205,12 +228,17 @@ std::optional<Command> parse_command(const Topics& t, const std::string& topic, 
   } else if (cmd.what == "max_current") {
     range(charger->min_current_a, charger->max_current_a, "A");
   } else if (cmd.what == "departure") {
-    if (!is_hhmm(payload)) cmd.error = fmt::format("'{}' is not a time of day; expected HH:MM", payload);
-    cmd.text = payload;
+    if (payload == departure_clear) {
+      cmd.text = "";  // no departure
+    } else {
+      cmd.text = time_of_day(payload);
+      if (cmd.text.empty())
+        cmd.error = fmt::format("not a time of day; expected HH:MM or {}", departure_clear);
+    }
   } else if (cmd.what == "start" || cmd.what == "replan" || cmd.what == "restart" || cmd.what == "unlock") {
-    if (payload != "PRESS") cmd.error = fmt::format("'{}': expected PRESS", payload);
+    if (payload != "PRESS") cmd.error = "expected PRESS";
   } else {
-    cmd.error = fmt::format("unknown control '{}'", cmd.what);
+    cmd.error = fmt::format("unknown control {}", log::quoted(cmd.what, 40));
   }
   return cmd;
 }

@@ -44,7 +44,7 @@ struct Command {
   std::string charger_id;
   std::string what;  // mode | target_energy | target_soc | max_current | departure | start | replan |
                      // restart | unlock
-  std::string text;  // mode, departure "HH:MM"
+  std::string text;  // mode, departure "HH:MM" ("" clears it); set only when valid
   double number = 0;
   std::string error;
 };
@@ -54,5 +54,7 @@ std::optional<Command> parse_command(const Topics& t, const std::string& topic, 
 
 inline const std::vector<std::string> charge_modes = {"off", "now", "minpv", "pv", "smart"};
 inline constexpr const char* departure_pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$";
+// The departure command that clears it (the payload of HA's "Clear departure" button).
+inline constexpr const char* departure_clear = "CLEAR";
 
 }  // namespace hemd::mqtt

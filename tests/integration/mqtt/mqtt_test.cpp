@@ -222,9 +222,9 @@ TEST_F(Mqtt, ControlsAreValidatedAppliedAndKeptAcrossARestart) {
   ha.publish(set + "mode/set", "turbo");
   ha.publish(set + "max_current/set", "40");
   ha.publish(set + "departure/set", "7.30");
-  EXPECT_TRUE(h->wait_for_err("mqtt: refused hemd/charger/garage/mode/set = 'turbo'")) << h->err();
-  EXPECT_TRUE(h->wait_for_err("'40' is not a number from 6 to 16 A")) << h->err();
-  EXPECT_TRUE(h->wait_for_err("'7.30' is not a time of day; expected HH:MM")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("mqtt: refused \"hemd/charger/garage/mode/set\" = \"turbo\"")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("\"40\": not a number from 6 to 16 A")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("\"7.30\": not a time of day; expected HH:MM")) << h->err();
   EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) {
     return j["mode"] == "now" && j["max_current_a"] == 10 && j["departure"] == "07:30";
   }));
@@ -427,8 +427,91 @@ TEST_F(Mqtt, RestartAndUnlockButtonsReachTheCharger) {
   ha.publish("hemd/charger/garage/unlock/set", "PRESS");
   EXPECT_TRUE(h->wait_for_err("ocpp: garage: unlock: Unlocked")) << h->err();
   ha.publish("hemd/charger/garage/unlock/set", "now");
-  EXPECT_TRUE(h->wait_for_err("'now': expected PRESS")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("\"now\": expected PRESS")) << h->err();
   stop(*h);
+}
+
+// Issue 26: whoever can publish to the broker must not be able to stop hemd. Each command topic gets invalid
+// UTF-8 (Latin-1 "é"), lenient numbers and a 1 MB payload: each is refused and logged short, the true state
+// is published again and hemd runs on.
+TEST_F(Mqtt, BadCommandsAreRefusedLoggedShortAndNeverFatal) {
+  Broker broker(dir, free_port());
+  Listener ha(broker.port());
+  auto h = hemd(config(broker.port()));
+  ASSERT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["mode"] == "pv"; })) << h->err();
+  const std::string set = "hemd/charger/garage/";
+  ha.publish(set + "max_current/set", "10");
+  ASSERT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["max_current_a"] == 10; }));
+  const std::vector<std::string> controls = {"mode",        "target_energy", "target_soc",
+                                             "max_current", "departure",     "start",
+                                             "replan",      "restart",       "unlock"};
+  for (const auto& control : controls) ha.publish(set + control + "/set", "caf\xe9 \xff\xfe");
+  for (const auto& control : controls)
+    EXPECT_TRUE(
+        h->wait_for_err(fmt::format("mqtt: refused \"{}{}/set\" = \"caf\\xE9 \\xFF\\xFE\"", set, control)))
+        << h->err();
+  // Strict numbers: the whole payload is one decimal number.
+  for (const std::string& bad :
+       std::vector<std::string>{"0x10", "1e1", "\t16\n", std::string("16\0junk", 7), "16 ", "+16", "16."})
+    ha.publish(set + "max_current/set", bad);
+  EXPECT_TRUE(h->wait_for_err("\"16\\x00junk\": not a number from 6 to 16 A")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("\"\\t16\\n\": not a number from 6 to 16 A")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("\"0x10\": not a number")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("\"1e1\": not a number")) << h->err();
+  // A megabyte: logged cut, once, and never echoed whole into HA's state.
+  const std::size_t before = h->err().size();
+  ha.publish(set + "mode/set", std::string(1 << 20, 'x'));
+  EXPECT_TRUE(h->wait_for_err("bytes): not a mode")) << h->err().substr(before, 2000);
+  ha.forget("hemd/site/state");
+  ha.forget(garage_state);
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["max_current_a"] == 10; }))
+      << ha.latest(garage_state).value_or("none");
+  EXPECT_TRUE(ha.wait_json("hemd/site/state", [](const json& j) {
+    return j["last_error"].is_string() && j["last_error"].get<std::string>().size() <= 255;
+  })) << ha.latest("hemd/site/state").value_or("none").substr(0, 600);
+  EXPECT_LT(h->err().size() - before, 2000u) << "a 1 MB payload is logged short";
+  EXPECT_EQ(h->err().find(std::string(200, 'x')), std::string::npos);
+  // Still alive and in control.
+  ha.publish(set + "max_current/set", "12");
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["max_current_a"] == 12; })) << h->err();
+  stop(*h);
+}
+
+// A retained bad command is replayed by the broker at every connect: hemd refuses it, clears it, and starts
+// again without meeting it twice.
+TEST_F(Mqtt, RetainedBadCommandIsRefusedAndClearedNotReplayed) {
+  Broker broker(dir, free_port());
+  Listener ha(broker.port());
+  const std::string topic = "hemd/charger/garage/mode/set";
+  ha.publish(topic, "\xe9t\xe9", true);
+  ha.publish("hemd/charger/garage/max_current/set", "1e1", true);
+  for (int run = 0; run < 3; ++run) {
+    auto h = hemd(config(broker.port()), fmt::format("run{}", run));
+    ASSERT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["mode"] == "pv"; })) << h->err();
+    if (run == 0) {
+      EXPECT_TRUE(h->wait_for_err("mqtt: refused \"hemd/charger/garage/mode/set\" = \"\\xE9t\\xE9\""))
+          << h->err();
+      EXPECT_TRUE(h->wait_for_err("retained; cleared")) << h->err();
+      EXPECT_TRUE(ha.wait(topic, [](const std::string& v) { return v.empty(); })) << h->err();
+      EXPECT_TRUE(
+          ha.wait("hemd/charger/garage/max_current/set", [](const std::string& v) { return v.empty(); }));
+    } else {
+      // Retained messages come on subscribing, before anything published after it: once this is applied,
+      // hemd has met every retained command there was.
+      ha.publish("hemd/charger/garage/max_current/set", fmt::format("{}", 11 + run));
+      const int expected = 11 + run;
+      EXPECT_TRUE(ha.wait_json(garage_state, [&](const json& j) { return j["max_current_a"] == expected; }));
+      EXPECT_EQ(h->err().find("refused"), std::string::npos) << h->err();
+    }
+    if (run == 1) ha.publish(topic, "caf\xe9", true);  // live and retained: refused now, cleared at once
+    if (run == 1) {
+      EXPECT_TRUE(h->wait_for_err("mqtt: refused")) << h->err();
+      EXPECT_TRUE(ha.wait(topic, [](const std::string& v) { return v.empty(); })) << h->err();
+    }
+    stop(*h);
+    ha.publish(garage_state, "", true);
+    ha.forget(garage_state);
+  }
 }
 
 }  // namespace

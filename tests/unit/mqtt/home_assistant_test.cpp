@@ -96,9 +96,26 @@ TEST(HomeAssistant, CommandsAreValidated) {
   EXPECT_FALSE(ok("target_energy", "-1"));
   EXPECT_TRUE(ok("target_soc", "80"));
   EXPECT_FALSE(ok("target_soc", "101"));
+  // Strict numbers: the whole payload is one decimal number (issue 26).
+  for (const std::string& lenient :
+       std::vector<std::string>{"0x10", "1e1", "\t16\n", std::string("16\0junk", 7), " 16", "16 ", "+16",
+                                "16.", ".5", "1,5", "nan", "inf", "", "-", "10.0.0"})
+    EXPECT_FALSE(ok("max_current", lenient)) << lenient;
+  EXPECT_TRUE(ok("max_current", "10.0"));
+  EXPECT_TRUE(ok("max_current", "016"));
   EXPECT_TRUE(ok("departure", "07:30"));
+  EXPECT_TRUE(ok("departure", "07:30:00"));  // HA's time entity sends seconds
+  EXPECT_EQ(parse_command(t, "hemd/charger/garage/departure/set", "23:59:59", chargers)->text, "23:59");
+  EXPECT_TRUE(ok("departure", "CLEAR"));
+  EXPECT_EQ(parse_command(t, "hemd/charger/garage/departure/set", "CLEAR", chargers)->text, "");
   EXPECT_FALSE(ok("departure", "7:30"));
   EXPECT_FALSE(ok("departure", "25:00"));
+  EXPECT_FALSE(ok("departure", "07:30:60"));
+  EXPECT_FALSE(ok("departure", "07:30:0"));
+  // A refusal never echoes the payload (the caller logs it once, quoted and cut), nor keeps it as text.
+  auto bad = parse_command(t, "hemd/charger/garage/mode/set", std::string(1000, 'x') + "\xe9", chargers);
+  EXPECT_EQ(bad->error, "not a mode; expected off, now, minpv, pv or smart");
+  EXPECT_EQ(bad->text, "");
   EXPECT_TRUE(ok("start", "PRESS"));
   EXPECT_FALSE(ok("start", "yes"));
   EXPECT_FALSE(ok("volume", "11"));
@@ -106,7 +123,7 @@ TEST(HomeAssistant, CommandsAreValidated) {
   EXPECT_DOUBLE_EQ(c->number, 22.5);
   auto unknown = parse_command(t, "hemd/charger/carport/mode/set", "pv", chargers);
   ASSERT_TRUE(unknown);
-  EXPECT_EQ(unknown->error, "no charger 'carport'");
+  EXPECT_EQ(unknown->error, "no charger \"carport\"");
   EXPECT_FALSE(parse_command(t, "hemd/site/state", "{}", chargers));
   EXPECT_FALSE(parse_command(t, "other/charger/garage/mode/set", "pv", chargers));
 }
