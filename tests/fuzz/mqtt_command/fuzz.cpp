@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string control = controls[data[0] % (sizeof controls / sizeof *controls)];
   const std::string payload(reinterpret_cast<const char*>(data) + 1, size - 1);
   const Topics t;
-  const std::vector<ChargerInfo> chargers = {{"garage", 6, 16}};
+  const std::vector<ChargerInfo> chargers = {{"garage", 6, 16, {}}};
   const auto cmd = parse_command(t, t.charger_command("garage", control), payload, chargers);
   if (!cmd) return 0;
   if (cmd->error.empty()) {
