@@ -97,7 +97,13 @@ void add_simulate_command(CLI::App& cli) {
       "Run the strategies over a recorded or synthetic day; compare with charging on arrival and PV only");
   s->add_option("--scenario", o->scenario, "Scenario file (examples in config/scenarios/)")->required();
   s->add_option("--svg", o->svg, "Write a chart of the day (PV, house, cars, price, fuse) to this SVG file");
-  add_command(s, [o] { return run_simulate(*o); });
+  add_command(s, [o] {
+    if (config_file().given) {  // never silently ignored
+      std::cerr << "hemd simulate: the site comes from --scenario; --config is not used\n";
+      return 2;
+    }
+    return run_simulate(*o);
+  });
 }
 
 }  // namespace hemd
