@@ -65,6 +65,13 @@ void RuntimeSettings::change(const SettingChange& c) {
     if (c.what == "mode" || c.what == "start") {
       const auto mode = c.what == "start" ? ChargeMode::now : charge_mode_from_string(c.text);
       if (!mode) return;  // validated before it came here; never a crash if it was not
+      if (c.what == "start" && !s.until_session_end) {
+        s.mode_after_session = s.mode;
+        s.until_session_end = true;
+        s.car_seen = false;
+      } else if (c.what == "mode") {
+        s.until_session_end = false;  // the owner chose: it stays
+      }
       s.mode = mode;
       stored_what = "mode";
       value = to_string(*s.mode);
@@ -99,17 +106,32 @@ ChargerSettings RuntimeSettings::get(const std::string& charger_id) const {
 }
 
 void RuntimeSettings::fill(SiteSnapshot& snapshot) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::pair<std::string, std::string>> restored;  // charger, mode: stored after the lock
+  std::unique_lock<std::mutex> lock(mutex_);
   for (auto& c : snapshot.chargers) {
     auto it = chargers_.find(c.id);
     if (it == chargers_.end()) continue;
-    const auto& s = it->second;
+    auto& s = it->second;
+    if (s.until_session_end && c.online) {
+      if (c.car_connected) {
+        s.car_seen = true;
+      } else if (s.car_seen) {
+        s.until_session_end = false;
+        s.mode = s.mode_after_session;
+        restored.push_back({c.id, s.mode ? to_string(*s.mode) : ""});
+      }
+    }
     if (s.mode) c.mode = *s.mode;
     if (s.max_current_a) c.max_current_a = std::clamp(*s.max_current_a, c.min_current_a, c.max_current_a);
     if (s.departure) c.departure = next_departure(*s.departure, snapshot.now);
     if (s.target_energy_kwh)
       c.energy_need_wh = std::max(0.0, *s.target_energy_kwh * 1000 - c.session_energy_wh);
     if (s.target_soc_pct) c.target_soc_pct = *s.target_soc_pct;
+  }
+  lock.unlock();
+  for (const auto& [id, mode] : restored) {
+    log::notice("settings: {}: the session ended; mode back to {}", id, mode.empty() ? "the config's" : mode);
+    storage::record(recorder_, storage::Setting{key(id, "mode"), mode});
   }
 }
 
