@@ -5,7 +5,6 @@
 #include <iostream>
 #include <memory>
 
-#include "build_info.h"
 #include "config/config.h"
 #include "daemon/commands.h"
 #include "daemon/modbus_input.h"
@@ -34,13 +33,11 @@ int run_release(const std::string& config_path) {
 }  // namespace
 
 void add_battery_command(CLI::App& cli) {
-  auto config = std::make_shared<std::string>(build::default_config);
   CLI::App* b = cli.add_subcommand("battery", "Home batteries under hemd's control");
   b->require_subcommand(1);
   CLI::App* r = b->add_subcommand(
       "release", "Release every battery's discharge lock (the unit's ExecStopPost= runs it after any exit)");
-  r->add_option("-c,--config", *config, "Configuration file")->capture_default_str();
-  add_command(r, [config] { return run_release(*config); });
+  add_command(r, [] { return run_release(config_file().path); });
 }
 
 }  // namespace hemd

@@ -28,7 +28,18 @@ std::vector<Subcommand>& registry() {
   static std::vector<Subcommand> r;
   return r;
 }
+ConfigFile& the_config_file() {
+  static ConfigFile f;
+  return f;
+}
 }  // namespace
+
+const ConfigFile& config_file() {
+  return the_config_file();
+}
+void set_config_file(ConfigFile file) {
+  the_config_file() = std::move(file);
+}
 
 int check_config(const std::string& path) {
   auto result = config::load_file(path);
@@ -55,6 +66,9 @@ void add_command(CLI::App* sub, std::function<int()> run) {
 // One line per tool; each module's add_*_command registers its options and its run function.
 void add_subcommands(CLI::App& cli) {
   cli.require_subcommand(0, 1);
+  // Before the subcommands are added, which inherit it: an option a subcommand does not know (--config)
+  // falls through to main's.
+  cli.fallthrough();
   add_battery_command(cli);
   add_cert_command(cli);
   add_modbus_commands(cli);

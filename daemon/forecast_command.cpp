@@ -7,7 +7,6 @@
 #include <map>
 #include <memory>
 
-#include "build_info.h"
 #include "config/config.h"
 #include "daemon/commands.h"
 #include "daemon/forecast_input.h"
@@ -20,8 +19,6 @@ namespace hemd {
 namespace {
 
 struct ForecastOptions {
-  std::string config = build::default_config;
-  bool config_given = false;
   bool offline = false;
 };
 
@@ -32,12 +29,13 @@ struct Hour {
 
 int run_forecast(const ForecastOptions& o) {
   log::set_level(log::Level::warning);  // the table is the output; problems still reach stderr
-  if (!o.config_given && !std::filesystem::exists(o.config)) {
+  const auto& file = config_file();
+  if (!std::filesystem::exists(file.path)) {
     std::cerr << fmt::format("hemd forecast: {} does not exist; give the site's file with --config\n",
-                             o.config);
+                             file.path);
     return 1;
   }
-  auto loaded = config::load_file(o.config);
+  auto loaded = config::load_file(file.path);
   if (!loaded.config) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
     return 1;
@@ -105,12 +103,8 @@ void add_forecast_command(CLI::App& cli) {
   auto o = std::make_shared<ForecastOptions>();
   CLI::App* p = cli.add_subcommand(
       "forecast", "Show the PV the plan expects per hour today and tomorrow, and where it comes from");
-  p->add_option("-c,--config", o->config, "Configuration file")->capture_default_str();
   p->add_flag("--offline", o->offline, "Use the forecast stored; do not ask the service");
-  add_command(p, [o, p] {
-    o->config_given = p->count("--config") > 0;
-    return run_forecast(*o);
-  });
+  add_command(p, [o] { return run_forecast(*o); });
 }
 
 }  // namespace hemd

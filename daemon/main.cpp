@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(cli, argc, argv);
   if (!level.empty()) run.log_level = level;
   run.config_given = cli.count("--config") > 0;
+  set_config_file({run.config_path, run.config_given});
 
   if (!cli.get_subcommands().empty() || check) unblock_stop_signals();
   if (auto rc = run_subcommand(cli)) return *rc;

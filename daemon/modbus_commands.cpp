@@ -7,7 +7,6 @@
 #include <set>
 #include <string>
 
-#include "build_info.h"
 #include "config/config.h"
 #include "daemon/commands.h"
 #include "daemon/modbus_input.h"
@@ -157,12 +156,10 @@ void add_modbus_commands(CLI::App& cli) {
   s->add_option("--timeout-ms", scan->timeout_ms, "Per request")->capture_default_str();
   add_command(s, [scan] { return run_scan(*scan); });
 
-  auto config = std::make_shared<std::string>(build::default_config);
   auto name = std::make_shared<std::string>();
   CLI::App* r = cli.add_subcommand("read", "Read a configured meter once and print its values");
   r->add_option("meter", *name, "The meter's name in the config")->required();
-  r->add_option("-c,--config", *config, "Configuration file")->capture_default_str();
-  add_command(r, [config, name] { return run_read(*config, *name); });
+  add_command(r, [name] { return run_read(config_file().path, *name); });
 }
 
 }  // namespace hemd

@@ -18,9 +18,12 @@ namespace {
 
 using nlohmann::json;
 
-// Watts to 1 W, amperes to 0.01 A: what a meter resolves; more digits are noise in HA's history.
+// Watts to 1 W, amperes to 0.01 A: what a meter resolves; more digits are noise in HA's history. Divided by
+// the inverse of the step, not multiplied by the step: 138 / 100 prints as 1.38, 138 * 0.01 as
+// 1.3800000000000001.
 double rounded(double v, double step) {
-  return std::round(v / step) * step;
+  const double per_unit = std::round(1 / step);
+  return std::round(v * per_unit) / per_unit;
 }
 json watts(const Reading& r) {
   return r.ok() ? json(rounded(r.value, 1)) : json(nullptr);
@@ -30,6 +33,15 @@ json watts(bool ok, double v) {
 }
 json amps(const Reading& r) {
   return r.ok() ? json(rounded(r.value, 0.01)) : json(nullptr);
+}
+
+// HA drops a state longer than 255 characters: text of hemd's own is cut, on a UTF-8 character boundary.
+std::string state_text(const std::string& text) {
+  constexpr std::size_t max = 250;
+  if (text.size() <= max) return text;
+  std::size_t cut = max - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "…";
 }
 
 std::string join(const std::vector<std::string>& list) {
@@ -55,7 +67,10 @@ MqttIo::MqttIo(const config::Config& cfg, RuntimeSettings& settings, storage::Re
                  static_cast<std::int64_t>(cfg.mqtt.heartbeat_s * 1000)) {
   topics_.prefix = cfg.mqtt.topic_prefix;
   topics_.discovery = cfg.mqtt.discovery_prefix;
-  for (const auto& c : cfg.chargers) chargers_.push_back({c.id, c.min_current_a, c.max_current_a});
+  std::vector<std::string> statuses;
+  for (int st = 0; st <= static_cast<int>(ChargerStatus::faulted); ++st)
+    statuses.push_back(to_string(static_cast<ChargerStatus>(st)));
+  for (const auto& c : cfg.chargers) chargers_.push_back({c.id, c.min_current_a, c.max_current_a, statuses});
   mqtt::ClientOptions o;
   o.host = cfg.mqtt.host;
   o.port = cfg.mqtt.port;
@@ -66,7 +81,7 @@ MqttIo::MqttIo(const config::Config& cfg, RuntimeSettings& settings, storage::Re
   o.cert_file = cfg.mqtt.tls_cert_file;
   o.key_file = cfg.mqtt.tls_key_file;
   o.status_topic = topics_.status();
-  o.subscriptions = {topics_.command_filter(), topics_.ha_status()};
+  o.subscriptions = {topics_.command_filter(), topics_.site_command_filter(), topics_.ha_status()};
   client_ = std::make_unique<mqtt::Client>(o);
   client_->on_connected([this] { announce(); });
   client_->on_message([this](const mqtt::Message& m) { handle(m); });
@@ -108,10 +123,20 @@ void MqttIo::handle(const mqtt::Message& m) {
   }
   auto cmd = mqtt::parse_command(topics_, m.topic, m.payload, chargers_);
   if (!cmd) return;
+  // An empty payload is no command: it is what clearing a retained one (below, or by hand) sends to us.
+  if (m.payload.empty()) return;
   if (!cmd->error.empty()) {
-    log::warning("mqtt: refused {} = '{}': {}", m.topic, m.payload, cmd->error);
+    // A refused command that the broker keeps would come back at every connect: it is cleared.
+    const bool cleared = client_->publish(m.topic, "", true);
+    log::warning("mqtt: refused {} = {}: {}{}", log::quoted(m.topic), log::quoted(m.payload, 60), cmd->error,
+                 !m.retained ? ""
+                 : cleared   ? " (retained; cleared)"
+                             : " (retained; clearing it failed)");
     std::lock_guard<std::mutex> lock(mutex_);
     publisher_.forget_all();  // HA shows what it asked for until the true state is published again
+  } else if (cmd->what == "clear_error") {
+    log::info("mqtt: last error cleared from Home Assistant");
+    error_cleared_at_ = log::latest_problem().at_ms;
   } else if (cmd->what == "restart" || cmd->what == "unlock") {
     log::notice("mqtt: {}: {} asked for", cmd->charger_id, cmd->what);
     if (charger_action_) charger_action_(cmd->charger_id, cmd->what);
@@ -136,65 +161,103 @@ std::string MqttIo::site_state(const SiteSnapshot& s, const Decision& d) {
   j["grid_import_w"] = watts(grid_ok, std::max(0.0, grid));
   j["grid_export_w"] = watts(grid_ok, std::max(0.0, -grid));
   j["surplus_w"] = watts(grid_ok, std::max(0.0, cars - grid));
+  // The margin is the worst phase's: with any phase unknown, so is the margin (never the whole fuse).
+  bool all_known = true;
   double worst = s.limits.main_fuse_a;
   for (int ph = 0; ph < 3; ++ph) {
     j[fmt::format("grid_current_l{}_a", ph + 1)] = amps(s.grid.current_a[ph]);
+    all_known = all_known && s.grid.current_a[ph].ok();
     if (s.grid.current_a[ph].ok()) worst = std::min(worst, s.limits.main_fuse_a - s.grid.current_a[ph].value);
   }
-  j["fuse_margin_a"] = rounded(worst, 0.01);
+  j["fuse_margin_a"] = all_known ? json(rounded(worst, 0.01)) : json(nullptr);
   j["grid_import_energy_wh"] = std::round(grid_import_wh_);
   j["grid_export_energy_wh"] = std::round(grid_export_wh_);
   j["pv_energy_wh"] = std::round(pv_wh_);
   j["price_now_dkk_kwh"] = nullptr;
   j["price_next_dkk_kwh"] = nullptr;
+  j["price_export_dkk_kwh"] = nullptr;
   j["cheapest_window"] = nullptr;
+  j["cheapest_window_start"] = nullptr;
+  j["cheapest_window_end"] = nullptr;
   if (!s.prices.empty() && s.prices.front().start <= s.now) {
-    j["price_now_dkk_kwh"] = std::round(s.prices[0].import_dkk_per_kwh * 10000) / 10000;
-    if (s.prices.size() > 1)
-      j["price_next_dkk_kwh"] = std::round(s.prices[1].import_dkk_per_kwh * 10000) / 10000;
+    j["price_now_dkk_kwh"] = rounded(s.prices[0].import_dkk_per_kwh, 0.0001);
+    j["price_export_dkk_kwh"] = rounded(s.prices[0].export_dkk_per_kwh, 0.0001);
+    if (s.prices.size() > 1) j["price_next_dkk_kwh"] = rounded(s.prices[1].import_dkk_per_kwh, 0.0001);
     std::vector<PricePoint> day;
     for (const auto& p : s.prices)
       if (p.start < s.now + 24 * 3'600'000LL) day.push_back(p);
-    if (auto w = cheapest_window(day, 22, 11))
+    if (auto w = cheapest_window(day, 22, 11)) {
       j["cheapest_window"] = fmt::format("{}–{} ({:.2f} DKK/kWh)", prices::hhmm(w->start),
                                          prices::hhmm(w->end), w->mean_dkk_per_kwh);
+      j["cheapest_window_start"] = prices::utc_iso(w->start);
+      j["cheapest_window_end"] = prices::utc_iso(w->end);
+    }
   }
-  j["summary"] = d.summary;
+  j["summary"] = state_text(d.summary);
   j["version"] = build::version;
-  j["uptime_s"] = (s.now - started_) / 1000;
-  j["last_error"] = log::last_problem();
+  j["started_at"] = prices::utc_iso(started_);
+  // HA keeps a state of at most 255 characters: the last problem is cut, and dated, and cleared on request.
+  const auto problem = log::latest_problem();
+  const bool shown = !problem.text.empty() && problem.at_ms > error_cleared_at_;
+  j["last_error"] = shown ? json(state_text(problem.text)) : json(nullptr);
+  j["last_error_at"] = shown ? json(prices::utc_iso(problem.at_ms)) : json(nullptr);
   return j.dump();
 }
 
-std::string MqttIo::charger_state(const SiteSnapshot& s, const ChargerState& c, const Decision& d) {
+std::string MqttIo::charger_state(const ChargerState& c, const Decision& d) {
   const auto* cmd = d.for_charger(c.id);
   const auto set = settings_.get(c.id);
+  const auto& counted = counted_[c.id];
   json j;
   j["status"] = to_string(c.status);
   j["online"] = c.online;
   j["connected"] = c.car_connected;
+  j["charging"] = c.online && c.status == ChargerStatus::charging;
   j["mode"] = to_string(c.mode);
-  j["limit_a"] = cmd ? cmd->limit_a : 0.0;
+  j["limit_a"] = rounded(cmd ? cmd->limit_a : 0.0, 0.1);
   j["power_w"] = rounded(c.power_w, 1);
   j["session_energy_wh"] = std::round(c.session_energy_wh);
-  j["soc_pct"] = c.soc_pct ? json(*c.soc_pct) : json(nullptr);
-  j["reason"] = cmd ? cmd->reason : "";
-  j["plan"] = c.plan_summary.empty() ? (cmd ? cmd->reason : "") : c.plan_summary;
+  j["charged_energy_wh"] = std::round(counted.charged_wh);
+  j["session_cost_dkk"] = rounded(counted.session_cost_dkk, 0.01);
+  j["soc_pct"] = c.soc_pct ? json(rounded(*c.soc_pct, 1)) : json(nullptr);
+  j["reason"] = state_text(cmd ? cmd->reason : "");
+  j["plan"] = state_text(c.plan_summary.empty() ? (cmd ? cmd->reason : "") : c.plan_summary);
+  j["plan_cost_dkk"] = c.plan_cost_dkk ? json(rounded(*c.plan_cost_dkk, 0.01)) : json(nullptr);
   j["next_start"] = c.next_planned_start ? json(prices::utc_iso(*c.next_planned_start)) : json(nullptr);
-  j["departure"] = set.departure.value_or("");
+  j["departure"] = set.departure ? json(*set.departure) : json(nullptr);
   // What the plan works toward: the owner's departure and target, or what an ISO 15118 car said (OCPP 2.0.1).
   j["planned_departure"] = c.departure ? json(prices::utc_iso(*c.departure)) : json(nullptr);
   const auto need = ChargingPlanner::need_wh(c);
   j["energy_need_kwh"] = need ? json(rounded(*need / 1000, 0.01)) : json(nullptr);
   j["target_energy_kwh"] = set.target_energy_kwh ? json(*set.target_energy_kwh) : json(nullptr);
   j["target_soc_pct"] = set.target_soc_pct ? json(*set.target_soc_pct) : json(nullptr);
-  j["max_current_a"] = c.max_current_a;
-  (void)s;
+  j["max_current_a"] = rounded(c.max_current_a, 0.1);
   return j.dump();
+}
+
+// What each charger delivered, counted from its session energy (a new session starts from 0), and what the
+// session cost at the import price of each cycle.
+void MqttIo::count(const SiteSnapshot& s) {
+  const double price =
+      !s.prices.empty() && s.prices.front().start <= s.now ? s.prices[0].import_dkk_per_kwh : 0;
+  for (const auto& c : s.chargers) {
+    auto& k = counted_[c.id];
+    const double now_wh = std::max(0.0, c.session_energy_wh);
+    const double added = now_wh >= k.session_wh ? now_wh - k.session_wh : now_wh;
+    if (now_wh < k.session_wh) k.session_cost_dkk = 0;  // a new session
+    // A jump of more than 50 kWh in one cycle is a meter's reset or nonsense, not energy delivered.
+    if (k.seen && added < 50'000) {
+      k.charged_wh += added;
+      k.session_cost_dkk += added / 1000 * price;
+    }
+    k.session_wh = now_wh;
+    k.seen = true;
+  }
 }
 
 void MqttIo::observe(const SiteSnapshot& s, const Decision& d) {
   if (started_ == 0) started_ = s.now;
+  count(s);
   // Energy counters integrate power between cycles; a gap of more than 15 minutes (hemd stalled, the clock
   // jumped) is not bridged.
   const double dt_h = last_observed_ > 0 && s.now > last_observed_ && s.now - last_observed_ <= 900'000
@@ -208,7 +271,7 @@ void MqttIo::observe(const SiteSnapshot& s, const Decision& d) {
   if (s.pv_power_w.ok()) pv_wh_ += std::max(0.0, s.pv_power_w.value) * dt_h;
   if (!client_->connected()) return;
   std::vector<std::pair<std::string, std::string>> out = {{topics_.site_state(), site_state(s, d)}};
-  for (const auto& c : s.chargers) out.push_back({topics_.charger_state(c.id), charger_state(s, c, d)});
+  for (const auto& c : s.chargers) out.push_back({topics_.charger_state(c.id), charger_state(c, d)});
   // Paho is never called with mutex_ held: its callback thread takes mutex_ for a refused command, and a
   // publish that waits on that thread while holding mutex_ would hang both (seen under load in the tests).
   std::vector<std::pair<std::string, std::string>> due;

@@ -2,7 +2,10 @@
 // hemd in Home Assistant: discovery on every connect (and when HA comes back), state of the site and each
 // charger on change, and HA's controls turned into runtime settings. Runs beside the control loop: a broker
 // that is down costs stale publications, never a late cycle.
+#include <atomic>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,7 +36,8 @@ class MqttIo final : public Observer {
   void announce();
   void handle(const mqtt::Message& m);
   std::string site_state(const SiteSnapshot& s, const Decision& d);
-  std::string charger_state(const SiteSnapshot& s, const ChargerState& c, const Decision& d);
+  std::string charger_state(const ChargerState& c, const Decision& d);
+  void count(const SiteSnapshot& s);
 
   config::Config cfg_;
   mqtt::Topics topics_;
@@ -50,6 +54,12 @@ class MqttIo final : public Observer {
   TimeMs started_ = 0;
   TimeMs last_observed_ = 0;
   double grid_import_wh_ = 0, grid_export_wh_ = 0, pv_wh_ = 0;
+  struct Counted {
+    bool seen = false;
+    double session_wh = 0, charged_wh = 0, session_cost_dkk = 0;
+  };
+  std::map<std::string, Counted> counted_;         // by charger id; the loop's thread only
+  std::atomic<std::int64_t> error_cleared_at_{0};  // the log's time of the last problem HA cleared
   // Declared last, so destroyed first: its threads call announce() and handle(), which use every member
   // above, until its destructor has joined them (a connect racing a stop freed publisher_ under ASan).
   std::unique_ptr<mqtt::Client> client_;

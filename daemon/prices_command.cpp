@@ -6,7 +6,6 @@
 #include <iostream>
 #include <memory>
 
-#include "build_info.h"
 #include "config/config.h"
 #include "daemon/commands.h"
 #include "daemon/price_input.h"
@@ -22,8 +21,6 @@ namespace {
 using namespace prices;
 
 struct PricesOptions {
-  std::string config = build::default_config;
-  bool config_given = false;
   std::string date;
   double energy_kwh = 22;
   double power_kw = 11;
@@ -58,8 +55,11 @@ void print_window(const std::string& label, const std::vector<ConsumerPrice>& li
 int run_prices(const PricesOptions& o) {
   log::set_level(log::Level::warning);  // the table is the output; problems still reach stderr
   config::Config cfg;
-  if (o.config_given || std::filesystem::exists(o.config)) {
-    auto loaded = config::load_file(o.config);
+  const auto& file = config_file();
+  // A file named on the command line must be there; only without one may a first look at the prices go
+  // without a configuration, and it says so.
+  if (file.given || std::filesystem::exists(file.path)) {
+    auto loaded = config::load_file(file.path);
     if (!loaded.config) {
       for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
       return 1;
@@ -67,7 +67,7 @@ int run_prices(const PricesOptions& o) {
     cfg = *loaded.config;
   } else {
     std::cerr << fmt::format("hemd prices: no {}; showing DK1 with the built-in rates and no grid tariff\n",
-                             o.config);
+                             file.path);
   }
   TimeMs now = wall_ms();
   LocalDate day = danish(now).date;
@@ -119,17 +119,13 @@ void add_prices_command(CLI::App& cli) {
   CLI::App* p = cli.add_subcommand(
       "prices",
       "Show today's and tomorrow's consumer prices per quarter-hour, itemised, and the cheapest window");
-  p->add_option("-c,--config", o->config, "Configuration file")->capture_default_str();
   p->add_option("--date", o->date, "First day to show (YYYY-MM-DD, Danish); default today");
   p->add_option("--energy", o->energy_kwh, "Energy for the cheapest window, kWh")
       ->check(CLI::Range(0.1, 500.0));
   p->add_option("--power", o->power_kw, "Charging power for the cheapest window, kW")
       ->check(CLI::Range(0.1, 100.0));
   p->add_flag("--offline", o->offline, "Use the cache only; do not ask Energi Data Service");
-  add_command(p, [o, p] {
-    o->config_given = p->count("--config") > 0;
-    return run_prices(*o);
-  });
+  add_command(p, [o] { return run_prices(*o); });
 }
 
 }  // namespace hemd

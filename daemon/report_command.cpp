@@ -7,7 +7,6 @@
 #include <iostream>
 #include <memory>
 
-#include "build_info.h"
 #include "config/config.h"
 #include "daemon/commands.h"
 #include "daemon/price_input.h"
@@ -23,13 +22,12 @@ namespace hemd {
 namespace {
 
 struct ReportOptions {
-  std::string config = build::default_config;
   std::string month;  // YYYY-MM, Danish; empty = this month
 };
 
 int run_report(const ReportOptions& o) {
   log::set_level(log::Level::warning);
-  auto loaded = config::load_file(o.config);
+  auto loaded = config::load_file(config_file().path);
   if (!loaded.config) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
     return 1;
@@ -108,7 +106,6 @@ void add_report_command(CLI::App& cli) {
   auto o = std::make_shared<ReportOptions>();
   CLI::App* r = cli.add_subcommand(
       "report", "Energy charged, PV share, cost and the saving against charging on arrival, for a month");
-  r->add_option("-c,--config", o->config, "Configuration file")->capture_default_str();
   r->add_option("--month", o->month, "Month (YYYY-MM, Danish time); default this month");
   add_command(r, [o] { return run_report(*o); });
 }

@@ -47,6 +47,7 @@ RuntimeSettings::RuntimeSettings(const config::Config& cfg, storage::Database& d
     if (auto mode = storage::setting(db, key(c.id, "mode"))) s.mode = charge_mode_from_string(*mode);
     s.max_current_a = number(storage::setting(db, key(c.id, "max_current")));
     s.departure = storage::setting(db, key(c.id, "departure"));
+    if (s.departure && s.departure->empty()) s.departure.reset();  // cleared from HA
     s.target_energy_kwh = number(storage::setting(db, key(c.id, "target_energy")));
     s.target_soc_pct = number(storage::setting(db, key(c.id, "target_soc")));
     if (s.mode)
@@ -57,19 +58,32 @@ RuntimeSettings::RuntimeSettings(const config::Config& cfg, storage::Database& d
 
 void RuntimeSettings::change(const SettingChange& c) {
   std::string stored_what = c.what, value;
+  bool is_text = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto& s = chargers_[c.charger_id];
     if (c.what == "mode" || c.what == "start") {
       const auto mode = c.what == "start" ? ChargeMode::now : charge_mode_from_string(c.text);
       if (!mode) return;  // validated before it came here; never a crash if it was not
+      if (c.what == "start" && !s.until_session_end) {
+        s.mode_after_session = s.mode;
+        s.until_session_end = true;
+        s.car_seen = false;
+      } else if (c.what == "mode") {
+        s.until_session_end = false;  // the owner chose: it stays
+      }
       s.mode = mode;
       stored_what = "mode";
       value = to_string(*s.mode);
     } else if (c.what == "max_current") {
       s.max_current_a = c.number;
     } else if (c.what == "departure") {
-      s.departure = value = c.text;
+      value = c.text;  // "" clears it
+      is_text = true;
+      if (value.empty())
+        s.departure.reset();
+      else
+        s.departure = value;
     } else if (c.what == "target_energy") {
       s.target_energy_kwh = c.number;
     } else if (c.what == "target_soc") {
@@ -77,9 +91,10 @@ void RuntimeSettings::change(const SettingChange& c) {
     } else {
       return;
     }
-    if (value.empty()) value = fmt::format("{:g}", c.number);
+    if (value.empty() && !is_text) value = fmt::format("{:g}", c.number);
   }
-  log::notice("settings: {}: {} = {}", c.charger_id, stored_what, log::quoted(value, 40));
+  log::notice("settings: {}: {} = {}", c.charger_id, stored_what,
+              value.empty() ? std::string("none") : log::quoted(value, 40));
   storage::record(recorder_, storage::Setting{key(c.charger_id, stored_what), value});
   recorder_.flush();  // a command is rare and must survive a crash right after it
 }
@@ -91,17 +106,32 @@ ChargerSettings RuntimeSettings::get(const std::string& charger_id) const {
 }
 
 void RuntimeSettings::fill(SiteSnapshot& snapshot) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::pair<std::string, std::string>> restored;  // charger, mode: stored after the lock
+  std::unique_lock<std::mutex> lock(mutex_);
   for (auto& c : snapshot.chargers) {
     auto it = chargers_.find(c.id);
     if (it == chargers_.end()) continue;
-    const auto& s = it->second;
+    auto& s = it->second;
+    if (s.until_session_end && c.online) {
+      if (c.car_connected) {
+        s.car_seen = true;
+      } else if (s.car_seen) {
+        s.until_session_end = false;
+        s.mode = s.mode_after_session;
+        restored.push_back({c.id, s.mode ? to_string(*s.mode) : ""});
+      }
+    }
     if (s.mode) c.mode = *s.mode;
     if (s.max_current_a) c.max_current_a = std::clamp(*s.max_current_a, c.min_current_a, c.max_current_a);
     if (s.departure) c.departure = next_departure(*s.departure, snapshot.now);
     if (s.target_energy_kwh)
       c.energy_need_wh = std::max(0.0, *s.target_energy_kwh * 1000 - c.session_energy_wh);
     if (s.target_soc_pct) c.target_soc_pct = *s.target_soc_pct;
+  }
+  lock.unlock();
+  for (const auto& [id, mode] : restored) {
+    log::notice("settings: {}: the session ended; mode back to {}", id, mode.empty() ? "the config's" : mode);
+    storage::record(recorder_, storage::Setting{key(id, "mode"), mode});
   }
 }
 

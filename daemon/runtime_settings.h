@@ -20,9 +20,15 @@ struct ChargerSettings {
   std::optional<std::string> departure;  // "HH:MM", Danish time
   std::optional<double> target_energy_kwh;
   std::optional<double> target_soc_pct;
+  // "Start charging now" lasts one session: the mode it replaced (nullopt: the config's) comes back when the
+  // car that charged leaves. Kept in memory only: after a restart the mode stays `now`, as set.
+  bool until_session_end = false;
+  bool car_seen = false;  // the car was connected since the button was pressed
+  std::optional<ChargeMode> mode_after_session;
 };
 
-// One validated change: what = mode | max_current | departure | target_energy | target_soc | start.
+// One validated change: what = mode | max_current | departure | target_energy | target_soc | start (mode
+// `now` until the session ends).
 struct SettingChange {
   std::string charger_id;
   std::string what;
@@ -36,7 +42,7 @@ class RuntimeSettings final : public SiteInput {
   RuntimeSettings(const config::Config& cfg, storage::Database& db, storage::Recorder& recorder);
   void change(const SettingChange& c);  // from any thread; stored at once
   ChargerSettings get(const std::string& charger_id) const;
-  void fill(SiteSnapshot& snapshot) override;
+  void fill(SiteSnapshot& snapshot) override;  // also ends "start charging now" with its session
 
  private:
   storage::Recorder& recorder_;

@@ -148,7 +148,13 @@ void add_simulate_command(CLI::App& cli) {
                 "Minutes of the shortest block of charging planned (control.min_charge_block_min)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 240.0));
-  add_command(s, [o] { return run_simulate(*o); });
+  add_command(s, [o] {
+    if (config_file().given) {  // never silently ignored
+      std::cerr << "hemd simulate: the site comes from --scenario; --config is not used\n";
+      return 2;
+    }
+    return run_simulate(*o);
+  });
 }
 
 }  // namespace hemd

@@ -215,6 +215,7 @@ void apply_plan(const PlanRequest& request, const Plan& plan, SiteSnapshot& site
     std::snprintf(summary, sizeof summary, "%.1f kWh planned, %.2f DKK", car->planned_wh / 1000,
                   car->cost_dkk);
     c.plan_summary = summary;
+    c.plan_cost_dkk = car->cost_dkk;
     if (car->shortfall_wh > 1) {
       std::snprintf(summary, sizeof summary, ", %.1f kWh short", car->shortfall_wh / 1000);
       c.plan_summary += summary;

@@ -76,6 +76,7 @@ struct ChargerState {
   std::optional<double> planned_power_w;
   std::optional<TimeMs> next_planned_start;
   std::string plan_summary;
+  std::optional<double> plan_cost_dkk;  // what the plan's energy costs
 };
 
 struct GridState {

@@ -1,6 +1,7 @@
 #include "drivers/log/log.h"
 
 #include "config/escape.h"
+#include "drivers/log/wall_clock.h"
 
 #include <algorithm>
 #include <atomic>
@@ -13,6 +14,7 @@ namespace {
 std::atomic<int> max_level{static_cast<int>(Level::info)};
 std::mutex write_mutex;
 std::string last_problem_text;  // guarded by write_mutex
+std::int64_t last_problem_at = 0;
 }  // namespace
 
 void set_level(Level max) {
@@ -44,7 +46,10 @@ void write(Level l, std::string_view raw) {
   // One fwrite per line under a lock, so lines from driver threads never interleave.
   const std::string line = fmt::format("<{}>{}\n", static_cast<int>(l), message);
   std::lock_guard lock(write_mutex);
-  if (l <= Level::warning) last_problem_text = message;
+  if (l <= Level::warning) {
+    last_problem_text = message;
+    last_problem_at = wall_ms();
+  }
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
 }
@@ -55,5 +60,9 @@ namespace hemd::log {
 std::string last_problem() {
   std::lock_guard lock(write_mutex);
   return last_problem_text;
+}
+Problem latest_problem() {
+  std::lock_guard lock(write_mutex);
+  return {last_problem_text, last_problem_at};
 }
 }  // namespace hemd::log

@@ -3,6 +3,7 @@
 // `journalctl -p warning -u hemd` shows exactly the warnings and errors.
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,12 @@ std::string quoted(std::string_view outside, std::size_t max = 120);
 
 // The last warning or error written (even if below the level shown), for status displays; "" if none.
 std::string last_problem();
+// The same with when it was written (wall clock, ms since the epoch; 0 if none).
+struct Problem {
+  std::string text;
+  std::int64_t at_ms = 0;
+};
+Problem latest_problem();
 
 template <typename... Args>
 void error(fmt::format_string<Args...> f, Args&&... args) {

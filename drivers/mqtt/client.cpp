@@ -53,7 +53,14 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
         wake_.notify_all();
       },
       [this](::mqtt::const_message_ptr msg) {
-        if (message_handler_ && !stopping_) message_handler_({msg->get_topic(), msg->to_string()});
+        if (!message_handler_ || stopping_) return;
+        // Paho's thread must never see an exception: whatever a message does is caught, logged and dropped.
+        try {
+          message_handler_({msg->get_topic(), msg->to_string(), msg->is_retained()});
+        } catch (const std::exception& e) {
+          log::error("mqtt: a message on {} failed: {}; dropped", log::quoted(msg->get_topic()),
+                     log::quoted(e.what()));
+        }
       });
   client_->set_callback(*callback_);
 }
@@ -130,7 +137,9 @@ void Client::run() {
 }
 
 bool Client::publish(const std::string& topic, const std::string& payload, bool retained) {
-  if (!connected_) return false;
+  // Paho's own state, not connected_: a message handler may publish while connect_once() is still
+  // subscribing (the broker replays retained commands then), before connected_ is set.
+  if (!client_->is_connected()) return false;
   try {
     client_->publish(topic, payload.data(), payload.size(), 1, retained);
     return true;

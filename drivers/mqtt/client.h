@@ -33,7 +33,8 @@ struct ClientOptions {
 
 struct Message {
   std::string topic;
-  std::string payload;
+  std::string payload;    // as it came: any bytes, not necessarily UTF-8
+  bool retained = false;  // replayed by the broker from its store (it comes back at every connect)
 };
 
 class Client {

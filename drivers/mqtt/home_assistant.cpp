@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
+#include <charconv>
+#include <cmath>
+
+#include "drivers/log/log.h"
 
 namespace hemd::mqtt {
 
@@ -21,8 +24,10 @@ std::string slug(const std::string& text) {
   return out;
 }
 
+// A sensor reading one key of its device's state JSON. `precision` is HA's suggested display precision (-1:
+// none); a numeric sensor shows what the device resolves, not float noise.
 json sensor(const std::string& uid, const std::string& name, const std::string& key, const char* device_class,
-            const char* state_class, const char* unit) {
+            const char* state_class, const char* unit, int precision = -1) {
   json s = {{"p", "sensor"},
             {"unique_id", uid + "_" + key},
             {"name", name},
@@ -30,7 +35,12 @@ json sensor(const std::string& uid, const std::string& name, const std::string& 
   if (device_class) s["device_class"] = device_class;
   if (state_class) s["state_class"] = state_class;
   if (unit) s["unit_of_measurement"] = unit;
+  if (precision >= 0) s["suggested_display_precision"] = precision;
   return s;
+}
+
+json timestamp(const std::string& uid, const std::string& name, const std::string& key) {
+  return sensor(uid, name, key, "timestamp", nullptr, nullptr);
 }
 
 json diagnostic(json s) {
@@ -38,33 +48,79 @@ json diagnostic(json s) {
   return s;
 }
 
-json device_payload(const Topics& t, const std::string& id, const std::string& name, const std::string& model,
-                    const std::string& version, const std::string& state_topic, json components) {
-  return {{"dev", {{"ids", id}, {"name", name}, {"mf", "hemd"}, {"mdl", model}, {"sw", version}}},
-          {"o", {{"name", "hemd"}, {"sw", version}}},
-          {"cmps", std::move(components)},
-          {"state_topic", state_topic},
-          {"availability_topic", t.status()},
-          {"payload_available", "online"},
-          {"payload_not_available", "offline"},
-          {"qos", 1}};
+json binary_sensor(const std::string& uid, const std::string& name, const std::string& key,
+                   const char* device_class) {
+  return {{"p", "binary_sensor"},
+          {"unique_id", uid + "_" + key},
+          {"name", name},
+          {"device_class", device_class},
+          {"value_template", fmt::format("{{{{ 'ON' if value_json.{} else 'OFF' }}}}", key)}};
 }
 
+json button(const std::string& uid, const std::string& key, const std::string& name, const std::string& topic,
+            const char* payload = "PRESS") {
+  return {{"p", "button"},
+          {"unique_id", uid + "_" + key},
+          {"name", name},
+          {"command_topic", topic},
+          {"payload_press", payload}};
+}
+
+// hemd's own status: every entity of hemd is unavailable while hemd is not running (its last will).
+json hemd_available(const Topics& t) {
+  return json::array({{{"topic", t.status()}}});
+}
+
+// What a charger measures is unavailable while the charger is disconnected (old values would pass for live
+// ones); its controls stay usable, as hemd keeps them for when it is back.
+json measured(json s, const Topics& t, const std::string& charger_id) {
+  s["availability"] =
+      json::array({{{"topic", t.status()}},
+                   {{"topic", t.charger_state(charger_id)},
+                    {"value_template", "{{ 'online' if value_json.online else 'offline' }}"}}});
+  s["availability_mode"] = "all";
+  return s;
+}
+
+json device_payload(const Topics& t, json device, const std::string& version, const std::string& state_topic,
+                    json components) {
+  return {{"dev", std::move(device)},          {"o", {{"name", "hemd"}, {"sw", version}}},
+          {"cmps", std::move(components)},     {"state_topic", state_topic},
+          {"availability", hemd_available(t)}, {"qos", 1}};
+}
+
+// Strict, as a command is: the whole payload is one decimal number ("16", "22.5", "-1"), nothing around it.
+// strtod would take hex, exponents, blanks and whatever follows a NUL.
 std::optional<double> number_of(const std::string& payload) {
-  const char* begin = payload.c_str();
-  char* end = nullptr;
-  const double v = std::strtod(begin, &end);
-  if (end == begin) return std::nullopt;
-  while (*end && std::isspace(static_cast<unsigned char>(*end))) ++end;
-  if (*end || v != v) return std::nullopt;
+  if (payload.empty() || payload.size() > 24) return std::nullopt;
+  std::size_t i = payload[0] == '-' ? 1 : 0;
+  const std::size_t first_digit = i;
+  while (i < payload.size() && std::isdigit(static_cast<unsigned char>(payload[i]))) ++i;
+  if (i == first_digit) return std::nullopt;
+  if (i < payload.size() && payload[i] == '.') {
+    const std::size_t fraction = ++i;
+    while (i < payload.size() && std::isdigit(static_cast<unsigned char>(payload[i]))) ++i;
+    if (i == fraction) return std::nullopt;
+  }
+  if (i != payload.size()) return std::nullopt;
+  double v = 0;
+  const auto [end, ec] = std::from_chars(payload.data(), payload.data() + payload.size(), v);
+  if (ec != std::errc() || end != payload.data() + payload.size() || !std::isfinite(v)) return std::nullopt;
   return v;
 }
 
-bool is_hhmm(const std::string& s) {
-  return s.size() == 5 && std::isdigit(static_cast<unsigned char>(s[0])) &&
-         std::isdigit(static_cast<unsigned char>(s[1])) && s[2] == ':' &&
-         std::isdigit(static_cast<unsigned char>(s[3])) && std::isdigit(static_cast<unsigned char>(s[4])) &&
-         std::stoi(s.substr(0, 2)) < 24 && std::stoi(s.substr(3, 2)) < 60;
+bool two_digits(const std::string& s, std::size_t at, int below) {
+  return std::isdigit(static_cast<unsigned char>(s[at])) &&
+         std::isdigit(static_cast<unsigned char>(s[at + 1])) &&
+         (s[at] - '0') * 10 + (s[at + 1] - '0') < below;
+}
+
+// "HH:MM", or "HH:MM:SS" as Home Assistant's time entity sends it (the seconds are dropped); "" otherwise.
+std::string time_of_day(const std::string& s) {
+  if (s.size() != 5 && s.size() != 8) return "";
+  if (!two_digits(s, 0, 24) || s[2] != ':' || !two_digits(s, 3, 60)) return "";
+  if (s.size() == 8 && (s[5] != ':' || !two_digits(s, 6, 60))) return "";
+  return s.substr(0, 5);
 }
 
 }  // namespace
@@ -79,53 +135,77 @@ std::string charger_device_id(const std::string& site_name, const std::string& c
 json site_discovery(const Topics& t, const std::string& site_name, const std::string& version) {
   const std::string uid = site_device_id(site_name);
   json c;
-  c["pv_power"] = sensor(uid, "PV power", "pv_power_w", "power", "measurement", "W");
-  c["house_power"] = sensor(uid, "House power", "house_power_w", "power", "measurement", "W");
-  c["grid_power"] = sensor(uid, "Grid power", "grid_power_w", "power", "measurement", "W");
-  c["grid_import"] = sensor(uid, "Grid import", "grid_import_w", "power", "measurement", "W");
-  c["grid_export"] = sensor(uid, "Grid export", "grid_export_w", "power", "measurement", "W");
-  c["surplus"] = sensor(uid, "PV surplus", "surplus_w", "power", "measurement", "W");
+  c["pv_power"] = sensor(uid, "PV power", "pv_power_w", "power", "measurement", "W", 0);
+  c["house_power"] = sensor(uid, "House power", "house_power_w", "power", "measurement", "W", 0);
+  c["grid_power"] = sensor(uid, "Grid power", "grid_power_w", "power", "measurement", "W", 0);
+  c["grid_import"] = sensor(uid, "Grid import", "grid_import_w", "power", "measurement", "W", 0);
+  c["grid_export"] = sensor(uid, "Grid export", "grid_export_w", "power", "measurement", "W", 0);
+  c["surplus"] = sensor(uid, "PV surplus", "surplus_w", "power", "measurement", "W", 0);
   for (int ph = 1; ph <= 3; ++ph)
     c[fmt::format("grid_current_l{}", ph)] =
         sensor(uid, fmt::format("Grid current L{}", ph), fmt::format("grid_current_l{}_a", ph), "current",
-               "measurement", "A");
-  c["fuse_margin"] = sensor(uid, "Fuse margin", "fuse_margin_a", "current", "measurement", "A");
+               "measurement", "A", 1);
+  c["fuse_margin"] = sensor(uid, "Fuse margin", "fuse_margin_a", "current", "measurement", "A", 1);
   // Energy counters for HA's Energy dashboard.
   c["grid_import_energy"] =
-      sensor(uid, "Grid import energy", "grid_import_energy_wh", "energy", "total_increasing", "Wh");
+      sensor(uid, "Grid import energy", "grid_import_energy_wh", "energy", "total_increasing", "Wh", 0);
   c["grid_export_energy"] =
-      sensor(uid, "Grid export energy", "grid_export_energy_wh", "energy", "total_increasing", "Wh");
-  c["pv_energy"] = sensor(uid, "PV energy", "pv_energy_wh", "energy", "total_increasing", "Wh");
-  c["price_now"] = sensor(uid, "Electricity price", "price_now_dkk_kwh", "monetary", nullptr, "DKK/kWh");
-  c["price_next"] = sensor(uid, "Electricity price next quarter-hour", "price_next_dkk_kwh", "monetary",
-                           nullptr, "DKK/kWh");
+      sensor(uid, "Grid export energy", "grid_export_energy_wh", "energy", "total_increasing", "Wh", 0);
+  c["pv_energy"] = sensor(uid, "PV energy", "pv_energy_wh", "energy", "total_increasing", "Wh", 0);
+  // Prices as HA's Nord Pool integration shows them: no device class, `measurement`, so the recorder keeps
+  // their mean, min and max. `monetary` would require `total` (a sum), which a price is not.
+  c["price_now"] =
+      sensor(uid, "Electricity price", "price_now_dkk_kwh", nullptr, "measurement", "DKK/kWh", 2);
+  c["price_next"] = sensor(uid, "Electricity price next quarter-hour", "price_next_dkk_kwh", nullptr,
+                           "measurement", "DKK/kWh", 2);
+  c["price_export"] =
+      sensor(uid, "Export price", "price_export_dkk_kwh", nullptr, "measurement", "DKK/kWh", 2);
   c["cheapest_window"] =
       sensor(uid, "Cheapest charging window", "cheapest_window", nullptr, nullptr, nullptr);
-  c["version"] = diagnostic(sensor(uid, "hemd version", "version", nullptr, nullptr, nullptr));
-  c["uptime"] = diagnostic(sensor(uid, "hemd uptime", "uptime_s", "duration", "measurement", "s"));
-  c["last_error"] = diagnostic(sensor(uid, "hemd last error", "last_error", nullptr, nullptr, nullptr));
-  return device_payload(t, uid, "hemd " + site_name, "home energy manager", version, t.site_state(),
-                        std::move(c));
+  c["cheapest_window_start"] = timestamp(uid, "Cheapest window start", "cheapest_window_start");
+  c["cheapest_window_end"] = timestamp(uid, "Cheapest window end", "cheapest_window_end");
+  c["summary"] = sensor(uid, "Summary", "summary", nullptr, nullptr, nullptr);
+  // The device is named "hemd <site>", so these read sensor.hemd_<site>_version and so on.
+  c["version"] = diagnostic(sensor(uid, "Version", "version", nullptr, nullptr, nullptr));
+  c["started_at"] = diagnostic(timestamp(uid, "Started", "started_at"));
+  c["last_error"] = diagnostic(sensor(uid, "Last error", "last_error", nullptr, nullptr, nullptr));
+  c["last_error_at"] = diagnostic(timestamp(uid, "Last error at", "last_error_at"));
+  c["clear_error"] = button(uid, "clear_error", "Clear last error", t.site_command("clear_error"));
+  c["clear_error"]["entity_category"] = "config";
+  return device_payload(t,
+                        {{"ids", uid},
+                         {"name", "hemd " + site_name},
+                         {"mf", "hemd"},
+                         {"mdl", "home energy manager"},
+                         {"sw", version}},
+                        version, t.site_state(), std::move(c));
 }
 
 json charger_discovery(const Topics& t, const std::string& site_name, const ChargerInfo& ch,
                        const std::string& version) {
   const std::string uid = charger_device_id(site_name, ch.id);
   const std::string state = t.charger_state(ch.id);
+  auto m = [&](json s) { return measured(std::move(s), t, ch.id); };
   json c;
-  c["status"] = sensor(uid, "Status", "status", nullptr, nullptr, nullptr);
-  c["connected"] = {{"p", "binary_sensor"},
-                    {"unique_id", uid + "_connected"},
-                    {"name", "Car connected"},
-                    {"device_class", "plug"},
-                    {"value_template", "{{ 'ON' if value_json.connected else 'OFF' }}"}};
-  c["limit"] = sensor(uid, "Current limit", "limit_a", "current", "measurement", "A");
-  c["power"] = sensor(uid, "Charging power", "power_w", "power", "measurement", "W");
+  c["online"] = binary_sensor(uid, "Online", "online", "connectivity");
+  c["connected"] = m(binary_sensor(uid, "Car connected", "connected", "plug"));
+  c["charging"] = m(binary_sensor(uid, "Charging", "charging", "battery_charging"));
+  c["status"] = m(sensor(uid, "Status", "status", "enum", nullptr, nullptr));
+  c["status"]["options"] = ch.statuses;
+  c["limit"] = m(sensor(uid, "Current limit", "limit_a", "current", "measurement", "A", 1));
+  c["power"] = m(sensor(uid, "Charging power", "power_w", "power", "measurement", "W", 0));
   c["session_energy"] =
-      sensor(uid, "Session energy", "session_energy_wh", "energy", "total_increasing", "Wh");
-  c["soc"] = sensor(uid, "Car state of charge", "soc_pct", "battery", "measurement", "%");
+      m(sensor(uid, "Session energy", "session_energy_wh", "energy", "total_increasing", "Wh", 0));
+  // hemd's own count of what this charger delivered, so each charger can be a device in the Energy dashboard.
+  c["charged_energy"] =
+      sensor(uid, "Charged energy", "charged_energy_wh", "energy", "total_increasing", "Wh", 0);
+  c["session_cost"] = sensor(uid, "Session cost", "session_cost_dkk", "monetary", nullptr, "DKK", 2);
+  c["soc"] = m(sensor(uid, "Car state of charge", "soc_pct", "battery", "measurement", "%", 0));
   c["plan"] = sensor(uid, "Plan", "plan", nullptr, nullptr, nullptr);
-  c["next_start"] = sensor(uid, "Next start", "next_start", "timestamp", nullptr, nullptr);
+  c["plan_cost"] = sensor(uid, "Plan cost", "plan_cost_dkk", "monetary", nullptr, "DKK", 2);
+  c["next_start"] = timestamp(uid, "Next start", "next_start");
+  c["planned_departure"] = timestamp(uid, "Planned departure", "planned_departure");
+  c["energy_need"] = sensor(uid, "Energy need", "energy_need_kwh", "energy", nullptr, "kWh", 1);
   c["reason"] = diagnostic(sensor(uid, "Decision", "reason", nullptr, nullptr, nullptr));
   c["mode"] = {{"p", "select"},
                {"unique_id", uid + "_mode"},
@@ -134,7 +214,7 @@ json charger_discovery(const Topics& t, const std::string& site_name, const Char
                {"command_topic", t.charger_command(ch.id, "mode")},
                {"value_template", "{{ value_json.mode }}"}};
   auto number = [&](const char* key, const char* name, const char* what, double min, double max, double step,
-                    const char* unit, const char* value) {
+                    const char* device_class, const char* unit, const char* value) {
     c[key] = {{"p", "number"},
               {"unique_id", uid + "_" + key},
               {"name", name},
@@ -143,35 +223,47 @@ json charger_discovery(const Topics& t, const std::string& site_name, const Char
               {"max", max},
               {"step", step},
               {"mode", "box"},
+              {"device_class", device_class},
               {"unit_of_measurement", unit},
               {"value_template", fmt::format("{{{{ value_json.{} }}}}", value)}};
   };
-  number("target_energy", "Target energy", "target_energy", 0, 150, 0.5, "kWh", "target_energy_kwh");
-  number("target_soc", "Target state of charge", "target_soc", 0, 100, 1, "%", "target_soc_pct");
-  number("max_current", "Maximum current", "max_current", ch.min_current_a, ch.max_current_a, 1, "A",
-         "max_current_a");
-  c["departure"] = {{"p", "text"},
+  number("target_energy", "Target energy", "target_energy", 0, 150, 0.5, "energy", "kWh",
+         "target_energy_kwh");
+  number("target_soc", "Target state of charge", "target_soc", 0, 100, 1, "battery", "%", "target_soc_pct");
+  number("max_current", "Maximum current", "max_current", ch.min_current_a, ch.max_current_a, 1, "current",
+         "A", "max_current_a");
+  // HA's time entity: "None" shows as unknown (an empty state would be ignored and keep the old time); it
+  // sends HH:MM:SS. The button next to it clears the departure.
+  c["departure"] = {{"p", "time"},
                     {"unique_id", uid + "_departure"},
                     {"name", "Departure"},
                     {"command_topic", t.charger_command(ch.id, "departure")},
-                    {"pattern", departure_pattern},
-                    {"min", 5},
-                    {"max", 5},
-                    {"value_template", "{{ value_json.departure }}"}};
-  for (const auto& [key, name] :
-       {std::pair{"start", "Start charging now"}, std::pair{"replan", "Re-plan"},
-        std::pair{"restart", "Restart charger"}, std::pair{"unlock", "Unlock cable"}})
-    c[key] = {{"p", "button"},
-              {"unique_id", uid + "_" + key},
-              {"name", name},
-              {"command_topic", t.charger_command(ch.id, key)},
-              {"payload_press", "PRESS"}};
-  return device_payload(t, uid, "hemd charger " + ch.id, "OCPP charger", version, state, std::move(c));
+                    {"value_template", "{{ value_json.departure if value_json.departure else 'None' }}"}};
+  c["clear_departure"] = button(uid, "clear_departure", "Clear departure",
+                                t.charger_command(ch.id, "departure"), departure_clear);
+  c["start"] = button(uid, "start", "Start charging now", t.charger_command(ch.id, "start"));
+  c["replan"] = button(uid, "replan", "Replan", t.charger_command(ch.id, "replan"));
+  c["restart"] = button(uid, "restart", "Restart charger", t.charger_command(ch.id, "restart"));
+  c["restart"]["device_class"] = "restart";
+  c["restart"]["entity_category"] = "config";
+  c["unlock"] = button(uid, "unlock", "Unlock cable", t.charger_command(ch.id, "unlock"));
+  c["unlock"]["entity_category"] = "config";
+  json device = {{"ids", uid},    {"name", "hemd charger " + ch.id},
+                 {"mf", "hemd"},  {"mdl", "OCPP charger"},
+                 {"sw", version}, {"via_device", site_device_id(site_name)}};
+  return device_payload(t, std::move(device), version, state, std::move(c));
 }
 
 std::optional<Command> parse_command(const Topics& t, const std::string& topic, const std::string& payload,
                                      const std::vector<ChargerInfo>& chargers) {
-  const std::string head = t.prefix + "charger/", tail = "/set";
+  const std::string tail = "/set";
+  if (topic == t.site_command("clear_error")) {
+    Command cmd;
+    cmd.what = "clear_error";
+    if (payload != "PRESS") cmd.error = "expected PRESS";
+    return cmd;
+  }
+  const std::string head = t.prefix + "charger/";
   if (topic.rfind(head, 0) != 0 || topic.size() <= head.size() + tail.size() ||
       topic.compare(topic.size() - tail.size(), tail.size(), tail) != 0)
     return std::nullopt;
@@ -184,20 +276,23 @@ std::optional<Command> parse_command(const Topics& t, const std::string& topic, 
   const auto charger = std::find_if(chargers.begin(), chargers.end(),
                                     [&](const ChargerInfo& c) { return c.id == cmd.charger_id; });
   if (charger == chargers.end()) {
-    cmd.error = fmt::format("no charger '{}'", cmd.charger_id);
+    cmd.error = fmt::format("no charger {}", log::quoted(cmd.charger_id, 40));
     return cmd;
   }
+  // Errors never echo the payload: the caller logs it once, quoted and cut (a payload may be a megabyte of
+  // anything, invalid UTF-8 included).
   const auto number = number_of(payload);
   auto range = [&](double lo, double hi, const char* unit) {
     if (!number || *number < lo || *number > hi)
-      cmd.error = fmt::format("'{}' is not a number from {:g} to {:g} {}", payload, lo, hi, unit);
+      cmd.error = fmt::format("not a number from {:g} to {:g} {}", lo, hi, unit);
     else
       cmd.number = *number;
   };
   if (cmd.what == "mode") {
     if (std::find(charge_modes.begin(), charge_modes.end(), payload) == charge_modes.end())
-      cmd.error = fmt::format("'{}' is not a mode; expected off, now, minpv, pv or smart", payload);
-    cmd.text = payload;
+      cmd.error = "not a mode; expected off, now, minpv, pv or smart";
+    else
+      cmd.text = payload;
   } else if (cmd.what == "target_energy") {
     range(0, 150, "kWh");
   } else if (cmd.what == "target_soc") {
@@ -205,12 +300,17 @@ std::optional<Command> parse_command(const Topics& t, const std::string& topic, 
   } else if (cmd.what == "max_current") {
     range(charger->min_current_a, charger->max_current_a, "A");
   } else if (cmd.what == "departure") {
-    if (!is_hhmm(payload)) cmd.error = fmt::format("'{}' is not a time of day; expected HH:MM", payload);
-    cmd.text = payload;
+    if (payload == departure_clear) {
+      cmd.text = "";  // no departure
+    } else {
+      cmd.text = time_of_day(payload);
+      if (cmd.text.empty())
+        cmd.error = fmt::format("not a time of day; expected HH:MM or {}", departure_clear);
+    }
   } else if (cmd.what == "start" || cmd.what == "replan" || cmd.what == "restart" || cmd.what == "unlock") {
-    if (payload != "PRESS") cmd.error = fmt::format("'{}': expected PRESS", payload);
+    if (payload != "PRESS") cmd.error = "expected PRESS";
   } else {
-    cmd.error = fmt::format("unknown control '{}'", cmd.what);
+    cmd.error = fmt::format("unknown control {}", log::quoted(cmd.what, 40));
   }
   return cmd;
 }

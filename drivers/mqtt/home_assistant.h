@@ -19,6 +19,8 @@ struct Topics {
     return prefix + "charger/" + id + "/" + what + "/set";
   }
   std::string command_filter() const { return prefix + "charger/+/+/set"; }
+  std::string site_command(const std::string& what) const { return prefix + "site/" + what + "/set"; }
+  std::string site_command_filter() const { return prefix + "site/+/set"; }
   std::string ha_status() const { return discovery + "/status"; }
   std::string device_config(const std::string& device_id) const {
     return discovery + "/device/" + device_id + "/config";
@@ -29,6 +31,7 @@ struct ChargerInfo {
   std::string id;
   double min_current_a = 6;
   double max_current_a = 16;
+  std::vector<std::string> statuses;  // every value the status takes (HA's enum sensor lists them)
 };
 
 // Unique ids stay the same across restarts: they are built from the site name and charger ids only.
@@ -44,15 +47,16 @@ struct Command {
   std::string charger_id;
   std::string what;  // mode | target_energy | target_soc | max_current | departure | start | replan |
                      // restart | unlock
-  std::string text;  // mode, departure "HH:MM"
+  std::string text;  // mode, departure "HH:MM" ("" clears it); set only when valid
   double number = 0;
   std::string error;
 };
-// nullopt when the topic is not a command topic of `t`.
+// nullopt when the topic is not a command topic of `t`. The site's commands (clear_error) have no charger id.
 std::optional<Command> parse_command(const Topics& t, const std::string& topic, const std::string& payload,
                                      const std::vector<ChargerInfo>& chargers);
 
 inline const std::vector<std::string> charge_modes = {"off", "now", "minpv", "pv", "smart"};
-inline constexpr const char* departure_pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$";
+// The departure command that clears it (the payload of HA's "Clear departure" button).
+inline constexpr const char* departure_clear = "CLEAR";
 
 }  // namespace hemd::mqtt

@@ -340,6 +340,42 @@ TEST(Daemon, ReportShowsCostPvShareAndTheSavingAgainstChargingOnArrival) {
   EXPECT_NE(bad.err().find("expected YYYY-MM"), std::string::npos) << bad.err();
 }
 
+// Issue 24: `hemd --config FILE <subcommand>` (the global option first, as in git or systemctl) uses FILE for
+// every subcommand, and a file that is not there is an error naming it, never a silent fall-back to defaults.
+TEST(Daemon, ConfigBeforeTheSubcommandIsHonouredAndAMissingOneNamed) {
+  TempDir dir;
+  // A fixed 3.21 DKK/kWh: what the prices command shows only if it read this file.
+  const std::string cfg =
+      dir.write("mine.yaml",
+                "site: {name: mine, main_fuse_a: 25}\nprices: {provider: fixed, fixed_price_dkk_kwh: 3.21}\n"
+                "storage: {path: " +
+                    dir.file("hemd.db") + "}\n");
+  for (const auto& argv : std::vector<std::vector<std::string>>{
+           {HEMD_BINARY, "--config", cfg, "prices", "--offline", "--date", "2026-10-15"},
+           {HEMD_BINARY, "prices", "--offline", "--date", "2026-10-15", "--config", cfg}}) {
+    Process p(argv, dir.file("p.out"), dir.file("p.err"));
+    EXPECT_EQ(p.wait_exit(), 0) << p.err();
+    EXPECT_NE(p.out().find("3.210"), std::string::npos) << argv[1] << ": " << p.out() << p.err();
+    EXPECT_EQ(p.err().find("no /etc/hemd"), std::string::npos) << p.err();
+  }
+  const std::string missing = dir.file("missing.yaml");
+  for (const auto& argv :
+       std::vector<std::vector<std::string>>{{HEMD_BINARY, "--config", missing, "prices", "--offline"},
+                                             {HEMD_BINARY, "--config", missing, "report"},
+                                             {HEMD_BINARY, "--config", missing, "read", "grid"},
+                                             {HEMD_BINARY, "-c", missing},
+                                             {HEMD_BINARY, "report", "-c", missing}}) {
+    Process p(argv, dir.file("m.out"), dir.file("m.err"));
+    EXPECT_NE(p.wait_exit(), 0) << argv[1] << " " << argv.back();
+    EXPECT_NE(p.err().find(missing + ":0:0: (top level): cannot open the file"), std::string::npos)
+        << p.err();
+  }
+  Process sim({HEMD_BINARY, "--config", cfg, "simulate", "--scenario", dir.file("none.yaml")},
+              dir.file("s.out"), dir.file("s.err"));
+  EXPECT_EQ(sim.wait_exit(), 2);
+  EXPECT_NE(sim.err().find("--config is not used"), std::string::npos) << sim.err();
+}
+
 // hemd simulate: an evening car on a tariff with cheap nights, planned by hemd, charged on arrival and by PV
 // only; the table, the saving and the chart of the day; a broken scenario named by line and key.
 TEST(Daemon, SimulateComparesHemdWithChargingOnArrivalAndDrawsTheDay) {

@@ -13,8 +13,10 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <thread>
 
+#include "tests/support/home_assistant_rules.h"
 #include "tests/support/process.h"
 
 namespace hemd::test {
@@ -176,7 +178,7 @@ TEST_F(Mqtt, DiscoveryStateAndAvailability) {
   ASSERT_TRUE(ha.wait(site_config, [](const std::string& v) { return !v.empty(); })) << h->err();
   const json site = json::parse(*ha.latest(site_config));
   EXPECT_EQ(site["dev"]["ids"], "hemd_test");
-  EXPECT_EQ(site["availability_topic"], "hemd/status");
+  EXPECT_EQ(site["availability"][0]["topic"], "hemd/status");
   EXPECT_EQ(site["cmps"]["pv_energy"]["state_class"], "total_increasing");
   // The charger's discovery may arrive after the site's: wait for it (reading a key of an empty const json
   // is undefined, and was seen as a type error under load).
@@ -196,6 +198,18 @@ TEST_F(Mqtt, DiscoveryStateAndAvailability) {
   EXPECT_TRUE(ha.wait_json("hemd/site/state", [](const json& j) {
     return j["grid_export_energy_wh"].is_number() && j["grid_export_energy_wh"] > 0;
   }));
+  // Every component as HA would take it, against the states actually published (issue 24).
+  const json site_state = json::parse(*ha.latest("hemd/site/state"));
+  for (const auto& v : home_assistant_violations(site, &site_state)) ADD_FAILURE() << "site: " << v;
+  const json charger_state = json::parse(*ha.latest(garage_state));
+  for (const auto& v : home_assistant_violations(garage, &charger_state)) ADD_FAILURE() << "garage: " << v;
+  // Numbers as the devices resolve them, never float noise such as 1.3800000000000001.
+  const std::regex noise(R"(\d\.\d{5,})");
+  EXPECT_FALSE(std::regex_search(*ha.latest("hemd/site/state"), noise)) << *ha.latest("hemd/site/state");
+  EXPECT_FALSE(std::regex_search(*ha.latest(garage_state), noise)) << *ha.latest(garage_state);
+  EXPECT_TRUE(site_state["started_at"].is_string());
+  EXPECT_TRUE(site_state["fuse_margin_a"].is_number()) << "the demo's meter knows every phase";
+  EXPECT_EQ(charger_state["online"], true);
   stop(*h);
   EXPECT_TRUE(ha.wait("hemd/status", [](const std::string& v) { return v == "offline"; }));
 }
@@ -222,9 +236,9 @@ TEST_F(Mqtt, ControlsAreValidatedAppliedAndKeptAcrossARestart) {
   ha.publish(set + "mode/set", "turbo");
   ha.publish(set + "max_current/set", "40");
   ha.publish(set + "departure/set", "7.30");
-  EXPECT_TRUE(h->wait_for_err("mqtt: refused hemd/charger/garage/mode/set = 'turbo'")) << h->err();
-  EXPECT_TRUE(h->wait_for_err("'40' is not a number from 6 to 16 A")) << h->err();
-  EXPECT_TRUE(h->wait_for_err("'7.30' is not a time of day; expected HH:MM")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("mqtt: refused \"hemd/charger/garage/mode/set\" = \"turbo\"")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("\"40\": not a number from 6 to 16 A")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("\"7.30\": not a time of day; expected HH:MM")) << h->err();
   EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) {
     return j["mode"] == "now" && j["max_current_a"] == 10 && j["departure"] == "07:30";
   }));
@@ -427,8 +441,161 @@ TEST_F(Mqtt, RestartAndUnlockButtonsReachTheCharger) {
   ha.publish("hemd/charger/garage/unlock/set", "PRESS");
   EXPECT_TRUE(h->wait_for_err("ocpp: garage: unlock: Unlocked")) << h->err();
   ha.publish("hemd/charger/garage/unlock/set", "now");
-  EXPECT_TRUE(h->wait_for_err("'now': expected PRESS")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("\"now\": expected PRESS")) << h->err();
   stop(*h);
+}
+
+// HA's availability for one component: every entry of its list (or the device's) must say online.
+bool available(Listener& ha, const json& device, const std::string& key) {
+  const json& c = device["cmps"][key];
+  const json list = c.contains("availability") ? c["availability"] : device["availability"];
+  for (const auto& a : list) {
+    const auto v = ha.latest(a["topic"].get<std::string>());
+    if (!v) return false;
+    if (a.contains("value_template")) {
+      // hemd's only template: 'online' if value_json.online else 'offline'.
+      EXPECT_EQ(a["value_template"], "{{ 'online' if value_json.online else 'offline' }}");
+      const json j = json::parse(*v, nullptr, false);
+      if (j.is_discarded() || j.value("online", false) != true) return false;
+    } else if (*v != "online") {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Issue 24: a charger that is not connected shows its measurements as unavailable, its controls usable;
+// unknown grid currents make the fuse margin unknown; departure is HA's time entity and can be cleared; the
+// last error is short, dated and can be cleared.
+TEST_F(Mqtt, OfflineChargerDepartureAndLastErrorAsHomeAssistantShowsThem) {
+  Broker broker(dir, free_port());
+  Listener ha(broker.port());
+  auto h = hemd(config(broker.port()));  // OCPP off: the charger never connects; no meters
+  ASSERT_TRUE(ha.wait(garage_config, [](const std::string& v) { return !v.empty(); })) << h->err();
+  ASSERT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["online"] == false; })) << h->err();
+  ASSERT_TRUE(ha.wait("hemd/status", [](const std::string& v) { return v == "online"; }));
+  const json garage = json::parse(*ha.latest(garage_config));
+  for (const char* measured : {"power", "status", "limit", "session_energy", "connected", "charging", "soc"})
+    EXPECT_FALSE(available(ha, garage, measured)) << measured;
+  for (const char* control : {"mode", "max_current", "departure", "online", "plan", "start"})
+    EXPECT_TRUE(available(ha, garage, control)) << control;
+  ASSERT_TRUE(ha.wait("hemd/site/state", [](const std::string& v) { return !v.empty(); }));
+  const json site = json::parse(*ha.latest(site_config));
+  const json site_state = json::parse(*ha.latest("hemd/site/state"));
+  EXPECT_TRUE(site_state["grid_current_l1_a"].is_null());
+  EXPECT_TRUE(site_state["fuse_margin_a"].is_null()) << "unknown, never the whole fuse";
+  for (const auto& v : home_assistant_violations(site, &site_state)) ADD_FAILURE() << "site: " << v;
+  const json garage_now = json::parse(*ha.latest(garage_state));
+  for (const auto& v : home_assistant_violations(garage, &garage_now)) ADD_FAILURE() << "garage: " << v;
+
+  // Departure: null (HA's unknown) until set; HA's time entity sends seconds; the button clears it.
+  EXPECT_TRUE(json::parse(*ha.latest(garage_state))["departure"].is_null());
+  ha.publish("hemd/charger/garage/departure/set", "07:30:00");
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["departure"] == "07:30"; }))
+      << h->err();
+  ha.publish("hemd/charger/garage/departure/set",
+             garage["cmps"]["clear_departure"]["payload_press"].get<std::string>());
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["departure"].is_null(); })) << h->err();
+
+  // A 300-character bad command: the last error stays under HA's 255, dated, and is cleared by its button.
+  ha.publish("hemd/charger/garage/mode/set", std::string(300, 'z'));
+  EXPECT_TRUE(ha.wait_json("hemd/site/state", [](const json& j) {
+    return j["last_error"].is_string() &&
+           j["last_error"].get<std::string>().find("not a mode") != std::string::npos;
+  })) << h->err();
+  const json with_error = json::parse(*ha.latest("hemd/site/state"));
+  EXPECT_LE(with_error["last_error"].get<std::string>().size(), 255u);
+  EXPECT_TRUE(with_error["last_error_at"].is_string());
+  ha.publish(site["cmps"]["clear_error"]["command_topic"].get<std::string>(), "PRESS");
+  EXPECT_TRUE(ha.wait_json("hemd/site/state", [](const json& j) {
+    return j["last_error"].is_null() && j["last_error_at"].is_null();
+  })) << ha.latest("hemd/site/state").value_or("none");
+  stop(*h);
+}
+
+// Issue 26: whoever can publish to the broker must not be able to stop hemd. Each command topic gets invalid
+// UTF-8 (Latin-1 "é"), lenient numbers and a 1 MB payload: each is refused and logged short, the true state
+// is published again and hemd runs on.
+TEST_F(Mqtt, BadCommandsAreRefusedLoggedShortAndNeverFatal) {
+  Broker broker(dir, free_port());
+  Listener ha(broker.port());
+  auto h = hemd(config(broker.port()));
+  ASSERT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["mode"] == "pv"; })) << h->err();
+  const std::string set = "hemd/charger/garage/";
+  ha.publish(set + "max_current/set", "10");
+  ASSERT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["max_current_a"] == 10; }));
+  const std::vector<std::string> controls = {"mode",        "target_energy", "target_soc",
+                                             "max_current", "departure",     "start",
+                                             "replan",      "restart",       "unlock"};
+  for (const auto& control : controls) ha.publish(set + control + "/set", "caf\xe9 \xff\xfe");
+  for (const auto& control : controls)
+    EXPECT_TRUE(
+        h->wait_for_err(fmt::format("mqtt: refused \"{}{}/set\" = \"caf\\xE9 \\xFF\\xFE\"", set, control)))
+        << h->err();
+  // Strict numbers: the whole payload is one decimal number.
+  for (const std::string& bad :
+       std::vector<std::string>{"0x10", "1e1", "\t16\n", std::string("16\0junk", 7), "16 ", "+16", "16."})
+    ha.publish(set + "max_current/set", bad);
+  EXPECT_TRUE(h->wait_for_err("\"16\\x00junk\": not a number from 6 to 16 A")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("\"\\t16\\n\": not a number from 6 to 16 A")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("\"0x10\": not a number")) << h->err();
+  EXPECT_TRUE(h->wait_for_err("\"1e1\": not a number")) << h->err();
+  // A megabyte: logged cut, once, and never echoed whole into HA's state.
+  const std::size_t before = h->err().size();
+  // Forgotten before the payload goes out: the true state hemd sends back may come before its log line is
+  // read here.
+  ha.forget("hemd/site/state");
+  ha.forget(garage_state);
+  ha.publish(set + "mode/set", std::string(1 << 20, 'x'));
+  EXPECT_TRUE(h->wait_for_err("bytes): not a mode")) << h->err().substr(before, 2000);
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["max_current_a"] == 10; }))
+      << ha.latest(garage_state).value_or("none");
+  EXPECT_TRUE(ha.wait_json("hemd/site/state", [](const json& j) {
+    return j["last_error"].is_string() && j["last_error"].get<std::string>().size() <= 255;
+  })) << ha.latest("hemd/site/state").value_or("none").substr(0, 600);
+  EXPECT_LT(h->err().size() - before, 2000u) << "a 1 MB payload is logged short";
+  EXPECT_EQ(h->err().find(std::string(200, 'x')), std::string::npos);
+  // Still alive and in control.
+  ha.publish(set + "max_current/set", "12");
+  EXPECT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["max_current_a"] == 12; })) << h->err();
+  stop(*h);
+}
+
+// A retained bad command is replayed by the broker at every connect: hemd refuses it, clears it, and starts
+// again without meeting it twice.
+TEST_F(Mqtt, RetainedBadCommandIsRefusedAndClearedNotReplayed) {
+  Broker broker(dir, free_port());
+  Listener ha(broker.port());
+  const std::string topic = "hemd/charger/garage/mode/set";
+  ha.publish(topic, "\xe9t\xe9", true);
+  ha.publish("hemd/charger/garage/max_current/set", "1e1", true);
+  for (int run = 0; run < 3; ++run) {
+    auto h = hemd(config(broker.port()), fmt::format("run{}", run));
+    ASSERT_TRUE(ha.wait_json(garage_state, [](const json& j) { return j["mode"] == "pv"; })) << h->err();
+    if (run == 0) {
+      EXPECT_TRUE(h->wait_for_err("mqtt: refused \"hemd/charger/garage/mode/set\" = \"\\xE9t\\xE9\""))
+          << h->err();
+      EXPECT_TRUE(h->wait_for_err("retained; cleared")) << h->err();
+      EXPECT_TRUE(ha.wait(topic, [](const std::string& v) { return v.empty(); })) << h->err();
+      EXPECT_TRUE(
+          ha.wait("hemd/charger/garage/max_current/set", [](const std::string& v) { return v.empty(); }));
+    } else {
+      // Retained messages come on subscribing, before anything published after it: once this is applied,
+      // hemd has met every retained command there was.
+      ha.publish("hemd/charger/garage/max_current/set", fmt::format("{}", 11 + run));
+      const int expected = 11 + run;
+      EXPECT_TRUE(ha.wait_json(garage_state, [&](const json& j) { return j["max_current_a"] == expected; }));
+      EXPECT_EQ(h->err().find("refused"), std::string::npos) << h->err();
+    }
+    if (run == 1) ha.publish(topic, "caf\xe9", true);  // live and retained: refused now, cleared at once
+    if (run == 1) {
+      EXPECT_TRUE(h->wait_for_err("mqtt: refused")) << h->err();
+      EXPECT_TRUE(ha.wait(topic, [](const std::string& v) { return v.empty(); })) << h->err();
+    }
+    stop(*h);
+    ha.publish(garage_state, "", true);
+    ha.forget(garage_state);
+  }
 }
 
 }  // namespace

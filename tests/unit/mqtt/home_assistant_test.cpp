@@ -7,6 +7,7 @@
 
 #include "drivers/mqtt/home_assistant.h"
 #include "drivers/mqtt/publisher.h"
+#include "tests/support/home_assistant_rules.h"
 
 namespace hemd::mqtt {
 namespace {
@@ -20,13 +21,15 @@ const std::map<std::string, std::vector<std::string>> required = {
     {"select", {"p", "unique_id", "command_topic", "options"}},
     {"number", {"p", "unique_id", "command_topic", "min", "max", "step"}},
     {"text", {"p", "unique_id", "command_topic"}},
+    {"time", {"p", "unique_id", "command_topic"}},
     {"button", {"p", "unique_id", "command_topic"}}};
 
 void expect_valid_device(const json& d, const Topics& t) {
   ASSERT_TRUE(d.contains("dev"));
   EXPECT_FALSE(d["dev"]["ids"].get<std::string>().empty());
   EXPECT_TRUE(d["o"].contains("name"));  // the origin is required for device discovery
-  EXPECT_EQ(d["availability_topic"], t.status());
+  EXPECT_EQ(d["availability"][0]["topic"], t.status());
+  for (const auto& v : test::home_assistant_violations(d)) ADD_FAILURE() << v;
   ASSERT_TRUE(d["cmps"].is_object());
   std::set<std::string> unique_ids;
   for (const auto& [key, c] : d["cmps"].items()) {
@@ -36,7 +39,9 @@ void expect_valid_device(const json& d, const Topics& t) {
       EXPECT_TRUE(c.contains(field)) << key << " lacks " << field;
     EXPECT_TRUE(unique_ids.insert(c["unique_id"].get<std::string>()).second) << "duplicate unique_id " << key;
     if (c.contains("device_class") && c["device_class"] == "energy") {
-      EXPECT_EQ(c["state_class"], "total_increasing") << key << ": usable in the Energy dashboard";
+      if (c.contains("state_class")) {
+        EXPECT_EQ(c["state_class"], "total_increasing") << key << ": Energy dashboard";
+      }
       EXPECT_TRUE(c["unit_of_measurement"] == "Wh" || c["unit_of_measurement"] == "kWh") << key;
     }
     if (c.contains("device_class") && c["device_class"] == "power") {
@@ -54,33 +59,88 @@ TEST(HomeAssistant, SiteDeviceIsComplete) {
   expect_valid_device(d, t);
   EXPECT_EQ(d["dev"]["ids"], "hemd_my_home");
   EXPECT_EQ(d["state_topic"], "hemd/site/state");
-  for (const char* key : {"pv_power", "grid_power", "grid_import_energy", "grid_export_energy", "pv_energy",
-                          "price_now", "fuse_margin", "grid_current_l3", "uptime", "last_error"})
+  for (const char* key :
+       {"pv_power", "grid_power", "grid_import_energy", "grid_export_energy", "pv_energy", "price_now",
+        "price_export", "fuse_margin", "grid_current_l3", "started_at", "last_error", "last_error_at",
+        "clear_error", "cheapest_window_start", "cheapest_window_end", "summary"})
     EXPECT_TRUE(d["cmps"].contains(key)) << key;
+  EXPECT_FALSE(d["cmps"].contains("uptime")) << "a timestamp, not a duration that changes every cycle";
+  // Entity ids come from the device's name and the entity's: "hemd My Home" + "Version".
+  EXPECT_EQ(d["cmps"]["version"]["name"], "Version");
+  // A price keeps long-term statistics as a measurement without a device class (monetary needs `total`).
+  EXPECT_EQ(d["cmps"]["price_now"]["state_class"], "measurement");
+  EXPECT_FALSE(d["cmps"]["price_now"].contains("device_class"));
+  EXPECT_EQ(d["cmps"]["clear_error"]["command_topic"], "hemd/site/clear_error/set");
   EXPECT_EQ(t.device_config("hemd_my_home"), "homeassistant/device/hemd_my_home/config");
 }
 
 TEST(HomeAssistant, ChargerDeviceHasItsControls) {
   Topics t;
   t.prefix = "house/hemd/";
-  const json d = charger_discovery(t, "home", {"garage", 6, 32}, "0.1.0");
+  const json d = charger_discovery(t, "home", {"garage", 6, 32, {"unknown", "charging"}}, "0.1.0");
   expect_valid_device(d, t);
   EXPECT_EQ(d["cmps"]["mode"]["options"], json(charge_modes));
   EXPECT_EQ(d["cmps"]["mode"]["command_topic"], "house/hemd/charger/garage/mode/set");
   EXPECT_EQ(d["cmps"]["max_current"]["min"], 6);
   EXPECT_EQ(d["cmps"]["max_current"]["max"], 32);
-  EXPECT_EQ(d["cmps"]["departure"]["pattern"], departure_pattern);
-  const std::regex pattern(departure_pattern);
-  EXPECT_TRUE(std::regex_match("07:30", pattern));
-  EXPECT_FALSE(std::regex_match("24:00", pattern));
+  EXPECT_EQ(d["cmps"]["departure"]["p"], "time");
+  EXPECT_EQ(d["cmps"]["clear_departure"]["command_topic"], "house/hemd/charger/garage/departure/set");
+  EXPECT_EQ(d["cmps"]["clear_departure"]["payload_press"], departure_clear);
   EXPECT_EQ(d["cmps"]["start"]["payload_press"], "PRESS");
+  EXPECT_EQ(d["cmps"]["replan"]["name"], "Replan");
+  EXPECT_EQ(d["cmps"]["restart"]["device_class"], "restart");
+  EXPECT_EQ(d["cmps"]["restart"]["entity_category"], "config");
+  EXPECT_EQ(d["cmps"]["max_current"]["device_class"], "current");
+  EXPECT_EQ(d["dev"]["via_device"], "hemd_home");
+  EXPECT_EQ(d["cmps"]["status"]["device_class"], "enum");
+  EXPECT_EQ(d["cmps"]["status"]["options"], json({"unknown", "charging"}));
+  // A charger's measurements go unavailable with the charger; its controls and hemd's own counts do not.
+  EXPECT_EQ(d["cmps"]["power"]["availability"][1]["topic"], "house/hemd/charger/garage/state");
+  EXPECT_EQ(d["cmps"]["power"]["availability_mode"], "all");
+  EXPECT_FALSE(d["cmps"]["mode"].contains("availability"));
+  EXPECT_FALSE(d["cmps"]["online"].contains("availability"));
   // Stable across restarts: built from names only.
   EXPECT_EQ(d["cmps"]["soc"]["unique_id"], "hemd_home_charger_garage_soc_pct");
 }
 
+// The rules the tests check by catch what issue 24 found: hemd's old components fail them.
+TEST(HomeAssistant, RulesCatchWhatBitHemdBefore) {
+  Topics t;
+  json d = charger_discovery(t, "home", {"garage", 6, 16, {"unknown"}}, "0.1.0");
+  d["cmps"]["departure"] = {{"p", "text"},
+                            {"unique_id", "x_departure"},
+                            {"name", "Departure"},
+                            {"command_topic", "c"},
+                            {"min", 5},
+                            {"max", 5},
+                            {"value_template", "{{ value_json.departure }}"}};
+  d["cmps"]["price"] = {{"p", "sensor"},
+                        {"unique_id", "x_price"},
+                        {"name", "Price"},
+                        {"device_class", "monetary"},
+                        {"state_class", "measurement"},
+                        {"unit_of_measurement", "DKK/kWh"},
+                        {"value_template", "{{ value_json.price }}"}};
+  d["cmps"]["power"]["availability_topic"] = "hemd/status";
+  const json state = {
+      {"departure", ""}, {"price", 1.2}, {"status", "sleeping"}, {"plan", std::string(300, 'x')}};
+  const auto v = test::home_assistant_violations(d, &state);
+  auto has = [&](const std::string& text) {
+    return std::any_of(v.begin(), v.end(),
+                       [&](const std::string& l) { return l.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("departure: text state outside min/max")) << ::testing::PrintToString(v);
+  EXPECT_TRUE(has("price: state_class measurement with device_class monetary"));
+  EXPECT_TRUE(has("price: monetary needs a currency unit"));
+  EXPECT_TRUE(has("power: availability and availability_topic together"));
+  EXPECT_TRUE(has("status: value \"sleeping\" is not one of the options"));
+  EXPECT_TRUE(has("plan: state longer than 255 characters"));
+  EXPECT_TRUE(has("reads 'limit_a', which the state does not have"));
+}
+
 TEST(HomeAssistant, CommandsAreValidated) {
   Topics t;
-  const std::vector<ChargerInfo> chargers = {{"garage", 6, 16}};
+  const std::vector<ChargerInfo> chargers = {{"garage", 6, 16, {}}};
   auto ok = [&](const std::string& what, const std::string& payload) {
     auto c = parse_command(t, "hemd/charger/garage/" + what + "/set", payload, chargers);
     return c && c->error.empty();
@@ -96,9 +156,26 @@ TEST(HomeAssistant, CommandsAreValidated) {
   EXPECT_FALSE(ok("target_energy", "-1"));
   EXPECT_TRUE(ok("target_soc", "80"));
   EXPECT_FALSE(ok("target_soc", "101"));
+  // Strict numbers: the whole payload is one decimal number (issue 26).
+  for (const std::string& lenient :
+       std::vector<std::string>{"0x10", "1e1", "\t16\n", std::string("16\0junk", 7), " 16", "16 ", "+16",
+                                "16.", ".5", "1,5", "nan", "inf", "", "-", "10.0.0"})
+    EXPECT_FALSE(ok("max_current", lenient)) << lenient;
+  EXPECT_TRUE(ok("max_current", "10.0"));
+  EXPECT_TRUE(ok("max_current", "016"));
   EXPECT_TRUE(ok("departure", "07:30"));
+  EXPECT_TRUE(ok("departure", "07:30:00"));  // HA's time entity sends seconds
+  EXPECT_EQ(parse_command(t, "hemd/charger/garage/departure/set", "23:59:59", chargers)->text, "23:59");
+  EXPECT_TRUE(ok("departure", "CLEAR"));
+  EXPECT_EQ(parse_command(t, "hemd/charger/garage/departure/set", "CLEAR", chargers)->text, "");
   EXPECT_FALSE(ok("departure", "7:30"));
   EXPECT_FALSE(ok("departure", "25:00"));
+  EXPECT_FALSE(ok("departure", "07:30:60"));
+  EXPECT_FALSE(ok("departure", "07:30:0"));
+  // A refusal never echoes the payload (the caller logs it once, quoted and cut), nor keeps it as text.
+  auto bad = parse_command(t, "hemd/charger/garage/mode/set", std::string(1000, 'x') + "\xe9", chargers);
+  EXPECT_EQ(bad->error, "not a mode; expected off, now, minpv, pv or smart");
+  EXPECT_EQ(bad->text, "");
   EXPECT_TRUE(ok("start", "PRESS"));
   EXPECT_FALSE(ok("start", "yes"));
   EXPECT_FALSE(ok("volume", "11"));
@@ -106,7 +183,7 @@ TEST(HomeAssistant, CommandsAreValidated) {
   EXPECT_DOUBLE_EQ(c->number, 22.5);
   auto unknown = parse_command(t, "hemd/charger/carport/mode/set", "pv", chargers);
   ASSERT_TRUE(unknown);
-  EXPECT_EQ(unknown->error, "no charger 'carport'");
+  EXPECT_EQ(unknown->error, "no charger \"carport\"");
   EXPECT_FALSE(parse_command(t, "hemd/site/state", "{}", chargers));
   EXPECT_FALSE(parse_command(t, "other/charger/garage/mode/set", "pv", chargers));
 }
