@@ -89,8 +89,10 @@ MqttIo::MqttIo(const config::Config& cfg, RuntimeSettings& settings, storage::Re
 
 void MqttIo::announce() {
   const std::string version = build::version;
+  const bool has_battery = std::any_of(cfg_.meters.begin(), cfg_.meters.end(),
+                                       [](const auto& m) { return m.role == config::MeterRole::battery; });
   client_->publish(topics_.device_config(mqtt::site_device_id(cfg_.site.name)),
-                   mqtt::site_discovery(topics_, cfg_.site.name, version).dump(), true);
+                   mqtt::site_discovery(topics_, cfg_.site.name, version, has_battery).dump(), true);
   std::vector<std::string> ids;
   for (const auto& c : chargers_) {
     client_->publish(topics_.device_config(mqtt::charger_device_id(cfg_.site.name, c.id)),
@@ -194,6 +196,32 @@ std::string MqttIo::site_state(const SiteSnapshot& s, const Decision& d) {
     }
   }
   j["summary"] = state_text(d.summary);
+  // The Danish day of now, and the next: what the forecast says is still to come of each.
+  const auto today = prices::danish(s.now).date;
+  const TimeMs tomorrow_starts = prices::danish_midnight(prices::next_day(today));
+  const TimeMs tomorrow_ends = prices::danish_midnight(prices::next_day(today, 2));
+  double today_wh = 0, tomorrow_wh = 0;
+  bool tomorrow_known = false;
+  for (const auto& f : s.forecast) {
+    const double wh = f.pv_w * double(f.end - f.start) / 3.6e6;
+    if (f.start < tomorrow_starts) today_wh += wh;
+    if (f.start >= tomorrow_starts && f.start < tomorrow_ends) {
+      tomorrow_wh += wh;
+      tomorrow_known = true;
+    }
+  }
+  j["pv_expected_today_kwh"] = s.forecast.empty() ? json(nullptr) : json(rounded(today_wh / 1000, 0.1));
+  j["pv_expected_tomorrow_kwh"] = tomorrow_known ? json(rounded(tomorrow_wh / 1000, 0.1)) : json(nullptr);
+  double battery_w = 0, soc_sum = 0;
+  int socs = 0;
+  bool battery_ok = !s.batteries.empty();
+  for (const auto& b : s.batteries) {
+    battery_ok = battery_ok && b.power_w.ok();
+    battery_w += b.power_w.value;
+    if (b.soc_pct.ok()) soc_sum += b.soc_pct.value, ++socs;
+  }
+  j["battery_power_w"] = battery_ok ? json(std::round(battery_w)) : json(nullptr);
+  j["battery_soc_pct"] = socs > 0 ? json(rounded(soc_sum / socs, 0.1)) : json(nullptr);
   j["version"] = build::version;
   j["started_at"] = prices::utc_iso(started_);
   // HA keeps a state of at most 255 characters: the last problem is cut, and dated, and cleared on request.

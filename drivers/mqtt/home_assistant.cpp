@@ -132,7 +132,7 @@ std::string charger_device_id(const std::string& site_name, const std::string& c
   return "hemd_" + slug(site_name) + "_charger_" + slug(charger_id);
 }
 
-json site_discovery(const Topics& t, const std::string& site_name, const std::string& version) {
+json site_discovery(const Topics& t, const std::string& site_name, const std::string& version, bool battery) {
   const std::string uid = site_device_id(site_name);
   json c;
   c["pv_power"] = sensor(uid, "PV power", "pv_power_w", "power", "measurement", "W", 0);
@@ -165,6 +165,18 @@ json site_discovery(const Topics& t, const std::string& site_name, const std::st
   c["cheapest_window_start"] = timestamp(uid, "Cheapest window start", "cheapest_window_start");
   c["cheapest_window_end"] = timestamp(uid, "Cheapest window end", "cheapest_window_end");
   c["summary"] = sensor(uid, "Summary", "summary", nullptr, nullptr, nullptr);
+  // What the plan expects of the roof (the solar forecast, corrected; or the last week): energy without a
+  // state class, as HA's own forecast integrations announce it.
+  c["pv_expected_today"] =
+      sensor(uid, "PV expected rest of today", "pv_expected_today_kwh", "energy", nullptr, "kWh", 1);
+  c["pv_expected_tomorrow"] =
+      sensor(uid, "PV expected tomorrow", "pv_expected_tomorrow_kwh", "energy", nullptr, "kWh", 1);
+  if (battery) {
+    c["battery_soc"] =
+        sensor(uid, "Home battery state of charge", "battery_soc_pct", "battery", "measurement", "%", 0);
+    // Positive while it discharges, as everywhere in hemd.
+    c["battery_power"] = sensor(uid, "Home battery power", "battery_power_w", "power", "measurement", "W", 0);
+  }
   // The device is named "hemd <site>", so these read sensor.hemd_<site>_version and so on.
   c["version"] = diagnostic(sensor(uid, "Version", "version", nullptr, nullptr, nullptr));
   c["started_at"] = diagnostic(timestamp(uid, "Started", "started_at"));

@@ -38,7 +38,9 @@ struct ChargerInfo {
 std::string site_device_id(const std::string& site_name);
 std::string charger_device_id(const std::string& site_name, const std::string& charger_id);
 
-nlohmann::json site_discovery(const Topics& t, const std::string& site_name, const std::string& version);
+// `battery`: the site has a home battery (its charge and power are announced too).
+nlohmann::json site_discovery(const Topics& t, const std::string& site_name, const std::string& version,
+                              bool battery = false);
 nlohmann::json charger_discovery(const Topics& t, const std::string& site_name, const ChargerInfo& c,
                                  const std::string& version);
 

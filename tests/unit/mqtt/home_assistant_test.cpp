@@ -72,6 +72,14 @@ TEST(HomeAssistant, SiteDeviceIsComplete) {
   EXPECT_FALSE(d["cmps"]["price_now"].contains("device_class"));
   EXPECT_EQ(d["cmps"]["clear_error"]["command_topic"], "hemd/site/clear_error/set");
   EXPECT_EQ(t.device_config("hemd_my_home"), "homeassistant/device/hemd_my_home/config");
+  // The forecast always; a home battery only where there is one.
+  EXPECT_EQ(d["cmps"]["pv_expected_tomorrow"]["unit_of_measurement"], "kWh");
+  EXPECT_FALSE(d["cmps"]["pv_expected_tomorrow"].contains("state_class")) << "a forecast is no counter";
+  EXPECT_FALSE(d["cmps"].contains("battery_soc"));
+  const json b = site_discovery(t, "My Home", "0.1.0", true);
+  expect_valid_device(b, t);
+  EXPECT_EQ(b["cmps"]["battery_soc"]["device_class"], "battery");
+  EXPECT_EQ(b["cmps"]["battery_power"]["unit_of_measurement"], "W");
 }
 
 TEST(HomeAssistant, ChargerDeviceHasItsControls) {
