@@ -32,8 +32,12 @@ inline std::vector<json> events(const std::string& out) {
   std::vector<json> all;
   std::istringstream lines(out);
   std::string line;
-  while (std::getline(lines, line))
-    if (!line.empty() && line[0] == '{') all.push_back(json::parse(line, nullptr, false));
+  // The peer may be half-way through writing its last line; only whole lines that parse are events.
+  while (std::getline(lines, line)) {
+    if (lines.eof() || line.empty() || line[0] != '{') continue;
+    auto e = json::parse(line, nullptr, false);
+    if (!e.is_discarded()) all.push_back(std::move(e));
+  }
   return all;
 }
 
