@@ -177,6 +177,10 @@ void Central::booted(const std::string& id, Session& s, ChargerView& v, std::str
   const auto& setup = setups.at(id);
   s.profile = setup.profile ? &*setup.profile : profiles_.match(v.vendor, v.model);
   v.profile = s.profile ? s.profile->name : "generic";
+  // So that after a restart of hemd its quirk profile is known before it boots again (it may never).
+  const std::string identity = v.vendor + '\t' + v.model;
+  if (auto k = setup.knowledge.find("identity"); k == setup.knowledge.end() || k->second != identity)
+    learnt_that(id, "identity", identity);
   log::notice("ocpp: {} booted: {} {} over {} (profile {})", id, log::quoted(v.vendor, 50),
               log::quoted(v.model, 50), v.protocol, v.profile);
 }
@@ -355,6 +359,20 @@ void Central::opened(const std::string& id, Version version) {
   if (s.set_up_on) {
     log::info("ocpp: {}: known from before: the floor and the limit go out at once", id);
     lay(id);
+  } else {
+    // One never set up in this run (hemd restarted, the charger did not, so no BootNotification may come)
+    // gets them a second later, from what a run before learnt of it or the defaults: a charger that boots
+    // says so first, and is not sent calls before its boot is accepted.
+    after_ms(1'000, [this, id, connection] {
+      Session& s = sessions[id];
+      if (!s.open || s.set_up_on || s.connection != connection) return;
+      recall(id);
+      log::info(
+          "ocpp: {}: not set up in this run and not booting: the floor and the limit go out now, in "
+          "{} at stack level {}; the set-up follows",
+          id, s.unit, s.stack_level);
+      lay(id);
+    });
   }
   // A charger that reconnects without booting is set up again all the same.
   after_ms(10'000, [this, id, connection] {

@@ -206,6 +206,7 @@ class Central : public Csms::Impl {
   void pump(const std::string& id);
   void finish(const std::string& id, Session::Pending& p, const json* answer);
   void lay(const std::string& id);
+  void recall(const std::string& id);  // what a run before learnt: quirk profile, rate unit, refusals
   void meter(const std::string& id, const std::string& wanted, std::vector<std::string> measurands,
              int interval_s);
   bool others_cutting(const std::string& id) const;

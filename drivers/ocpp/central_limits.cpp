@@ -96,19 +96,15 @@ void Central::configure_with(const std::string& id) {
   s.max_stack_level = s.stack_level;
   s.stack_level = std::min(s.stack_level, 1);  // floor at 0, dynamic at 1: that is all hemd needs
   const auto& setup = setups.at(id);
-  if (auto k = setup.knowledge.find("limit_as");
-      k != setup.knowledge.end() && k->second == "TxProfile" && !s.tx_profile_fallback) {
-    s.tx_profile_fallback = true;
-    log::notice("ocpp: {}: known from before: it refuses TxDefaultProfiles; limits go as TxProfile", id);
-  }
-  if (auto k = setup.knowledge.find("max_profile"); k != setup.knowledge.end() && k->second == "refused")
-    s.max_profile_refused = true;
+  recall(id);
   if (s.profile && s.profile->stack_level) s.stack_level = *s.profile->stack_level;
   if (s.profile && s.profile->rate_unit != "auto") s.unit = s.profile->rate_unit;
   {
     std::lock_guard lock(mutex_);
     view(id).rate_unit = s.unit;
   }
+  if (auto k = setup.knowledge.find("rate_unit"); k == setup.knowledge.end() || k->second != s.unit)
+    learnt_that(id, "rate_unit", s.unit);
   // The quirk profile's measurands, or what the charger took of them before (this run, or a run before).
   std::vector<std::string> measurands = s.profile ? s.profile->measurands : std::vector<std::string>{};
   const std::string wanted = fmt::format("{}", fmt::join(measurands, ","));
@@ -130,6 +126,36 @@ void Central::configure_with(const std::string& id) {
     call(id, dialect(s.version).clear_default_profiles(level));
   // What the connector is doing now, rather than at its next change.
   call(id, dialect(s.version).trigger("StatusNotification"));
+}
+
+// What a run before learnt of the charger, for a charger met before its set-up in this run (hemd restarted,
+// the charger did not) and for the set-up itself.
+void Central::recall(const std::string& id) {
+  Session& s = sessions[id];
+  const auto& setup = setups.at(id);
+  const auto known = [&](const char* key) -> const std::string* {
+    auto k = setup.knowledge.find(key);
+    return k == setup.knowledge.end() ? nullptr : &k->second;
+  };
+  if (auto k = known("limit_as"); k && *k == "TxProfile" && !s.tx_profile_fallback) {
+    s.tx_profile_fallback = true;
+    log::notice("ocpp: {}: known from before: it refuses TxDefaultProfiles; limits go as TxProfile", id);
+  }
+  if (auto k = known("max_profile"); k && *k == "refused") s.max_profile_refused = true;
+  if (s.set_up_on) return;  // what it said on this run's set-up stands
+  if (auto k = known("identity"); k && !s.profile) {
+    const auto tab = k->find('\t');
+    if (tab != std::string::npos)
+      s.profile = setup.profile ? &*setup.profile : profiles_.match(k->substr(0, tab), k->substr(tab + 1));
+  }
+  if (!s.profile && setup.profile) s.profile = &*setup.profile;
+  if (s.profile && s.profile->stack_level) s.stack_level = *s.profile->stack_level;
+  if (auto k = known("rate_unit"); k && (*k == "A" || *k == "W")) s.unit = *k;
+  if (s.profile && s.profile->rate_unit != "auto") s.unit = s.profile->rate_unit;
+  std::lock_guard lock(mutex_);
+  ChargerView& v = view(id);
+  v.rate_unit = s.unit;
+  if (s.profile) v.profile = s.profile->name;
 }
 
 // The floor, the installation's maximum and the limit in force, each in place of the one before (same id,

@@ -120,6 +120,36 @@ TEST(OcppFirmware, AQuietReconnectGetsItsLimitAtOnceAndNeverStepsAbove) {
     EXPECT_TRUE(e["amps"].is_number() && e["amps"].get<double>() <= 12) << "limit stepped to " << e.dump();
 }
 
+// Issue 25, 5, after a restart of hemd: the charger did not restart, so it never boots again. It gets its
+// floor and its limit within a second or two, in the unit it taught hemd's run before (W here), not after
+// the 10 s hemd gives a charger to boot before it sets it up.
+TEST(OcppFirmware, AChargerThatOutlivesARestartOfHemdGetsItsLimitWithoutBooting) {
+  Site site;
+  site.start(one_charger, true, "", 20);
+  auto cp = site.charge_point("cp1", {"--unit", "Power"});
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty()) << cp->out();
+  cp->send("plug");
+  ASSERT_FALSE(wait_events(*cp, limit_is(12)).empty()) << cp->out() << site.hemd->err();
+  site.restart_hemd();
+  const auto before = mark(*cp);
+  cp->send("reconnect-quiet");
+  ASSERT_FALSE(wait_events(*cp, is("connected"), 1, 30s, before).empty()) << cp->out();
+  auto limit = wait_events(*cp, profile_for("TxDefaultProfile", 1), 1, 30s, before);
+  ASSERT_FALSE(limit.empty()) << cp->out() << site.hemd->err();
+  EXPECT_EQ(limit[0]["unit"], "W") << limit[0].dump();
+  auto setup = wait_events(*cp, is("availability"), 1, 30s, before);
+  ASSERT_FALSE(setup.empty()) << cp->out();
+  const auto connected = wait_events(*cp, is("connected"), 1, 1s, before);
+  EXPECT_LT(limit[0]["t"].get<double>() - connected[0]["t"].get<double>(), 5000.0)
+      << "the limit came only with the set-up";
+  EXPECT_LT(limit[0]["t"].get<double>(), setup[0]["t"].get<double>());
+  EXPECT_NE(site.hemd->err().find("not set up in this run and not booting"), std::string::npos)
+      << site.hemd->err();
+  ASSERT_FALSE(wait_events(*cp, limit_is(12), 1, 30s, before).empty()) << cp->out() << site.hemd->err();
+  for (const auto& e : wait_events(*cp, is("limit"), 1, 1s, before))
+    EXPECT_TRUE(e["amps"].is_number() && e["amps"].get<double>() <= 12) << "limit stepped to " << e.dump();
+}
+
 // Issue 26, 5: a second car arrives; the first car's cut is answered before the newcomer is raised, so the
 // chargers' limits never add up above what the fuse allows, even with a charger that answers slowly.
 TEST(OcppFirmware, ARaiseWaitsUntilTheCutsAreAnswered) {

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -99,6 +100,16 @@ struct Site {
     dir.write("hemd.yaml", config);
     hemd = std::make_unique<Process>(std::vector<std::string>{HEMD_BINARY, "--config", dir.file("hemd.yaml")},
                                      dir.file("hemd.out"), dir.file("hemd.err"));
+    ASSERT_TRUE(hemd->wait_for_err("ocpp: listening")) << hemd->err();
+  }
+
+  // hemd stopped as an upgrade stops it and started again on the same config and database; the chargers
+  // keep running.
+  void restart_hemd(const std::string& run = "2") {
+    kill(hemd->pid(), SIGTERM);
+    EXPECT_EQ(hemd->wait_exit(), 0) << hemd->err();
+    hemd = std::make_unique<Process>(std::vector<std::string>{HEMD_BINARY, "--config", dir.file("hemd.yaml")},
+                                     dir.file("hemd" + run + ".out"), dir.file("hemd" + run + ".err"));
     ASSERT_TRUE(hemd->wait_for_err("ocpp: listening")) << hemd->err();
   }
 
