@@ -72,6 +72,7 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history,
   if (!cfg.ocpp.tls_cert_file.empty())
     o.tls =
         ocpp::CsmsOptions::Tls{cfg.ocpp.tls_cert_file, cfg.ocpp.tls_key_file, cfg.ocpp.tls_client_ca_file};
+  o.cuts = std::make_shared<ocpp::CutLedger>();  // one fuse: the listeners wait for each other's cuts
   listeners_.push_back(std::make_unique<ocpp::Csms>(o, chargers, profiles, sessions, nullptr, learnt));
   if (o.tls && cfg.ocpp.plain_port) {
     o.tls.reset();

@@ -33,9 +33,17 @@ Central::Central(CsmsOptions o, std::vector<ChargerSetup> chargers, config::Prof
     setups.emplace(c.id, std::move(c));
   }
   ocpp16 = make_ocpp16(*this);
+  if (!options_.cuts) options_.cuts = std::make_shared<CutLedger>();
+  listener_ = options_.cuts->join([this] { post([this] { cuts_taken_elsewhere(); }); });
 }
 
-Central::~Central() = default;
+Central::~Central() {
+  leave_cuts();
+}
+
+void Central::leave_cuts() {
+  options_.cuts->leave(listener_);
+}
 
 Dialect& Central::dialect(Version v) {
   if (v == Version::v16) return *ocpp16;
@@ -359,17 +367,17 @@ void Central::opened(const std::string& id, Version version) {
   if (s.set_up_on) {
     log::info("ocpp: {}: known from before: the floor and the limit go out at once", id);
     lay(id);
-  } else {
-    // One never set up in this run (hemd restarted, the charger did not, so no BootNotification may come)
-    // gets them a second later, from what a run before learnt of it or the defaults: a charger that boots
-    // says so first, and is not sent calls before its boot is accepted.
+  } else if (!setups.at(id).knowledge.empty()) {
+    // One a run before set up but this run not yet (hemd restarted, the charger did not, so no
+    // BootNotification may come) gets them a second later, from what that run learnt of it: a charger that
+    // boots says so first, and is not sent calls before its boot is accepted. One never met before boots.
     after_ms(1'000, [this, id, connection] {
       Session& s = sessions[id];
       if (!s.open || s.set_up_on || s.connection != connection) return;
       recall(id);
       log::info(
           "ocpp: {}: not set up in this run and not booting: the floor and the limit go out now, in "
-          "{} at stack level {}; the set-up follows",
+          "{} at stack level {} as a run before learnt; the set-up follows",
           id, s.unit, s.stack_level);
       lay(id);
     });

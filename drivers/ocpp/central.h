@@ -159,6 +159,8 @@ class Central : public Csms::Impl {
   virtual void send_text(const std::string& id, const std::string& text) = 0;
   virtual void close(const std::string& id, const std::string& why) = 0;
   virtual void after_ms(int ms, std::function<void()> fn) = 0;
+  virtual void post(std::function<void()> fn) = 0;  // onto the listener's thread, from any thread
+  void leave_cuts();  // before the listener's side goes: the other listeners stop waking it
   bool knows(const std::string& id) const { return setups.count(id) > 0; }
   const ChargerSetup& setup(const std::string& id) const { return setups.at(id); }
   void opened(const std::string& id, Version version);
@@ -211,6 +213,7 @@ class Central : public Csms::Impl {
              int interval_s);
   bool others_cutting(const std::string& id) const;
   void cut_answered(const std::string& id, int seq);
+  void cuts_taken_elsewhere();
   void handle_call(const std::string& id, Session& s, const Call& c);
   void configure(const std::string& id);
   void set_profile(const std::string& id, int profile_id, const std::string& purpose, int stack_level,
@@ -231,6 +234,7 @@ class Central : public Csms::Impl {
   Csms::SessionSink sink;
   Csms::LearntSink learnt;
   Csms::WallClock clock;
+  int listener_ = 0;                         // its number in options_.cuts
   std::unique_ptr<Dialect> ocpp16, ocpp201;  // 2.0.1's schemas are loaded when a 2.0.1 station first comes
   std::map<std::string, Session> sessions;
   std::map<std::string, ChargerView> charger_views;

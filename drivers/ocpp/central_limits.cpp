@@ -402,7 +402,10 @@ void Central::update(const std::string& id) {
   s.phases = phases;
   // The limit's number: a composite schedule asked for after a newer limit went out judges that one.
   const int seq = ++s.limits_sent;
-  if (want < before) s.cut_unanswered = seq;
+  if (want < before) {
+    s.cut_unanswered = seq;
+    options_.cuts->cutting(listener_, id);
+  }
   set_profile(id, purpose == "TxProfile" ? tx_profile : limit_profile, purpose, s.stack_level, want,
               options_.profile_duration_s, [this, id, want, changed, seq](bool ok) {
                 cut_answered(id, seq);
@@ -411,19 +414,25 @@ void Central::update(const std::string& id) {
 }
 
 bool Central::others_cutting(const std::string& id) const {
-  for (const auto& [other, s] : sessions)
-    if (other != id && s.open && s.cut_unanswered) return true;
-  return false;
+  return options_.cuts->others_cutting(id);
 }
 
-// A cut is answered (or its charger gone, counted at its last limit): the raises it held go out.
+// A cut is answered (or its charger gone, counted at its last limit): the raises it held go out, on this
+// listener here and on the others by the ledger's wake.
 void Central::cut_answered(const std::string& id, int seq) {
   Session& s = sessions[id];
   if (!s.cut_unanswered || s.cut_unanswered != seq) return;
   s.cut_unanswered = 0;
+  options_.cuts->answered(listener_, id);
   if (others_cutting(id)) return;
   for (auto& [other, o] : sessions)
     if (other != id && o.open && o.configured) update(other);
+}
+
+void Central::cuts_taken_elsewhere() {
+  if (others_cutting("")) return;  // a new cut went out since
+  for (auto& [id, s] : sessions)
+    if (s.open && s.configured) update(id);
 }
 
 // Chargers whose quirk profile says a session starts only by a remote start, or pauses only by a remote

@@ -82,6 +82,11 @@ struct Endpoint final : Central {
     server.close(it->second, websocketpp::close::status::going_away, why, ec);
   }
 
+  void post(std::function<void()> fn) override {
+    websocketpp::lib::asio::post(server.get_io_service(),
+                                 [this, fn = std::move(fn)] { guarded("a wake-up", fn); });
+  }
+
   void after_ms(int ms, std::function<void()> fn) override {
     server.set_timer(ms, [this, fn = std::move(fn)](const websocketpp::lib::error_code& ec) {
       if (!ec) guarded("a timer", fn);
@@ -265,7 +270,10 @@ struct Endpoint final : Central {
     }
   }
 
-  ~Endpoint() override { stop(); }
+  ~Endpoint() override {
+    leave_cuts();  // no other listener may post here once the server is gone
+    stop();
+  }
 
   void start() override {
     websocketpp::lib::asio::error_code asio_ec;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/charger_profile.h"
+#include "drivers/ocpp/cut_ledger.h"
 
 namespace hemd::ocpp {
 
@@ -51,6 +52,9 @@ struct CsmsOptions {
     std::string client_ca;                 // set: chargers must present a certificate it signed (SP3)
   };
   std::optional<Tls> tls;  // set: wss:// only on this listener
+  // Shared by the listeners of one site, so that a raise on one waits for the cuts on another; each
+  // listener makes its own when none is given.
+  std::shared_ptr<CutLedger> cuts;
 };
 
 // What hemd knows of one charger, copied out for the control loop.

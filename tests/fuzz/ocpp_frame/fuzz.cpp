@@ -32,6 +32,7 @@ struct Bench final : Central {
   }
   void close(const std::string&, const std::string&) override {}
   void after_ms(int, std::function<void()>) override {}
+  void post(std::function<void()>) override {}
   void start() override {}
   int port() const override { return 0; }
   void set_limit(const std::string&, double, int) override {}

@@ -177,6 +177,36 @@ TEST(OcppFirmware, ARaiseWaitsUntilTheCutsAreAnswered) {
   EXPECT_FALSE(wait_events(*b, limit_is(6), 1, 30s, b_mark).empty()) << b->out();
 }
 
+// The same across listeners: a charger on the wss:// port and one on the plain port share the fuse.
+TEST(OcppFirmware, ARaiseOnOneListenerWaitsForTheCutsOnTheOther) {
+  TlsSite site;
+  site.make_certificates();
+  const int plain = free_port();
+  site.start("  - {id: cp1, password: pw-1234, mode: now}\n  - {id: cp2, password: pw-1234, mode: now}\n",
+             true,
+             fmt::format(", tls_cert_file: {0}/server.pem, tls_key_file: {0}/server.key, plain_port: {1}",
+                         site.tls, plain),
+             20);
+  auto a = site.wss_point("cp1", {"--ca", site.tls + "/ca.pem", "--answer-delay-ms", "1500"});
+  auto b = site.charge_point("cp2", {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", plain)});
+  ASSERT_FALSE(wait_events(*a, is("boot")).empty()) << a->out() << a->err();
+  ASSERT_FALSE(wait_events(*b, is("boot")).empty()) << b->out();
+  a->send("plug");
+  ASSERT_FALSE(wait_events(*a, limit_is(12)).empty()) << a->out() << site.hemd->err();
+  const auto a_mark = mark(*a), b_mark = mark(*b);
+  b->send("plug");
+  auto answered = wait_events(
+      *a, [](const json& e) { return e.value("event", "") == "profile-answered" && e["limit"] == 6; }, 1, 30s,
+      a_mark);
+  auto raised = wait_events(
+      *b, [](const json& e) { return profile_for("TxDefaultProfile", 1)(e) && e["limit"] == 6; }, 1, 30s,
+      b_mark);
+  ASSERT_FALSE(answered.empty()) << a->out() << site.hemd->err();
+  ASSERT_FALSE(raised.empty()) << b->out() << site.hemd->err();
+  EXPECT_GE(raised[0]["t"].get<double>(), answered[0]["t"].get<double>())
+      << "the newcomer on the plain listener was raised before the cut on the TLS one was taken";
+}
+
 std::map<std::string, std::string> call_errors(const std::vector<json>& got, bool* open, bool* answered) {
   std::map<std::string, std::string> errors;
   for (const auto& e : got) {
