@@ -106,7 +106,7 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
     s.grid.power_w = {now_q.house_w + cars_w - now_q.pv_w - battery_w, Quality::ok, s.now};
     for (std::size_t p = 0; p < 3; ++p)
       s.grid.current_a[p] = {phase_a[p] - battery_w / (3 * sc.voltage_v), Quality::ok, s.now};
-    if (bat) {
+    if (bat && bat->known) {
       BatteryState b;
       b.name = "battery";
       b.power_w = {battery_w, Quality::ok, s.now};
@@ -190,6 +190,7 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
     result.samples.push_back({t / 3600, now_q.pv_w, now_q.house_w, grid_w, battery_w,
                               now_q.import_dkk_per_kwh, highest, std::move(car_w)});
   }
+  if (bat && bat->capacity_kwh > 0) result.battery_end_soc_pct = soc_wh / (bat->capacity_kwh * 10);
   for (const auto& r : cars) {
     result.cars.push_back(
         {r.car.id, r.car.need_kwh, r.charged_wh / 1000, r.from_pv_wh / 1000, r.cost_dkk, r.starts});

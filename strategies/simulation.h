@@ -42,6 +42,7 @@ struct ScenarioBattery {
   double max_charge_w = 5000, max_discharge_w = 5000;
   double soc_pct = 50;  // at the start
   bool control = true;  // hemd may lock its discharge while a car charges from the grid
+  bool known = true;  // false: hemd has no battery meter, sees only the grid (hemd before it knew batteries)
   double priority_soc = 100, buffer_soc = 100;  // the site's battery rules (config `battery`)
 };
 
@@ -82,6 +83,7 @@ struct SimulationResult {
   // The home battery's energy that went into the cars: what it discharged beyond the house's own need
   // (goal: 0 while the cars charge from the grid).
   double battery_to_cars_kwh = 0;
+  double battery_end_soc_pct = 0;   // the home battery's charge when the scenario ends
   double lowest_fuse_margin_a = 0;  // the least headroom left on any phase at any step
   int limit_changes = 0;            // commands that changed a charger's limit
   std::vector<SimulationCarResult> cars;
