@@ -250,6 +250,12 @@ void Central::samples(const std::string& id, Session& s, ChargerView& v, const s
     }
   }
   if (drawn || offered) check_measured(id, s, v, offered);
+  if (drawn && s.cut_awaits_meter && s.sent_a &&
+      *std::max_element(v.current_a.begin(), v.current_a.end()) <= *s.sent_a + cut_tolerance_a) {
+    s.cut_awaits_meter = false;
+    // Taken outside this call: the charger's view is locked here, and the raises it frees lock it again.
+    after_ms(0, [this, id, seq = s.cut_unanswered] { cut_answered(id, seq); });
+  }
 }
 
 void Central::do_act(const std::string& id, Csms::Action a) {

@@ -84,7 +84,8 @@ struct Session {
   // What hemd sent.
   std::optional<double> sent_a;
   std::int64_t sent_ms = 0;
-  int cut_unanswered = 0;  // the number of a decrease sent and not yet answered; raises elsewhere wait for it
+  int cut_unanswered = 0;  // the number of a decrease sent and not yet taken; raises elsewhere wait for it
+  bool cut_awaits_meter = false;  // accepted, not yet seen in the charger's meter
   std::string sent_purpose;
   int phases = 0;  // what the dynamic limit was sent for (1/3 switching); 0 = the charger's wiring
   int limits_sent = 0;
@@ -212,7 +213,9 @@ class Central : public Csms::Impl {
   void meter(const std::string& id, const std::string& wanted, std::vector<std::string> measurands,
              int interval_s);
   bool others_cutting(const std::string& id) const;
+  void cut_accepted(const std::string& id, int seq, bool ok, double amps);
   void cut_answered(const std::string& id, int seq);
+  static constexpr double cut_tolerance_a = 1.0;  // a car at its new limit reads a little above it
   void cuts_taken_elsewhere();
   void handle_call(const std::string& id, Session& s, const Call& c);
   void configure(const std::string& id);

@@ -408,7 +408,7 @@ void Central::update(const std::string& id) {
   }
   set_profile(id, purpose == "TxProfile" ? tx_profile : limit_profile, purpose, s.stack_level, want,
               options_.profile_duration_s, [this, id, want, changed, seq](bool ok) {
-                cut_answered(id, seq);
+                cut_accepted(id, seq, ok, want);
                 if (ok && changed) verify(id, want, seq);
               });
 }
@@ -417,12 +417,35 @@ bool Central::others_cutting(const std::string& id) const {
   return options_.cuts->others_cutting(id);
 }
 
+// A charger takes seconds to apply a profile it has accepted: an accepted cut is taken once the charger's
+// meter shows the car at or below it. One that reports no current, or none within cut_seen_within_ms, is
+// taken at its word; a refused or failed cut holds nothing back (the fuse guard acts on the meter).
+void Central::cut_accepted(const std::string& id, int seq, bool ok, double amps) {
+  constexpr int cut_seen_within_ms = 15'000;  // a charger metering every 10 s has reported by then
+  Session& s = sessions[id];
+  if (s.cut_unanswered != seq) return;
+  double drawn;
+  {
+    std::lock_guard lock(mutex_);
+    const auto& current = view(id).current_a;
+    drawn = *std::max_element(current.begin(), current.end());
+  }
+  if (!ok || drawn <= amps + cut_tolerance_a) {
+    cut_answered(id, seq);
+    return;
+  }
+  s.cut_awaits_meter = true;
+  log::debug("ocpp: {}: cut to {:.1f} A accepted; the car still draws {:.1f} A", id, amps, drawn);
+  after_ms(cut_seen_within_ms, [this, id, seq] { cut_answered(id, seq); });
+}
+
 // A cut is answered (or its charger gone, counted at its last limit): the raises it held go out, on this
 // listener here and on the others by the ledger's wake.
 void Central::cut_answered(const std::string& id, int seq) {
   Session& s = sessions[id];
   if (!s.cut_unanswered || s.cut_unanswered != seq) return;
   s.cut_unanswered = 0;
+  s.cut_awaits_meter = false;
   options_.cuts->answered(listener_, id);
   if (others_cutting(id)) return;
   for (auto& [other, o] : sessions)

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/ocpp/ocpp_site.h"
@@ -175,6 +177,38 @@ TEST(OcppFirmware, ARaiseWaitsUntilTheCutsAreAnswered) {
   EXPECT_GE(raised[0]["t"].get<double>(), answered[0]["t"].get<double>())
       << "the newcomer was raised before the cut was taken";
   EXPECT_FALSE(wait_events(*b, limit_is(6), 1, 30s, b_mark).empty()) << b->out();
+}
+
+// Real chargers apply an accepted profile seconds later: the newcomer waits until the cut shows in the
+// charger's own meter, not only for its answer.
+TEST(OcppFirmware, ARaiseWaitsUntilTheCutIsSeenInTheChargersMeter) {
+  Site site;
+  site.start("  - {id: cp1, password: pw-1234, mode: now}\n  - {id: cp2, password: pw-1234, mode: now}\n",
+             true, "", 20);
+  auto a = site.charge_point("cp1");
+  auto b = site.charge_point("cp2");
+  ASSERT_FALSE(wait_events(*a, is("boot")).empty());
+  ASSERT_FALSE(wait_events(*b, is("boot")).empty());
+  a->send("plug");
+  ASSERT_FALSE(wait_events(*a, limit_is(12)).empty()) << a->out() << site.hemd->err();
+  a->send("meter 12");
+  ASSERT_FALSE(wait_events(*a, is("metered")).empty()) << a->out();
+  const auto a_mark = mark(*a), b_mark = mark(*b);
+  b->send("plug");
+  auto cut = wait_events(
+      *a, [](const json& e) { return e.value("event", "") == "profile-answered" && e["limit"] < 12; }, 1, 30s,
+      a_mark);
+  ASSERT_FALSE(cut.empty()) << a->out() << site.hemd->err();
+  std::this_thread::sleep_for(2s);  // the car on cp1 still draws 12 A
+  a->send(fmt::format("meter {}", cut[0]["limit"].get<double>()));
+  auto seen = wait_events(*a, is("metered"), 1, 30s, a_mark);
+  auto raised = wait_events(
+      *b, [](const json& e) { return profile_for("TxDefaultProfile", 1)(e) && e["limit"] >= 6; }, 1, 30s,
+      b_mark);
+  ASSERT_FALSE(seen.empty()) << a->out();
+  ASSERT_FALSE(raised.empty()) << b->out() << site.hemd->err();
+  EXPECT_GE(raised[0]["t"].get<double>(), seen[0]["t"].get<double>())
+      << "the newcomer was raised while the car on cp1 still drew 12 A";
 }
 
 // The same across listeners: a charger on the wss:// port and one on the plain port share the fuse.
