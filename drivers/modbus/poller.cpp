@@ -160,6 +160,21 @@ std::optional<Values> Poller::read(Device& d, std::string& error) {
       if (!v.soc_pct) v.soc_pct = part.soc_pct;
       if (!v.power_w) v.power_w = part.power_w;
     }
+    // 124 has no power: a chain without 802 may name its battery modules in model 160.
+    if (const auto mppt = d.layout->find(160); !v.power_w && mppt) {
+      auto block = connection_.read(unit, false, mppt->address, mppt->length, error);
+      if (!block) {
+        d.layout.reset();
+        return std::nullopt;
+      }
+      v.power_w = sunspec::parse_storage(160, *block).power_w;
+    }
+    if (!v.power_w) {
+      error =
+          "SunSpec storage without the battery's power: no model 802, and no model 160 module named "
+          "StCha/StDisCha";
+      return std::nullopt;
+    }
     return v;
   }
   const auto m = *d.layout->measurement_model(d.spec.meter);

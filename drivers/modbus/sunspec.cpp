@@ -1,5 +1,6 @@
 #include "drivers/modbus/sunspec.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "drivers/modbus/decode.h"
@@ -55,6 +56,7 @@ std::string model_name(int id) {
   if (id >= 211 && id <= 214) return "meter (float)";
   if (id == 124) return "storage controls";
   if (id == 802) return "battery";
+  if (id == 160) return "multiple MPPT";
   return "model " + std::to_string(id);
 }
 
@@ -120,8 +122,30 @@ Values parse_storage(int id, const std::vector<std::uint16_t>& b) {
     v.power_w = scaled(b, 45, RegType::int16, 61);
   } else if (id == 124) {
     v.soc_pct = scaled(b, 6, RegType::uint16, 20);
+  } else if (id == 160) {
+    v.power_w = mppt_battery_power(b);
   }
   return v;
+}
+
+// Model 160 (multiple MPPT): a hybrid inverter whose chain has 124 but no 802 (Fronius GEN24, Verto) shows
+// its battery as two DC modules named by their IDStr: "StCha n" (charging) and "StDisCha n" (discharging),
+// each with a positive DCW. By the names rather than the module numbers, which differ between models.
+std::optional<double> mppt_battery_power(const std::vector<std::uint16_t>& b) {
+  constexpr std::size_t header = 8, module_length = 20, dcw_sf = 2;
+  if (b.size() < header) return std::nullopt;
+  const std::size_t modules = std::min<std::size_t>(b[6], (b.size() - header) / module_length);
+  std::optional<double> power;
+  for (std::size_t k = 0; k < modules; ++k) {
+    const std::size_t at = header + k * module_length;
+    const std::string name = text(b, at + 1, 8);
+    const bool discharging = name.rfind("StDisCha", 0) == 0, charging = name.rfind("StCha", 0) == 0;
+    if (!discharging && !charging) continue;
+    const auto w = scaled(b, at + 11, RegType::uint16, dcw_sf);
+    if (!w) return std::nullopt;  // a battery module without its power: not to be guessed
+    power = power.value_or(0) + (discharging ? *w : -*w);
+  }
+  return power;
 }
 
 Values parse(int id, const std::vector<std::uint16_t>& b) {

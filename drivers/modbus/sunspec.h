@@ -42,6 +42,8 @@ bool known_measurement_model(int id);
 // A battery's values from model 802 (SoC, power: SunSpec leaves W's sign open; hemd reads it as positive
 // while discharging, as Kostal documents) or 124 (ChaState as the SoC; no power).
 Values parse_storage(int model_id, const std::vector<std::uint16_t>& block);
+// The battery's power from model 160's modules named StCha/StDisCha (positive discharging), if it has them.
+std::optional<double> mppt_battery_power(const std::vector<std::uint16_t>& block);
 std::string model_name(int id);
 
 }  // namespace hemd::modbus::sunspec

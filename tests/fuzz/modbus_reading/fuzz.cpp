@@ -4,6 +4,7 @@
 // battery's reading fuzzed as well. Whatever the bytes, no limit
 // is above what the fuse allows on the readings hemd trusts, a charger with an untrusted report is never
 // raised, and with the grid untrusted nothing is above the safe current.
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -113,8 +114,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A home battery half the time: its SunSpec storage model, or what the grid's bytes decoded to.
   std::optional<modbus::Values> battery;
   if (in.byte() % 2) {
-    const int model = in.byte() % 2 ? 802 : 124;
-    battery = in.byte() % 2 ? modbus::sunspec::parse_storage(model, in.words(in.byte() % 70)) : decode(in);
+    const int model = std::array<int, 3>{802, 124, 160}[in.byte() % 3];
+    battery = in.byte() % 2 ? modbus::sunspec::parse_storage(model, in.words(in.byte() % 130)) : decode(in);
   }
 
   ControlParams params;

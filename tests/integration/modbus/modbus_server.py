@@ -9,7 +9,7 @@ import 123456 Wh, export 654321 Wh.
 usage: modbus_server.py (--tcp | --rtu DEVICE) --device UNIT:LAYOUT[:BASE] [--device ...] [--power W]
 Prints "READY <port>" when it serves.
 
-Battery layouts (huawei_battery, goodwe_battery, solaredge_battery, victron_battery, sunspec_storage) hold
+Battery layouts (huawei_battery, goodwe_battery, solaredge_battery, victron_battery, sunspec_storage, gen24_storage) hold
 power 3456 W discharging (in each vendor's own sign) and SoC 65.4 %. Every register a client writes is printed
 as "WRITE <unit> <address> <word> ..." (pymodbus keeps it, as a device would).
 
@@ -201,10 +201,34 @@ def sunspec_storage(r, power, base=40000):
     r.put(r.holding, base, regs)
 
 
+def gen24_storage(r, power, base=40000):
+    """Like a Fronius GEN24: 124 (ChaState, controls) and 160 with the battery as modules "StCha 3" and
+    "StDisCha 4" (DCW positive, SF 0); no 802."""
+    regs = [0x5375, 0x6E53, 1, 66] + text("Fronius", 16) + text("Primo GEN24", 16) + [0] * 8 + text("1.0", 8)
+    regs += text("SN-GEN24", 16) + [1, 0]
+    m124 = [0] * 24
+    m124[0] = 5000  # WChaMax
+    m124[6] = int(round(SOC))  # ChaState (offset 8)
+    m124[10] = 1000  # OutWRte 100.0 % (offset 12)
+    m124[23] = i16(-1)  # InOutWRte_SF (offset 25)
+    m160 = [0] * 8
+    m160[6] = 4  # N
+    for k, (name, watts) in enumerate((("MPPT 1", 2100), ("MPPT 2", 900), ("StCha 3", max(0, -power)),
+                                       ("StDisCha 4", max(0, power)))):
+        module = [0] * 20
+        module[0] = k + 1
+        module[1:9] = text(name, 8)
+        module[11] = int(round(watts))  # DCW
+        m160 += module
+    regs += [124, 24] + m124 + [160, len(m160)] + m160 + [0xFFFF, 0]
+    r.put(r.holding, base, regs)
+
+
 VENDORS = {"sdm630": sdm, "sdm72": sdm, "em24": em24, "em340": em24, "huawei": huawei,
            "huawei_meter": huawei_meter, "kostal": kostal, "goodwe": goodwe, "huawei_battery": huawei_battery,
            "goodwe_battery": goodwe_battery, "solaredge_battery": solaredge_battery,
-           "victron_battery": victron_battery, "sunspec_storage": sunspec_storage}
+           "victron_battery": victron_battery, "sunspec_storage": sunspec_storage,
+           "gen24_storage": gen24_storage}
 
 
 FLAGS = {"a_sf_na": False}

@@ -241,6 +241,12 @@ INSTANTIATE_TEST_SUITE_P(
                     "sunspec",
                     "65.4 %",
                     {"WRITE 3 40085 30", "WRITE 3 40082 0", "WRITE 3 40075 2"},
+                    {"WRITE 3 40075 0", "WRITE 3 40082 1000"}},
+        // 124 without 802: the power from model 160's modules named StCha/StDisCha, as Fronius GEN24 has it.
+        BatteryCase{"gen24_storage",
+                    "sunspec",
+                    "65.0 %",
+                    {"WRITE 3 40085 30", "WRITE 3 40082 0", "WRITE 3 40075 2"},
                     {"WRITE 3 40075 0", "WRITE 3 40082 1000"}}),
     [](const auto& info) { return std::string(info.param.layout); });
 

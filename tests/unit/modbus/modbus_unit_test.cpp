@@ -73,6 +73,33 @@ TEST(SunSpec, StorageModelsGiveSocAndPowerWithTheirScaleFactors) {
   EXPECT_FALSE(sunspec::parse_storage(124, b124).soc_pct);
 }
 
+// Model 160 as Fronius GEN24 has it: two PV strings, then the battery as "StCha 3" and "StDisCha 4".
+TEST(SunSpec, TheBatteryPowerComesFromTheMpptModulesNamedForIt) {
+  auto module = [](const char* name, std::uint16_t watts) {
+    std::vector<std::uint16_t> m(20, 0);
+    for (std::size_t i = 0; name[i]; ++i)
+      m[1 + i / 2] |= static_cast<std::uint16_t>(static_cast<unsigned char>(name[i]) << (i % 2 ? 0 : 8));
+    m[11] = watts;
+    return m;
+  };
+  auto model160 = [&](std::uint16_t charging, std::uint16_t discharging, std::uint16_t sf) {
+    std::vector<std::uint16_t> b(8, 0);
+    b[2] = sf;  // DCW_SF
+    b[6] = 4;   // N
+    for (const auto& m : {module("MPPT 1", 2100), module("MPPT 2", 900), module("StCha 3", charging),
+                          module("StDisCha 4", discharging)})
+      b.insert(b.end(), m.begin(), m.end());
+    return b;
+  };
+  EXPECT_NEAR(*sunspec::mppt_battery_power(model160(0, 345, 1)), 3450, 1e-9);  // discharging, SF +1
+  EXPECT_NEAR(*sunspec::mppt_battery_power(model160(1200, 0, 0)), -1200, 1e-9);
+  EXPECT_FALSE(sunspec::mppt_battery_power(model160(0, 0xFFFF, 0))) << "not implemented is not 0 W";
+  auto pv_only = model160(0, 0, 0);
+  pv_only.resize(8 + 2 * 20);  // two PV strings, no battery module
+  pv_only[6] = 2;
+  EXPECT_FALSE(sunspec::mppt_battery_power(pv_only));
+}
+
 TEST(SunSpec, DiscoveryTriesEachBaseAndWalksTheChain) {
   std::map<int, std::uint16_t> regs;
   auto put = [&](int at, std::vector<std::uint16_t> words) {
