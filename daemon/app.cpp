@@ -67,7 +67,9 @@ const Decision& App::cycle(TimeMs now) {
   apply_staged();
   snapshot_ = build_snapshot(now);
   vet(snapshot_);
-  decision_ = decide(snapshot_, control_params(cfg_), control_state_);
+  ControlParams params = control_params(cfg_);
+  if (tune_) tune_(params);
+  decision_ = decide(snapshot_, params, control_state_);
   for (auto* out : outputs_) guarded(out, "output", [&] { out->apply(decision_); });
   for (auto* o : observers_) guarded(o, "observer", [&] { o->observe(snapshot_, decision_); });
   record(snapshot_, decision_);

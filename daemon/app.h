@@ -30,6 +30,8 @@ class App {
   void stage(config::Config cfg);
   // Leaves every charger at its safe current and commits the history; the last thing before exit.
   void shutdown();
+  // Laid over the config's control parameters in every cycle: what the homeowner changed at run time.
+  void tune(std::function<void(ControlParams&)> f) { tune_ = std::move(f); }
   // The snapshot's clock runs this many times faster than the meters' (the demo's --speed).
   void set_time_scale(double scale) { time_scale_ = scale; }
 
@@ -54,6 +56,7 @@ class App {
   std::vector<SiteInput*> inputs_;
   std::vector<ChargerOutput*> outputs_;
   std::vector<Observer*> observers_;
+  std::function<void(ControlParams&)> tune_;
   ControlState control_state_;
   VetState vet_state_;
   mutable std::map<const void*, std::string> failures_;  // per driver adapter: what it last threw

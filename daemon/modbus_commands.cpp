@@ -29,6 +29,9 @@ void print_values(const modbus::Values& v) {
             << fmt::format("  energy  import {}  export {}\n", show(v.energy_import_wh, "Wh", 0),
                            show(v.energy_export_wh, "Wh", 0));
   if (v.soc_pct) std::cout << fmt::format("  battery SoC {}\n", show(v.soc_pct, "%"));
+  if (v.energy_charged_wh || v.energy_discharged_wh)
+    std::cout << fmt::format("  battery charged {}  discharged {}\n", show(v.energy_charged_wh, "Wh", 0),
+                             show(v.energy_discharged_wh, "Wh", 0));
 }
 
 // "1,2,240" or "1-10" or a mix.

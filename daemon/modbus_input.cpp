@@ -1,5 +1,6 @@
 #include "daemon/modbus_input.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <stdexcept>
@@ -174,10 +175,33 @@ void ModbusInput::report_missing(const std::string& meter, const modbus::Values&
   last = lacks;
 }
 
+namespace {
+// Counters of several devices add up; the sum is known only when every device of the role gave its part (one
+// that has not answered yet would make the sum jump when it does), and only as good as the worst part.
+struct CounterSum {
+  Reading total{0, Quality::ok, 0};
+  int parts = 0;
+  bool missing = false;
+  void add(const std::optional<double>& wh, Quality q, TimeMs at) {
+    if (!wh) {
+      missing = true;
+      return;
+    }
+    total.value += *wh;
+    total.at = parts++ == 0 ? at : std::min(total.at, at);
+    if (q != Quality::ok) total.quality = q;
+  }
+  void put(Reading& out, int devices) const {
+    if (parts == devices && !missing) out = total;
+  }
+};
+}  // namespace
+
 void ModbusInput::fill(SiteSnapshot& s) {
   double pv = 0;
   bool pv_seen = false;
   Reading pv_reading{0, Quality::failed, 0};
+  CounterSum imported, exported, yield;
   for (const auto& m : meters_) {
     const auto state = m.poller->state(m.cfg.name);
     if (!state || state->at_ms == 0) continue;
@@ -192,14 +216,19 @@ void ModbusInput::fill(SiteSnapshot& s) {
       for (int ph = 0; ph < 3; ++ph)
         if (v.current_a[ph]) s.grid.current_a[ph] = Reading{*v.current_a[ph], q, at};
       report_missing(m.cfg.name, v, s.limits.phases);
+      imported.add(v.energy_import_wh, q, at);
+      exported.add(v.energy_export_wh, q, at);
     } else if (m.cfg.role == config::MeterRole::battery) {
       // The app lists every configured battery with failed readings; a battery that never answered stays so.
       for (auto& b : s.batteries) {
         if (b.name != m.cfg.name) continue;
         if (v.power_w) b.power_w = Reading{*v.power_w, q, at};
         if (v.soc_pct) b.soc_pct = Reading{*v.soc_pct, q, at};
+        if (v.energy_charged_wh) b.charged_wh = Reading{*v.energy_charged_wh, q, at};
+        if (v.energy_discharged_wh) b.discharged_wh = Reading{*v.energy_discharged_wh, q, at};
       }
     } else if (v.power_w) {
+      yield.add(v.energy_export_wh, q, at);  // an inverter's "export" counter is its production
       // Several inverters add up; the sum is only as good as the worst of them.
       pv += std::max(0.0, *v.power_w);
       pv_reading.at = pv_seen ? std::min(pv_reading.at, at) : at;
@@ -208,6 +237,13 @@ void ModbusInput::fill(SiteSnapshot& s) {
     }
   }
   if (pv_seen) s.pv_power_w = Reading{pv, pv_reading.quality, pv_reading.at};
+  auto devices = [&](config::MeterRole role) {
+    return static_cast<int>(
+        std::count_if(meters_.begin(), meters_.end(), [&](const Meter& m) { return m.cfg.role == role; }));
+  };
+  imported.put(s.grid.energy_import_wh, devices(config::MeterRole::grid));
+  exported.put(s.grid.energy_export_wh, devices(config::MeterRole::grid));
+  yield.put(s.pv_energy_wh, devices(config::MeterRole::pv));
 }
 
 }  // namespace hemd

@@ -64,7 +64,10 @@ MqttIo::MqttIo(const config::Config& cfg, RuntimeSettings& settings, storage::Re
       replan_(std::move(replan)),
       charger_action_(std::move(charger_action)),
       publisher_(static_cast<std::int64_t>(cfg.mqtt.min_interval_s * 1000),
-                 static_cast<std::int64_t>(cfg.mqtt.heartbeat_s * 1000)) {
+                 static_cast<std::int64_t>(cfg.mqtt.heartbeat_s * 1000)),
+      // The bound the meters' readings are held to (ModbusInput): ten times what the main fuse carries.
+      energy_(counters_in_registers(cfg), 10 * cfg.site.main_fuse_a * cfg.site.voltage_v * cfg.site.phases) {
+  log::notice("energy: Home Assistant's counters {}", energy_.sources());
   topics_.prefix = cfg.mqtt.topic_prefix;
   topics_.discovery = cfg.mqtt.discovery_prefix;
   std::vector<std::string> statuses;
@@ -94,7 +97,7 @@ void MqttIo::announce() {
   client_->publish(topics_.device_config(mqtt::site_device_id(cfg_.site.name)),
                    mqtt::site_discovery(topics_, cfg_.site.name, version, has_battery).dump(), true);
   std::vector<std::string> ids;
-  for (const auto& c : chargers_) {
+  for (const auto& c : chargers()) {
     client_->publish(topics_.device_config(mqtt::charger_device_id(cfg_.site.name, c.id)),
                      mqtt::charger_discovery(topics_, cfg_.site.name, c, version).dump(), true);
     ids.push_back(c.id);
@@ -115,6 +118,39 @@ void MqttIo::announce() {
   publisher_.forget_all();  // state goes out again with the next cycle
 }
 
+std::vector<mqtt::ChargerInfo> MqttIo::chargers() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return chargers_;
+}
+
+// A charger that booted says what it is: its HA device is announced again with it (and again after a
+// firmware update).
+void MqttIo::follow_devices(const SiteSnapshot& s) {
+  std::vector<mqtt::ChargerInfo> changed;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& info : chargers_) {
+      const auto* c = s.charger(info.id);
+      if (!c || c->vendor.empty()) continue;  // not booted since hemd started: nothing new
+      mqtt::ChargerInfo now = info;
+      now.vendor = c->vendor;
+      now.model = c->model;
+      now.firmware = c->firmware;
+      now.serial = c->serial;
+      if (now.same_device(info)) continue;
+      info = now;
+      changed.push_back(now);
+    }
+  }
+  for (const auto& c : changed) {
+    log::notice("mqtt: {} is {} {} (firmware {}); its Home Assistant device says so", c.id,
+                log::quoted(c.vendor, 50), log::quoted(c.model, 50), log::quoted(c.firmware, 50));
+    if (client_->connected())
+      client_->publish(topics_.device_config(mqtt::charger_device_id(cfg_.site.name, c.id)),
+                       mqtt::charger_discovery(topics_, cfg_.site.name, c, build::version).dump(), true);
+  }
+}
+
 void MqttIo::handle(const mqtt::Message& m) {
   if (m.topic == topics_.ha_status()) {
     if (m.payload == "online") {
@@ -123,7 +159,7 @@ void MqttIo::handle(const mqtt::Message& m) {
     }
     return;
   }
-  auto cmd = mqtt::parse_command(topics_, m.topic, m.payload, chargers_);
+  auto cmd = mqtt::parse_command(topics_, m.topic, m.payload, chargers());
   if (!cmd) return;
   // An empty payload is no command: it is what clearing a retained one (below, or by hand) sends to us.
   if (m.payload.empty()) return;
@@ -172,9 +208,13 @@ std::string MqttIo::site_state(const SiteSnapshot& s, const Decision& d) {
     if (s.grid.current_a[ph].ok()) worst = std::min(worst, s.limits.main_fuse_a - s.grid.current_a[ph].value);
   }
   j["fuse_margin_a"] = all_known ? json(rounded(worst, 0.01)) : json(nullptr);
-  j["grid_import_energy_wh"] = std::round(grid_import_wh_);
-  j["grid_export_energy_wh"] = std::round(grid_export_wh_);
-  j["pv_energy_wh"] = std::round(pv_wh_);
+  auto kwh = [&](Counter c) {
+    const auto wh = energy_.wh(c);
+    return wh ? json(rounded(*wh / 1000, 0.001)) : json(nullptr);
+  };
+  j["grid_import_energy_kwh"] = kwh(Counter::grid_import);
+  j["grid_export_energy_kwh"] = kwh(Counter::grid_export);
+  j["pv_energy_kwh"] = kwh(Counter::pv);
   j["price_now_dkk_kwh"] = nullptr;
   j["price_next_dkk_kwh"] = nullptr;
   j["price_export_dkk_kwh"] = nullptr;
@@ -222,6 +262,11 @@ std::string MqttIo::site_state(const SiteSnapshot& s, const Decision& d) {
   }
   j["battery_power_w"] = battery_ok ? json(std::round(battery_w)) : json(nullptr);
   j["battery_soc_pct"] = socs > 0 ? json(rounded(soc_sum / socs, 0.1)) : json(nullptr);
+  const auto rules = settings_.battery();
+  j["battery_priority_soc_pct"] = rules.priority_soc;
+  j["battery_buffer_soc_pct"] = rules.buffer_soc;
+  j["battery_charged_energy_kwh"] = kwh(Counter::battery_charged);
+  j["battery_discharged_energy_kwh"] = kwh(Counter::battery_discharged);
   j["version"] = build::version;
   j["started_at"] = prices::utc_iso(started_);
   // HA keeps a state of at most 255 characters: the last problem is cut, and dated, and cleared on request.
@@ -286,17 +331,8 @@ void MqttIo::count(const SiteSnapshot& s) {
 void MqttIo::observe(const SiteSnapshot& s, const Decision& d) {
   if (started_ == 0) started_ = s.now;
   count(s);
-  // Energy counters integrate power between cycles; a gap of more than 15 minutes (hemd stalled, the clock
-  // jumped) is not bridged.
-  const double dt_h = last_observed_ > 0 && s.now > last_observed_ && s.now - last_observed_ <= 900'000
-                          ? (s.now - last_observed_) / 3.6e6
-                          : 0.0;
-  last_observed_ = s.now;
-  if (s.grid.power_w.ok()) {
-    grid_import_wh_ += std::max(0.0, s.grid.power_w.value) * dt_h;
-    grid_export_wh_ += std::max(0.0, -s.grid.power_w.value) * dt_h;
-  }
-  if (s.pv_power_w.ok()) pv_wh_ += std::max(0.0, s.pv_power_w.value) * dt_h;
+  energy_.update(s);
+  follow_devices(s);
   if (!client_->connected()) return;
   std::vector<std::pair<std::string, std::string>> out = {{topics_.site_state(), site_state(s, d)}};
   for (const auto& c : s.chargers) out.push_back({topics_.charger_state(c.id), charger_state(c, d)});

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "daemon/energy_counters.h"
 #include "daemon/ports.h"
 #include "daemon/runtime_settings.h"
 #include "drivers/mqtt/client.h"
@@ -34,6 +35,8 @@ class MqttIo final : public Observer {
 
  private:
   void announce();
+  std::vector<mqtt::ChargerInfo> chargers() const;
+  void follow_devices(const SiteSnapshot& s);
   void handle(const mqtt::Message& m);
   std::string site_state(const SiteSnapshot& s, const Decision& d);
   std::string charger_state(const ChargerState& c, const Decision& d);
@@ -41,7 +44,7 @@ class MqttIo final : public Observer {
 
   config::Config cfg_;
   mqtt::Topics topics_;
-  std::vector<mqtt::ChargerInfo> chargers_;
+  std::vector<mqtt::ChargerInfo> chargers_;  // guarded by mutex_: the loop learns what each charger is
   RuntimeSettings& settings_;
   storage::Recorder& recorder_;
   std::vector<std::string> announced_before_;
@@ -49,11 +52,11 @@ class MqttIo final : public Observer {
   std::function<void()> replan_;
   std::function<void(const std::string&, const std::string&)> charger_action_;
 
-  std::mutex mutex_;  // guards publisher_ (observe runs in the loop, announce in the client's thread)
+  mutable std::mutex
+      mutex_;  // guards publisher_ and chargers_ (observe runs in the loop, announce in the client's thread)
   mqtt::Publisher publisher_;
   TimeMs started_ = 0;
-  TimeMs last_observed_ = 0;
-  double grid_import_wh_ = 0, grid_export_wh_ = 0, pv_wh_ = 0;
+  EnergyCounters energy_;  // the loop's thread only
   struct Counted {
     bool seen = false;
     double session_wh = 0, charged_wh = 0, session_cost_dkk = 0;

@@ -133,6 +133,10 @@ void OcppIo::fill(SiteSnapshot& s) {
     c.metered_at = reports ? at : -1;
     c.session_energy_wh = v.session_wh;
     c.soc_pct = v.soc_pct;
+    c.vendor = v.vendor;
+    c.model = v.model;
+    c.firmware = v.firmware;
+    c.serial = v.serial;
     // What an ISO 15118 car said it needs (the owner's own settings, laid over later, win).
     if (v.ev_need && v.car_connected) {
       if (v.ev_need->departure_ms) c.departure = *v.ev_need->departure_ms;

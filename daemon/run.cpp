@@ -212,6 +212,7 @@ bool start_settings_and_mqtt(Parts& p, const config::Config& cfg, ControlLoop& l
 // reads the need and departure the settings set.
 void start_planning(Parts& p, const config::Config& cfg) {
   p.app->add_input(*p.settings);
+  p.app->tune([settings = p.settings.get()](ControlParams& c) { settings->tune(c); });
   if (cfg.solar_forecast.service != "none") {
     try {
       p.solar = std::make_unique<forecast::ForecastService>(cfg.solar_forecast, cfg.storage.path, wall_ms);

@@ -42,6 +42,15 @@ std::optional<TimeMs> next_departure(const std::string& hhmm, TimeMs now) {
 RuntimeSettings::RuntimeSettings(const config::Config& cfg, storage::Database& db,
                                  storage::Recorder& recorder)
     : recorder_(recorder) {
+  battery_.priority_soc = cfg.battery.priority_soc;
+  battery_.buffer_soc = cfg.battery.buffer_soc;
+  for (auto [what, value] :
+       {std::pair{"priority_soc", &battery_.priority_soc}, std::pair{"buffer_soc", &battery_.buffer_soc}}) {
+    const auto stored = number(storage::setting(db, fmt::format("battery.{}", what)));
+    if (!stored || *stored < 0 || *stored > 100) continue;  // a value no command could set is not taken
+    *value = *stored;
+    log::info("settings: battery {} {:g} % (set at run time, kept from before)", what, *stored);
+  }
   for (const auto& c : cfg.chargers) {
     ChargerSettings s;
     if (auto mode = storage::setting(db, key(c.id, "mode"))) s.mode = charge_mode_from_string(*mode);
@@ -56,7 +65,29 @@ RuntimeSettings::RuntimeSettings(const config::Config& cfg, storage::Database& d
   }
 }
 
+BatteryParams RuntimeSettings::battery() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return battery_;
+}
+
+void RuntimeSettings::tune(ControlParams& p) const {
+  const BatteryParams b = battery();
+  p.battery.priority_soc = b.priority_soc;
+  p.battery.buffer_soc = b.buffer_soc;
+}
+
 void RuntimeSettings::change(const SettingChange& c) {
+  if (c.charger_id.empty()) {
+    if (c.what != "priority_soc" && c.what != "buffer_soc") return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      (c.what == "priority_soc" ? battery_.priority_soc : battery_.buffer_soc) = c.number;
+    }
+    log::notice("settings: battery {} = {:g} %", c.what, c.number);
+    storage::record(recorder_, storage::Setting{"battery." + c.what, fmt::format("{:g}", c.number)});
+    recorder_.flush();  // as a charger's setting: it must survive a crash right after it
+    return;
+  }
   std::string stored_what = c.what, value;
   bool is_text = false;
   {

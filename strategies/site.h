@@ -77,11 +77,15 @@ struct ChargerState {
   std::optional<TimeMs> next_planned_start;
   std::string plan_summary;
   std::optional<double> plan_cost_dkk;  // what the plan's energy costs
+  // What the charger said it is when it booted (outside text, for display only: cut and escaped before use).
+  std::string vendor, model, firmware, serial;
 };
 
 struct GridState {
   Reading power_w;                   // import positive, export negative
   std::array<Reading, 3> current_a;  // import positive
+  // The meter's own lifetime counters (failed: it keeps none, or it did not answer). For Home Assistant only.
+  Reading energy_import_wh, energy_export_wh;
 };
 
 // A home battery behind its hybrid inverter. Power is positive while it discharges (it supplies the house,
@@ -92,6 +96,7 @@ struct BatteryState {
   Reading soc_pct;
   double max_power_w = 0;     // its rating; a reading beyond it cannot be true (0: unknown)
   bool controllable = false;  // hemd may lock its discharge (config `control` and a map that says how)
+  Reading charged_wh, discharged_wh;  // its inverter's lifetime counters, where it keeps them
   bool ok() const { return power_w.ok() && soc_pct.ok(); }
 };
 
@@ -131,7 +136,8 @@ struct SiteSnapshot {
   TimeMs now = 0;
   SiteLimits limits;
   GridState grid;
-  Reading pv_power_w;  // production, positive
+  Reading pv_power_w;    // production, positive
+  Reading pv_energy_wh;  // the inverters' lifetime yield, summed; failed unless every inverter gave it
   std::vector<BatteryState> batteries;
   std::vector<ChargerState> chargers;
   // Known prices from the current interval on, in time order; empty when no prices are known (plan on PV).

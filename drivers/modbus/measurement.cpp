@@ -3,9 +3,11 @@
 namespace hemd::modbus {
 
 namespace {
-const char* const names[] = {"power_w",          "current_l1_a", "current_l2_a", "current_l3_a",
-                             "voltage_l1_v",     "voltage_l2_v", "voltage_l3_v", "energy_import_wh",
-                             "energy_export_wh", "soc_pct",      nullptr};
+const char* const names[] = {"power_w",      "current_l1_a",      "current_l2_a",
+                             "current_l3_a", "voltage_l1_v",      "voltage_l2_v",
+                             "voltage_l3_v", "energy_import_wh",  "energy_export_wh",
+                             "soc_pct",      "energy_charged_wh", "energy_discharged_wh",
+                             nullptr};
 }
 
 const char* const* quantity_names() {
@@ -33,6 +35,10 @@ bool assign(Values& v, const std::string& q, double value) {
     v.energy_export_wh = value;
   else if (q == "soc_pct")
     v.soc_pct = value;
+  else if (q == "energy_charged_wh")
+    v.energy_charged_wh = value;
+  else if (q == "energy_discharged_wh")
+    v.energy_discharged_wh = value;
   else
     return false;
   return true;

@@ -15,6 +15,9 @@ struct Values {
   std::optional<double> energy_import_wh;
   std::optional<double> energy_export_wh;
   std::optional<double> soc_pct;  // a battery's state of charge
+  // A battery's lifetime counters, where its inverter keeps them (hemd integrates its power otherwise).
+  std::optional<double> energy_charged_wh;
+  std::optional<double> energy_discharged_wh;
 };
 
 // Quantities a register map may name, and where each lands in Values.

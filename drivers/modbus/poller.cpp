@@ -16,7 +16,7 @@ Poller::Poller(Endpoint endpoint, std::vector<DeviceSpec> devices, std::chrono::
       interval_(interval),
       clock_(clock ? std::move(clock) : WallClock(wall_ms)) {
   for (auto& spec : devices) {
-    Device d{std::move(spec), std::nullopt, {}, {}, {}, false, {}, {}};
+    Device d{std::move(spec), std::nullopt, {}, {}, {}, {}, {}, false, {}, {}};
     if (d.spec.map && d.spec.map->sunspec) d.spec.map.reset();  // a SunSpec profile: discovered, not mapped
     if (d.spec.map) d.blocks = plan_blocks(*d.spec.map);
     states_[d.spec.name] = DeviceState{};
@@ -200,8 +200,11 @@ void Poller::check_counters(Device& d, Values& v) {
   CounterParams p;
   p.max_power_w = d.spec.max_abs_power_w * d.spec.counter_speed;
   const std::int64_t now = clock_();
-  for (auto [value, watch, what] : {std::tuple{&v.energy_import_wh, &d.imported, "energy imported"},
-                                    std::tuple{&v.energy_export_wh, &d.exported, "energy exported"}}) {
+  for (auto [value, watch, what] :
+       {std::tuple{&v.energy_import_wh, &d.imported, "energy imported"},
+        std::tuple{&v.energy_export_wh, &d.exported, "energy exported"},
+        std::tuple{&v.energy_charged_wh, &d.charged, "energy charged"},
+        std::tuple{&v.energy_discharged_wh, &d.discharged, "energy discharged"}}) {
     if (!*value) continue;
     const CounterCheck c = check_counter(*watch, **value, now, p, what);
     if (c.verdict == CounterVerdict::rejected) value->reset();

@@ -73,7 +73,8 @@ class Poller {
     DeviceSpec spec;
     std::optional<sunspec::Layout> layout;
     std::vector<Block> blocks;
-    CounterWatch imported, exported;  // energy counters: an outlier is dropped, not the device
+    CounterWatch imported, exported, charged,
+        discharged;  // energy counters: an outlier is dropped, not the device
     bool held = false;
     std::chrono::steady_clock::time_point written{};  // the hold's last write
     std::string lock_error;                           // the last failed lock write, for logging it once

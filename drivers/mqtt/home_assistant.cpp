@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "config/escape.h"
 #include "drivers/log/log.h"
 
 namespace hemd::mqtt {
@@ -125,6 +126,17 @@ std::string time_of_day(const std::string& s) {
 
 }  // namespace
 
+std::string device_text(const std::string& outside, const std::string& fallback, std::size_t max) {
+  const auto first = outside.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return fallback;
+  const auto last = outside.find_last_not_of(" \t\r\n");
+  std::string out;
+  const std::size_t taken =
+      append_escaped(out, std::string_view(outside).substr(first, last - first + 1), max, false);
+  if (taken < last - first + 1) out += "…";
+  return out;
+}
+
 std::string site_device_id(const std::string& site_name) {
   return "hemd_" + slug(site_name);
 }
@@ -146,12 +158,15 @@ json site_discovery(const Topics& t, const std::string& site_name, const std::st
         sensor(uid, fmt::format("Grid current L{}", ph), fmt::format("grid_current_l{}_a", ph), "current",
                "measurement", "A", 1);
   c["fuse_margin"] = sensor(uid, "Fuse margin", "fuse_margin_a", "current", "measurement", "A", 1);
-  // Energy counters for HA's Energy dashboard.
-  c["grid_import_energy"] =
-      sensor(uid, "Grid import energy", "grid_import_energy_wh", "energy", "total_increasing", "Wh", 0);
-  c["grid_export_energy"] =
-      sensor(uid, "Grid export energy", "grid_export_energy_wh", "energy", "total_increasing", "Wh", 0);
-  c["pv_energy"] = sensor(uid, "PV energy", "pv_energy_wh", "energy", "total_increasing", "Wh", 0);
+  // Energy counters for HA's Energy dashboard, in kWh as the meters count. Their unique ids are the ones of
+  // when they were in Wh: HA keeps the entity and converts its statistics.
+  auto counter = [&](const char* key, const char* name, const char* value) {
+    c[key] = sensor(uid, name, value, "energy", "total_increasing", "kWh", 2);
+    c[key]["unique_id"] = fmt::format("{}_{}_wh", uid, key);
+  };
+  counter("grid_import_energy", "Grid import energy", "grid_import_energy_kwh");
+  counter("grid_export_energy", "Grid export energy", "grid_export_energy_kwh");
+  counter("pv_energy", "PV energy", "pv_energy_kwh");
   // Prices as HA's Nord Pool integration shows them: no device class, `measurement`, so the recorder keeps
   // their mean, min and max. `monetary` would require `total` (a sum), which a price is not.
   c["price_now"] =
@@ -176,6 +191,29 @@ json site_discovery(const Topics& t, const std::string& site_name, const std::st
         sensor(uid, "Home battery state of charge", "battery_soc_pct", "battery", "measurement", "%", 0);
     // Positive while it discharges, as everywhere in hemd.
     c["battery_power"] = sensor(uid, "Home battery power", "battery_power_w", "power", "measurement", "W", 0);
+    // The rules of whose surplus it is (strategies/battery.h), changed from HA while hemd runs.
+    auto rule = [&](const char* key, const char* name) {
+      c[key] = {{"p", "number"},
+                {"unique_id", uid + "_" + key},
+                {"name", name},
+                {"command_topic", t.site_command(key)},
+                {"min", 0},
+                {"max", 100},
+                {"step", 1},
+                {"mode", "slider"},
+                {"device_class", "battery"},
+                {"unit_of_measurement", "%"},
+                {"entity_category", "config"},
+                {"value_template", fmt::format("{{{{ value_json.battery_{}_pct }}}}", key)}};
+    };
+    rule("priority_soc", "Home battery priority SoC");
+    rule("buffer_soc", "Home battery buffer SoC");
+    // The Energy dashboard's home battery: energy into it and out of it.
+    c["battery_charged_energy"] = sensor(uid, "Home battery charged energy", "battery_charged_energy_kwh",
+                                         "energy", "total_increasing", "kWh", 2);
+    c["battery_discharged_energy"] =
+        sensor(uid, "Home battery discharged energy", "battery_discharged_energy_kwh", "energy",
+               "total_increasing", "kWh", 2);
   }
   // The device is named "hemd <site>", so these read sensor.hemd_<site>_version and so on.
   c["version"] = diagnostic(sensor(uid, "Version", "version", nullptr, nullptr, nullptr));
@@ -260,9 +298,15 @@ json charger_discovery(const Topics& t, const std::string& site_name, const Char
   c["restart"]["entity_category"] = "config";
   c["unlock"] = button(uid, "unlock", "Unlock cable", t.charger_command(ch.id, "unlock"));
   c["unlock"]["entity_category"] = "config";
-  json device = {{"ids", uid},    {"name", "hemd charger " + ch.id},
-                 {"mf", "hemd"},  {"mdl", "OCPP charger"},
-                 {"sw", version}, {"via_device", site_device_id(site_name)}};
+  // What the charger said at boot; until it has, what hemd knows of it. Linked to hemd's own device.
+  json device = {{"ids", uid},
+                 {"name", "hemd charger " + ch.id},
+                 {"mf", device_text(ch.vendor, "hemd")},
+                 {"mdl", device_text(ch.model, "OCPP charger")},
+                 {"via_device", site_device_id(site_name)}};
+  if (auto sw = device_text(ch.firmware, ""); !sw.empty()) device["sw"] = sw;
+  if (auto sn = device_text(ch.serial, ""); !sn.empty())
+    device["serial_number"] = sn;  // spelt out: HA takes every full key
   return device_payload(t, std::move(device), version, state, std::move(c));
 }
 
@@ -273,6 +317,17 @@ std::optional<Command> parse_command(const Topics& t, const std::string& topic, 
     Command cmd;
     cmd.what = "clear_error";
     if (payload != "PRESS") cmd.error = "expected PRESS";
+    return cmd;
+  }
+  for (const char* what : {"priority_soc", "buffer_soc"}) {
+    if (topic != t.site_command(what)) continue;
+    Command cmd;
+    cmd.what = what;
+    const auto number = number_of(payload);
+    if (!number || *number < 0 || *number > 100)
+      cmd.error = "not a number from 0 to 100 %";
+    else
+      cmd.number = *number;
     return cmd;
   }
   const std::string head = t.prefix + "charger/";

@@ -32,11 +32,19 @@ struct ChargerInfo {
   double min_current_a = 6;
   double max_current_a = 16;
   std::vector<std::string> statuses;  // every value the status takes (HA's enum sensor lists them)
+  // What the charger said at boot, as it said it ("" until then); charger_discovery() cuts and escapes it.
+  std::string vendor{}, model{}, firmware{}, serial{};
+  bool same_device(const ChargerInfo& o) const {
+    return vendor == o.vendor && model == o.model && firmware == o.firmware && serial == o.serial;
+  }
 };
 
 // Unique ids stay the same across restarts: they are built from the site name and charger ids only.
 std::string site_device_id(const std::string& site_name);
 std::string charger_device_id(const std::string& site_name, const std::string& charger_id);
+// Text a device sent about itself, fit for HA's device registry: at most `max` bytes of it, control
+// characters and invalid UTF-8 escaped, blanks around it dropped; `fallback` when nothing is left.
+std::string device_text(const std::string& outside, const std::string& fallback, std::size_t max = 50);
 
 // `battery`: the site has a home battery (its charge and power are announced too).
 nlohmann::json site_discovery(const Topics& t, const std::string& site_name, const std::string& version,
@@ -53,7 +61,8 @@ struct Command {
   double number = 0;
   std::string error;
 };
-// nullopt when the topic is not a command topic of `t`. The site's commands (clear_error) have no charger id.
+// nullopt when the topic is not a command topic of `t`. The site's commands (clear_error, and the home
+// battery's priority_soc and buffer_soc, 0-100 %) have no charger id.
 std::optional<Command> parse_command(const Topics& t, const std::string& topic, const std::string& payload,
                                      const std::vector<ChargerInfo>& chargers);
 

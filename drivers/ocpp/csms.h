@@ -81,6 +81,7 @@ struct ChargerView {
   std::optional<EvNeed> ev_need;
   std::string protocol;  // ocpp1.6 or ocpp2.0.1
   std::string vendor, model, profile;
+  std::string firmware, serial;  // as the charger said at boot
   std::string rate_unit = "A";
   bool profile_rejected = false;
   bool profile_ignored = false;                    // accepted, yet its composite schedule shows another limit

@@ -42,6 +42,8 @@ class Ocpp16 final : public Dialect {
     Answer a;
     if (call.action == "BootNotification") {
       c.booted(id, s, v, p.value("chargePointVendor", ""), p.value("chargePointModel", ""));
+      v.firmware = p.value("firmwareVersion", "");
+      v.serial = p.value("chargePointSerialNumber", "");
       a.payload = {
           {"status", "Accepted"}, {"currentTime", iso_time(c.now())}, {"interval", c.options().heartbeat_s}};
       a.booted = true;

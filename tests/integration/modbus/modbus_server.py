@@ -9,12 +9,13 @@ import 123456 Wh, export 654321 Wh.
 usage: modbus_server.py (--tcp | --rtu DEVICE) --device UNIT:LAYOUT[:BASE] [--device ...] [--power W]
 Prints "READY <port>" when it serves.
 
-Battery layouts (huawei_battery, goodwe_battery, solaredge_battery, victron_battery, sunspec_storage, gen24_storage) hold
-power 3456 W discharging (in each vendor's own sign) and SoC 65.4 %. Every register a client writes is printed
+Battery layouts (huawei_battery, goodwe_battery, solaredge_battery, victron_battery, sunspec_storage,
+gen24_storage) hold power 3456 W discharging (in each vendor's own sign) and SoC 65.4 %; Huawei's and GoodWe's
+also their lifetime charge 2345600 Wh and discharge 1987600 Wh. Every register a client writes is printed
 as "WRITE <unit> <address> <word> ..." (pymodbus keeps it, as a device would).
 
 stdin, one command per line, to change what every device holds while it serves (printed back as "SET ..."):
-  set KEY=VALUE ...   a1 a2 a3 (currents, A), power (W), e_imp, e_exp (Wh); a_sf_na=1: the SunSpec meter's
+  set KEY=VALUE ...   a1 a2 a3 (currents, A), power (W), e_imp, e_exp, e_chg, e_dis (Wh); a_sf_na=1: the SunSpec meter's
                       current scale factor reads "not implemented" (0x8000)
 """
 import argparse
@@ -30,6 +31,7 @@ from pymodbus.transaction import ModbusRtuFramer
 V = [230.1, 231.2, 232.3]
 A = [5.5, 6.5, 7.5]
 E_IMP, E_EXP = 123456.0, 654321.0
+E_CHG, E_DIS = 2345600.0, 1987600.0  # a battery's lifetime charge and discharge (Huawei and GoodWe keep them)
 
 
 def f32(x, low_first=False):
@@ -164,12 +166,14 @@ SOC = 65.4
 def huawei_battery(r, power):  # counts charging positive
     r.put(r.holding, 37760, [int(round(SOC * 10))])
     r.put(r.holding, 37765, i32(-power))
+    r.put(r.holding, 37780, u32(E_CHG / 10) + u32(E_DIS / 10))  # total charge, discharge (kWh gain 100)
     r.put(r.holding, 47077, u32(5000))  # maximum discharge power
 
 
 def goodwe_battery(r, power):  # positive discharging
     r.put(r.holding, 35182, i32(power))
     r.put(r.holding, 37007, [int(round(SOC))])
+    r.put(r.holding, 35206, u32(E_CHG / 100) + [0] + u32(E_DIS / 100))  # totals in 0.1 kWh
     r.put(r.holding, 47511, [1, 0])  # EMS mode auto, power 0
 
 
@@ -249,7 +253,7 @@ def relayout(devices, power):
 
 
 def commands(devices, power):
-    global E_IMP, E_EXP
+    global E_IMP, E_EXP, E_CHG, E_DIS
     for line in sys.stdin:
         words = line.split()
         if not words or words[0] != "set":
@@ -264,6 +268,10 @@ def commands(devices, power):
                 E_IMP = float(v)
             elif k == "e_exp":
                 E_EXP = float(v)
+            elif k == "e_chg":
+                E_CHG = float(v)
+            elif k == "e_dis":
+                E_DIS = float(v)
             elif k == "a_sf_na":
                 FLAGS["a_sf_na"] = v == "1"
         relayout(devices, power)

@@ -15,48 +15,13 @@
 #include "drivers/modbus/poller.h"
 #include "strategies/control.h"
 #include "strategies/plausibility.h"
+#include "tests/support/modbus_server.h"
 #include "tests/support/process.h"
 
 namespace hemd::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-class ModbusServer {
- public:
-  ModbusServer(const TempDir& dir, std::vector<std::string> args, const std::string& tag = "server") {
-    std::vector<std::string> argv = {"/usr/bin/python3", MODBUS_SERVER};
-    argv.insert(argv.end(), args.begin(), args.end());
-    process_ = std::make_unique<Process>(argv, dir.file(tag + ".out"), dir.file(tag + ".err"));
-    const bool ready = process_->wait_for_out("READY", 30s);
-    if (!ready) ADD_FAILURE() << "the pymodbus server did not start: " << process_->err();
-    std::smatch m;
-    const std::string out = process_->out();
-    if (std::regex_search(out, m, std::regex("READY (\\d+)"))) port_ = std::stoi(m[1]);
-    if (port_ > 0 && !wait_for_port(port_))
-      ADD_FAILURE() << "the pymodbus server does not listen on " << port_;
-  }
-  int port() const { return port_; }
-  std::string out() const { return process_->out(); }
-  pid_t pid() const { return process_->pid(); }
-  // Changes what the devices hold ("a1=-3000 e_imp=4e9"), and waits until the server did.
-  void set(const std::string& values) {
-    const std::size_t before = sets();
-    process_->send("set " + values);
-    if (!Process::wait_until([&] { return sets() > before; }, 10s))
-      ADD_FAILURE() << "the server did not set " << values;
-  }
-
- private:
-  std::size_t sets() const {
-    const std::string out = process_->out();
-    std::size_t n = 0;
-    for (auto at = out.find("SET "); at != std::string::npos; at = out.find("SET ", at + 1)) ++n;
-    return n;
-  }
-  std::unique_ptr<Process> process_;
-  int port_ = 0;
-};
 
 modbus::DeviceSpec device(const std::string& name, int unit, const std::string& map = "sunspec",
                           bool meter = false) {

@@ -6,7 +6,7 @@
 //
 // usage: node chargepoint.js --url ws://127.0.0.1:PORT/ocpp --id ID [--password P] [--unit Current|Power]
 //        [--reject-profiles] [--reject-tx-default] [--reject-max-profile] [--ignore-profiles] [--silent]
-//        [--stack-level N] [--max-periods N] [--vendor V] [--model M] [--ca PEM] [--cert PEM --key PEM]
+//        [--stack-level N] [--max-periods N] [--vendor V] [--model M] [--firmware F] [--serial S] [--ca PEM] [--cert PEM --key PEM]
 //        [--reboot-on-measurands N] (reboots when asked for more than N measurands, as ABB Terra AC firmware did)
 //        [--relative-only] (refuses Absolute limits, as older Wallbox firmware did)
 //        [--tx-profile-anytime] (takes a TxProfile without a transaction: it holds for the next one)
@@ -252,7 +252,11 @@ function handlers(cli) {
 }
 
 async function boot() {
-  const r = await client.call('BootNotification', { chargePointVendor: opt('vendor', 'hemd-test'), chargePointModel: opt('model', 'Strict CP') });
+  // Firmware and serial number only when given (absent keys are left out of the JSON).
+  const r = await client.call('BootNotification', {
+    chargePointVendor: opt('vendor', 'hemd-test'), chargePointModel: opt('model', 'Strict CP'),
+    firmwareVersion: opt('firmware'), chargePointSerialNumber: opt('serial'),
+  });
   emit({ event: 'boot', status: r.status, interval: r.interval });
   await sendStatus(status === 'Unavailable' ? 'Available' : status);
 }

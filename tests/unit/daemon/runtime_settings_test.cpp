@@ -68,5 +68,34 @@ TEST(RuntimeSettings, StartChargingNowEndsWithTheSessionItStarted) {
   EXPECT_FALSE(again.get("garage").departure) << "cleared stays cleared";
 }
 
+// The battery's rules from HA change the running control parameters and, like a charger's settings, are
+// kept across a restart over the config's.
+TEST(RuntimeSettings, BatteryRulesTuneTheControlAndSurviveARestart) {
+  test::TempDir dir;
+  auto cfg = one_charger();
+  cfg.battery.priority_soc = 80;
+  cfg.battery.buffer_soc = 90;
+  {
+    storage::Recorder recorder(storage::Database::open(dir.file("hemd.db")), {});
+    auto db = storage::Database::open(dir.file("hemd.db"));
+    RuntimeSettings settings(cfg, db, recorder);
+    ControlParams p;
+    settings.tune(p);
+    EXPECT_EQ(p.battery.priority_soc, 80);
+    EXPECT_EQ(p.battery.buffer_soc, 90);
+    settings.change({"", "priority_soc", "", 40});
+    settings.tune(p);
+    EXPECT_EQ(p.battery.priority_soc, 40);
+    EXPECT_EQ(p.battery.buffer_soc, 90);
+    EXPECT_EQ(p.battery.idle_w, BatteryParams{}.idle_w) << "only the two rules are the homeowner's";
+    recorder.flush();
+  }
+  storage::Recorder recorder(storage::Database::open(dir.file("hemd.db")), {});
+  auto db = storage::Database::open(dir.file("hemd.db"));
+  RuntimeSettings again(cfg, db, recorder);
+  EXPECT_EQ(again.battery().priority_soc, 40);
+  EXPECT_EQ(again.battery().buffer_soc, 90);
+}
+
 }  // namespace
 }  // namespace hemd

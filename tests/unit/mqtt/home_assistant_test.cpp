@@ -196,6 +196,46 @@ TEST(HomeAssistant, CommandsAreValidated) {
   EXPECT_FALSE(parse_command(t, "other/charger/garage/mode/set", "pv", chargers));
 }
 
+TEST(HomeAssistant, BatteryRulesAreSiteCommandsFrom0To100) {
+  Topics t;
+  const std::vector<ChargerInfo> chargers = {{"garage", 6, 16, {}}};
+  auto ok = parse_command(t, "hemd/site/priority_soc/set", "40", chargers);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->what, "priority_soc");
+  EXPECT_TRUE(ok->charger_id.empty());
+  EXPECT_EQ(ok->number, 40);
+  EXPECT_TRUE(ok->error.empty());
+  for (const std::string bad : {"101", "-1", "nan", "4e1", " 40", ""})
+    EXPECT_FALSE(parse_command(t, "hemd/site/buffer_soc/set", bad, chargers)->error.empty()) << bad;
+  const json site = site_discovery(t, "home", "1.0", true);
+  EXPECT_EQ(site["cmps"]["priority_soc"]["command_topic"], "hemd/site/priority_soc/set");
+  EXPECT_EQ(site["cmps"]["buffer_soc"]["max"], 100);
+  EXPECT_FALSE(site_discovery(t, "home", "1.0", false)["cmps"].contains("priority_soc"));
+}
+
+// What a charger says of itself reaches HA's device registry cut, escaped and valid UTF-8.
+TEST(HomeAssistant, ChargerDeviceTextIsCutAndEscaped) {
+  EXPECT_EQ(device_text("  Zaptec ", "hemd"), "Zaptec");
+  EXPECT_EQ(device_text("", "hemd"), "hemd");
+  EXPECT_EQ(device_text(" \t", "hemd"), "hemd");
+  EXPECT_EQ(device_text("a\nb\x07", "x"), "a\\nb\\x07");
+  EXPECT_EQ(device_text("L\xc3\xa6"
+                        "der \xff",
+                        "x"),
+            "L\xc3\xa6"
+            "der \\xFF");
+  EXPECT_EQ(device_text(std::string(300, 'v'), "x"), std::string(50, 'v') + "…");
+  ChargerInfo c{"garage", 6, 16, {"available"}};
+  c.vendor = "Acme\x01";
+  c.model = std::string(200, 'm');
+  c.firmware = "1.2";
+  const json d = charger_discovery(Topics{}, "home", c, "0.1");
+  EXPECT_EQ(d["dev"]["mf"], "Acme\\x01");
+  EXPECT_EQ(d["dev"]["sw"], "1.2");
+  EXPECT_EQ(d["dev"]["via_device"], "hemd_home");
+  EXPECT_NO_THROW(d.dump()) << "nlohmann throws on invalid UTF-8";
+}
+
 TEST(Publisher, OnChangeNotTooOftenAndAHeartbeat) {
   Publisher p(2000, 60000);
   EXPECT_TRUE(p.due("t", "a", 0));
