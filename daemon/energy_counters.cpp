@@ -65,7 +65,9 @@ std::array<bool, counter_kinds> counters_in_registers(const config::Config& cfg)
   return out;
 }
 
-EnergyCounters::EnergyCounters(std::array<bool, counter_kinds> from_registers, double max_power_w) {
+EnergyCounters::EnergyCounters(std::array<bool, counter_kinds> from_registers, double max_power_w,
+                               bool battery)
+    : battery_(battery) {
   for (int k = 0; k < counter_kinds; ++k) counters_[k].registers = from_registers[k];
   params_.max_power_w = max_power_w;
 }
@@ -73,6 +75,7 @@ EnergyCounters::EnergyCounters(std::array<bool, counter_kinds> from_registers, d
 std::string EnergyCounters::sources() const {
   std::string registers, integrated;
   for (int k = 0; k < counter_kinds; ++k) {
+    if (!battery_ && k >= index(Counter::battery_charged)) continue;
     auto& list = counters_[k].registers ? registers : integrated;
     list += fmt::format("{}{}", list.empty() ? "" : ", ", to_string(static_cast<Counter>(k)));
   }
@@ -143,6 +146,7 @@ void EnergyCounters::update(const SiteSnapshot& s) {
       {Counter::battery_discharged, discharged, battery_power_ok, battery_w},
   };
   for (const auto& f : feeds) {
+    if (!battery_ && index(f.counter) >= index(Counter::battery_charged)) continue;
     State& k = counters_[index(f.counter)];
     if (k.registers) {
       if (f.reg.ok()) {

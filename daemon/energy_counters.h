@@ -26,7 +26,8 @@ std::array<bool, counter_kinds> counters_in_registers(const config::Config& cfg)
 class EnergyCounters {
  public:
   // `max_power_w`: no device of the site moves energy faster (a register step beyond it is a jump).
-  EnergyCounters(std::array<bool, counter_kinds> from_registers, double max_power_w);
+  // `battery`: the site has one (without, its counters stay unknown and go unmentioned).
+  EnergyCounters(std::array<bool, counter_kinds> from_registers, double max_power_w, bool battery = true);
   void update(const SiteSnapshot& s);
   // Wh, or nullopt while not known (a register not read yet).
   std::optional<double> wh(Counter c) const;
@@ -50,6 +51,7 @@ class EnergyCounters {
   void from_register(Counter c, State& k, const Reading& r);
   std::array<State, counter_kinds> counters_;
   CounterParams params_;
+  bool battery_ = true;
   TimeMs last_ = 0;
 };
 

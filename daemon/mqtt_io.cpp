@@ -66,7 +66,9 @@ MqttIo::MqttIo(const config::Config& cfg, RuntimeSettings& settings, storage::Re
       publisher_(static_cast<std::int64_t>(cfg.mqtt.min_interval_s * 1000),
                  static_cast<std::int64_t>(cfg.mqtt.heartbeat_s * 1000)),
       // The bound the meters' readings are held to (ModbusInput): ten times what the main fuse carries.
-      energy_(counters_in_registers(cfg), 10 * cfg.site.main_fuse_a * cfg.site.voltage_v * cfg.site.phases) {
+      energy_(counters_in_registers(cfg), 10 * cfg.site.main_fuse_a * cfg.site.voltage_v * cfg.site.phases,
+              std::any_of(cfg.meters.begin(), cfg.meters.end(),
+                          [](const auto& m) { return m.role == config::MeterRole::battery; })) {
   log::notice("energy: Home Assistant's counters {}", energy_.sources());
   topics_.prefix = cfg.mqtt.topic_prefix;
   topics_.discovery = cfg.mqtt.discovery_prefix;
