@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "daemon/modbus_input.h"
 #include "drivers/log/log.h"
@@ -87,6 +88,16 @@ std::optional<double> EnergyCounters::wh(Counter c) const {
   return counters_[index(c)].total;
 }
 
+void EnergyCounters::restore_offset(Counter c, double wh) {
+  if (std::isfinite(wh) && wh > 0) counters_[index(c)].offset = wh;
+}
+
+void EnergyCounters::set_offset(Counter c, State& k, double wh) {
+  if (wh == k.offset) return;
+  k.offset = wh;
+  if (on_offset_) on_offset_(c, wh);
+}
+
 // The register's value, less what it jumped by: HA counts every rise of a total_increasing sensor as energy,
 // so a jump must not reach it. A fall is passed on (HA takes it as a meter that restarted from zero).
 void EnergyCounters::from_register(Counter c, State& k, const Reading& r) {
@@ -99,16 +110,23 @@ void EnergyCounters::from_register(Counter c, State& k, const Reading& r) {
       log::notice("energy: {}", check.say);
   }
   if (check.verdict == CounterVerdict::rejected) return;
-  if (!k.raw || !k.total) {
-    k.total = r.value;
-  } else if (check.verdict == CounterVerdict::accepted) {
-    *k.total += std::max(0.0, r.value - *k.raw);
-  } else if (r.value < *k.raw) {
-    k.total = r.value;  // restarted from (near) zero
-  } else {
-    log::warning("energy: {}: the jump of {:.0f} Wh is left out of Home Assistant's total", what,
-                 r.value - *k.raw);
+  if (!k.raw && r.value < k.offset) {
+    // The jump left out before hemd's restart is more than the meter now shows: a meter replaced meanwhile.
+    log::notice("energy: {}: {:.0f} Wh is below the jump left out before ({:.0f} Wh); counted as it is", what,
+                r.value, k.offset);
+    set_offset(c, k, 0);
+  } else if (k.raw && check.verdict == CounterVerdict::restarted) {
+    if (r.value < *k.raw) {
+      set_offset(c, k, 0);  // restarted from (near) zero
+    } else {
+      log::warning("energy: {}: the jump of {:.0f} Wh is left out of Home Assistant's total", what,
+                   r.value - *k.raw);
+      set_offset(c, k, k.offset + r.value - *k.raw);
+    }
   }
+  // Within a run the total never falls but by a restart (check_counter lets a reading 1 Wh back pass).
+  const double total = r.value - k.offset;
+  k.total = k.total && check.verdict == CounterVerdict::accepted ? std::max(*k.total, total) : total;
   k.raw = r.value;
 }
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace hemd {
 namespace {
 
@@ -40,6 +42,31 @@ TEST(EnergyCounters, RegisterJumpIsLeftOutAndAFallPassedOn) {
   EXPECT_EQ(*e.wh(Counter::grid_import), 1000);
   e.update(grid_at(t += 1000, 1000, 1001));
   EXPECT_EQ(*e.wh(Counter::grid_import), 1001);
+}
+
+TEST(EnergyCounters, AJumpLeftOutStaysLeftOutAfterARestart) {
+  std::vector<double> stored;
+  {
+    EnergyCounters e({true, false, false, false, false}, 250'000, false);
+    e.on_offset([&](Counter c, double wh) {
+      if (c == Counter::grid_import) stored.push_back(wh);
+    });
+    TimeMs t = t0;
+    e.update(grid_at(t, 0, 1000));
+    for (int i = 0; i < 3; ++i) e.update(grid_at(t += 1000, 0, 1e9));
+    ASSERT_EQ(stored, std::vector<double>{1e9 - 1000});
+  }
+  EnergyCounters again({true, false, false, false, false}, 250'000, false);
+  again.restore_offset(Counter::grid_import, stored.back());
+  again.update(grid_at(t0 + 3'600'000, 0, 1e9 + 200));
+  EXPECT_EQ(*again.wh(Counter::grid_import), 1200) << "HA's series goes on where it was";
+  // Restored, but the meter was replaced while hemd was down: its own figure, and the offset is dropped.
+  EnergyCounters replaced({true, false, false, false, false}, 250'000, false);
+  replaced.on_offset([&](Counter, double wh) { stored.push_back(wh); });
+  replaced.restore_offset(Counter::grid_import, 1e9 - 1000);
+  replaced.update(grid_at(t0, 0, 500));
+  EXPECT_EQ(*replaced.wh(Counter::grid_import), 500);
+  EXPECT_EQ(stored.back(), 0);
 }
 
 TEST(EnergyCounters, WithoutARegisterPowerIsIntegratedAndAGapIsNotBridged) {
