@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "daemon/modbus_input.h"
 #include "drivers/log/log.h"
@@ -65,7 +66,9 @@ std::array<bool, counter_kinds> counters_in_registers(const config::Config& cfg)
   return out;
 }
 
-EnergyCounters::EnergyCounters(std::array<bool, counter_kinds> from_registers, double max_power_w) {
+EnergyCounters::EnergyCounters(std::array<bool, counter_kinds> from_registers, double max_power_w,
+                               bool battery)
+    : battery_(battery) {
   for (int k = 0; k < counter_kinds; ++k) counters_[k].registers = from_registers[k];
   params_.max_power_w = max_power_w;
 }
@@ -73,6 +76,7 @@ EnergyCounters::EnergyCounters(std::array<bool, counter_kinds> from_registers, d
 std::string EnergyCounters::sources() const {
   std::string registers, integrated;
   for (int k = 0; k < counter_kinds; ++k) {
+    if (!battery_ && k >= index(Counter::battery_charged)) continue;
     auto& list = counters_[k].registers ? registers : integrated;
     list += fmt::format("{}{}", list.empty() ? "" : ", ", to_string(static_cast<Counter>(k)));
   }
@@ -82,6 +86,16 @@ std::string EnergyCounters::sources() const {
 
 std::optional<double> EnergyCounters::wh(Counter c) const {
   return counters_[index(c)].total;
+}
+
+void EnergyCounters::restore_offset(Counter c, double wh) {
+  if (std::isfinite(wh) && wh > 0) counters_[index(c)].offset = wh;
+}
+
+void EnergyCounters::set_offset(Counter c, State& k, double wh) {
+  if (wh == k.offset) return;
+  k.offset = wh;
+  if (on_offset_) on_offset_(c, wh);
 }
 
 // The register's value, less what it jumped by: HA counts every rise of a total_increasing sensor as energy,
@@ -96,16 +110,23 @@ void EnergyCounters::from_register(Counter c, State& k, const Reading& r) {
       log::notice("energy: {}", check.say);
   }
   if (check.verdict == CounterVerdict::rejected) return;
-  if (!k.raw || !k.total) {
-    k.total = r.value;
-  } else if (check.verdict == CounterVerdict::accepted) {
-    *k.total += std::max(0.0, r.value - *k.raw);
-  } else if (r.value < *k.raw) {
-    k.total = r.value;  // restarted from (near) zero
-  } else {
-    log::warning("energy: {}: the jump of {:.0f} Wh is left out of Home Assistant's total", what,
-                 r.value - *k.raw);
+  if (!k.raw && r.value < k.offset) {
+    // The jump left out before hemd's restart is more than the meter now shows: a meter replaced meanwhile.
+    log::notice("energy: {}: {:.0f} Wh is below the jump left out before ({:.0f} Wh); counted as it is", what,
+                r.value, k.offset);
+    set_offset(c, k, 0);
+  } else if (k.raw && check.verdict == CounterVerdict::restarted) {
+    if (r.value < *k.raw) {
+      set_offset(c, k, 0);  // restarted from (near) zero
+    } else {
+      log::warning("energy: {}: the jump of {:.0f} Wh is left out of Home Assistant's total", what,
+                   r.value - *k.raw);
+      set_offset(c, k, k.offset + r.value - *k.raw);
+    }
   }
+  // Within a run the total never falls but by a restart (check_counter lets a reading 1 Wh back pass).
+  const double total = r.value - k.offset;
+  k.total = k.total && check.verdict == CounterVerdict::accepted ? std::max(*k.total, total) : total;
   k.raw = r.value;
 }
 
@@ -143,6 +164,7 @@ void EnergyCounters::update(const SiteSnapshot& s) {
       {Counter::battery_discharged, discharged, battery_power_ok, battery_w},
   };
   for (const auto& f : feeds) {
+    if (!battery_ && index(f.counter) >= index(Counter::battery_charged)) continue;
     State& k = counters_[index(f.counter)];
     if (k.registers) {
       if (f.reg.ok()) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "build_info.h"
@@ -66,8 +67,11 @@ MqttIo::MqttIo(const config::Config& cfg, RuntimeSettings& settings, storage::Re
       publisher_(static_cast<std::int64_t>(cfg.mqtt.min_interval_s * 1000),
                  static_cast<std::int64_t>(cfg.mqtt.heartbeat_s * 1000)),
       // The bound the meters' readings are held to (ModbusInput): ten times what the main fuse carries.
-      energy_(counters_in_registers(cfg), 10 * cfg.site.main_fuse_a * cfg.site.voltage_v * cfg.site.phases) {
+      energy_(counters_in_registers(cfg), 10 * cfg.site.main_fuse_a * cfg.site.voltage_v * cfg.site.phases,
+              std::any_of(cfg.meters.begin(), cfg.meters.end(),
+                          [](const auto& m) { return m.role == config::MeterRole::battery; })) {
   log::notice("energy: Home Assistant's counters {}", energy_.sources());
+  keep_energy_offsets(cfg.storage.path);
   topics_.prefix = cfg.mqtt.topic_prefix;
   topics_.discovery = cfg.mqtt.discovery_prefix;
   std::vector<std::string> statuses;
@@ -116,6 +120,33 @@ void MqttIo::announce() {
   }
   std::lock_guard<std::mutex> lock(mutex_);
   publisher_.forget_all();  // state goes out again with the next cycle
+}
+
+// The jumps left out of the register counters survive a restart in the settings table (a rare event: one
+// write each).
+void MqttIo::keep_energy_offsets(const std::string& database) {
+  auto key = [](Counter c) {
+    std::string k = to_string(c);
+    std::replace(k.begin(), k.end(), ' ', '_');
+    return fmt::format("energy.{}.offset_wh", k);
+  };
+  try {
+    auto db = storage::Database::open(database);
+    for (int k = 0; k < counter_kinds; ++k) {
+      const auto c = static_cast<Counter>(k);
+      const auto text = storage::setting(db, key(c));
+      if (!text) continue;
+      const double wh = std::strtod(text->c_str(), nullptr);
+      energy_.restore_offset(c, wh);
+      if (wh > 0) log::info("energy: {}: {:.0f} Wh of a jump stays left out", to_string(c), wh);
+    }
+  } catch (const storage::StorageError& e) {
+    log::warning("energy: the counters' offsets cannot be read: {}", e.what());
+  }
+  energy_.on_offset([this, key](Counter c, double wh) {
+    storage::record(recorder_, storage::Setting{key(c), fmt::format("{:.3f}", wh)});
+    recorder_.flush();
+  });
 }
 
 std::vector<mqtt::ChargerInfo> MqttIo::chargers() const {

@@ -36,6 +36,7 @@ class MqttIo final : public Observer {
  private:
   void announce();
   std::vector<mqtt::ChargerInfo> chargers() const;
+  void keep_energy_offsets(const std::string& database);
   void follow_devices(const SiteSnapshot& s);
   void handle(const mqtt::Message& m);
   std::string site_state(const SiteSnapshot& s, const Decision& d);
