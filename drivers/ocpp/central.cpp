@@ -21,6 +21,30 @@ int phase_index(const std::string& phase) {
   return phase.rfind("L1", 0) == 0 ? 0 : phase.rfind("L2", 0) == 0 ? 1 : phase.rfind("L3", 0) == 0 ? 2 : -1;
 }
 
+namespace {
+
+// Vendor, model, firmware and serial, one line with tabs between (a tab inside one of them is a space).
+std::string identity_text(const ChargerView& v) {
+  std::string text;
+  for (const std::string* field : {&v.vendor, &v.model, &v.firmware, &v.serial}) {
+    if (!text.empty() || field != &v.vendor) text += '\t';
+    for (char c : *field) text += c == '\t' ? ' ' : c;
+  }
+  return text;
+}
+
+void remembered_identity(const std::string& text, ChargerView& v) {
+  std::string* fields[] = {&v.vendor, &v.model, &v.firmware, &v.serial};
+  std::size_t at = 0;
+  for (std::string* field : fields) {
+    const auto tab = std::min(text.find('\t', at), text.size());
+    *field = at < text.size() ? text.substr(at, tab - at) : std::string();
+    at = tab + 1;
+  }
+}
+
+}  // namespace
+
 Central::Central(CsmsOptions o, std::vector<ChargerSetup> chargers, config::ProfileSet p,
                  Csms::SessionSink session_sink, Csms::WallClock wall_clock, Csms::LearntSink learnt_sink)
     : options_(std::move(o)),
@@ -29,7 +53,9 @@ Central::Central(CsmsOptions o, std::vector<ChargerSetup> chargers, config::Prof
       learnt(std::move(learnt_sink)),
       clock(wall_clock ? std::move(wall_clock) : Csms::WallClock(wall_ms)) {
   for (auto& c : chargers) {
-    charger_views[c.id] = ChargerView{};
+    // Who it is, from a run before, until it boots again (it may not: it did not restart with hemd).
+    ChargerView& v = charger_views[c.id] = ChargerView{};
+    if (auto k = c.knowledge.find("identity"); k != c.knowledge.end()) remembered_identity(k->second, v);
     setups.emplace(c.id, std::move(c));
   }
   ocpp16 = make_ocpp16(*this);
@@ -177,16 +203,17 @@ bool Central::accepts(const std::string& tag) const {
          std::find(options_.id_tags.begin(), options_.id_tags.end(), tag) != options_.id_tags.end();
 }
 
-void Central::booted(const std::string& id, Session& s, ChargerView& v, std::string vendor,
-                     std::string model) {
+void Central::booted(const std::string& id, Session& s, ChargerView& v, Identity who) {
   v.booted = true;
-  v.vendor = std::move(vendor);
-  v.model = std::move(model);
+  v.vendor = std::move(who.vendor);
+  v.model = std::move(who.model);
+  v.firmware = std::move(who.firmware);
+  v.serial = std::move(who.serial);
   const auto& setup = setups.at(id);
   s.profile = setup.profile ? &*setup.profile : profiles_.match(v.vendor, v.model);
   v.profile = s.profile ? s.profile->name : "generic";
   // So that after a restart of hemd its quirk profile is known before it boots again (it may never).
-  const std::string identity = v.vendor + '\t' + v.model;
+  const std::string identity = identity_text(v);
   if (auto k = setup.knowledge.find("identity"); k == setup.knowledge.end() || k->second != identity)
     learnt_that(id, "identity", identity);
   log::notice("ocpp: {} booted: {} {} over {} (profile {})", id, log::quoted(v.vendor, 50),

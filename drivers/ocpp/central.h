@@ -184,7 +184,10 @@ class Central : public Csms::Impl {
   std::string own_tag() const { return options_.id_tags.empty() ? "hemd" : options_.id_tags.front(); }
   const CsmsOptions& options() const { return options_; }
   // Events common to the versions, in 1.6's words (the plain charger model the strategies see).
-  void booted(const std::string& id, Session& s, ChargerView& v, std::string vendor, std::string model);
+  struct Identity {
+    std::string vendor, model, firmware, serial;  // as the charger says at boot
+  };
+  void booted(const std::string& id, Session& s, ChargerView& v, Identity who);
   void connector_status(Session& s, ChargerView& v, const std::string& status);
   void transaction_started(const std::string& id, Session& s, ChargerView& v, const std::string& tx,
                            const std::string& tag, double meter_wh);

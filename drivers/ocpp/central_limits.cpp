@@ -143,12 +143,12 @@ void Central::recall(const std::string& id) {
   }
   if (auto k = known("max_profile"); k && *k == "refused") s.max_profile_refused = true;
   if (s.set_up_on) return;  // what it said on this run's set-up stands
-  if (auto k = known("identity"); k && !s.profile) {
-    const auto tab = k->find('\t');
-    if (tab != std::string::npos)
-      s.profile = setup.profile ? &*setup.profile : profiles_.match(k->substr(0, tab), k->substr(tab + 1));
-  }
   if (!s.profile && setup.profile) s.profile = &*setup.profile;
+  if (known("identity") && !s.profile) {
+    std::lock_guard lock(mutex_);
+    const ChargerView& v = view(id);  // who it said it was, a run before
+    s.profile = profiles_.match(v.vendor, v.model);
+  }
   if (s.profile && s.profile->stack_level) s.stack_level = *s.profile->stack_level;
   if (auto k = known("rate_unit"); k && (*k == "A" || *k == "W")) s.unit = *k;
   if (s.profile && s.profile->rate_unit != "auto") s.unit = s.profile->rate_unit;

@@ -41,9 +41,9 @@ class Ocpp16 final : public Dialect {
     const json& p = call.payload;
     Answer a;
     if (call.action == "BootNotification") {
-      c.booted(id, s, v, p.value("chargePointVendor", ""), p.value("chargePointModel", ""));
-      v.firmware = p.value("firmwareVersion", "");
-      v.serial = p.value("chargePointSerialNumber", "");
+      c.booted(id, s, v,
+               {p.value("chargePointVendor", ""), p.value("chargePointModel", ""),
+                p.value("firmwareVersion", ""), p.value("chargePointSerialNumber", "")});
       a.payload = {
           {"status", "Accepted"}, {"currentTime", iso_time(c.now())}, {"interval", c.options().heartbeat_s}};
       a.booted = true;

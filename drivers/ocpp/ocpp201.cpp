@@ -87,9 +87,9 @@ class Ocpp201 final : public Dialect {
     Answer a;
     if (action == "BootNotification") {
       const auto& station = p.at("chargingStation");
-      c.booted(id, s, v, station.value("vendorName", ""), station.value("model", ""));
-      v.firmware = station.value("firmwareVersion", "");
-      v.serial = station.value("serialNumber", "");
+      c.booted(id, s, v,
+               {station.value("vendorName", ""), station.value("model", ""),
+                station.value("firmwareVersion", ""), station.value("serialNumber", "")});
       a.payload = {
           {"status", "Accepted"}, {"currentTime", iso_time(c.now())}, {"interval", c.options().heartbeat_s}};
       a.booted = true;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "config/charger_profile.h"
+#include "drivers/ocpp/csms.h"
 #include "drivers/ocpp/frame.h"
 #include "drivers/ocpp/schema.h"
 
@@ -75,6 +77,31 @@ TEST(Frames, EveryShapeIsRecognisedOrGetsItsError) {
   EXPECT_EQ(std::get<BadFrame>(parse_frame(R"([9,"x",{}])")).code, "ProtocolError");
   EXPECT_EQ(call_frame("7", "Reset", {{"type", "Soft"}}), R"([2,"7","Reset",{"type":"Soft"}])");
   EXPECT_EQ(error_frame("7", "GenericError", "why"), R"([4,"7","GenericError","why",{}])");
+}
+
+}  // namespace
+}  // namespace hemd::ocpp
+
+namespace hemd::ocpp {
+namespace {
+
+// After a restart of hemd a charger that did not restart may never boot again: who it is (for its quirk
+// profile and its Home Assistant device) comes from what a run before learnt, until it says so itself.
+TEST(CsmsKnowledge, WhoAChargerIsComesFromARunBeforeUntilItBoots) {
+  CsmsOptions o;
+  o.port = 0;
+  ChargerSetup known, unknown;
+  known.id = "garage";
+  known.knowledge["identity"] = "ABB\tTerra AC\t1.6.3\tTACW-123";
+  unknown.id = "street";
+  Csms csms(o, {known, unknown}, config::ProfileSet{});
+  const auto views = csms.views();
+  EXPECT_EQ(views.at("garage").vendor, "ABB");
+  EXPECT_EQ(views.at("garage").model, "Terra AC");
+  EXPECT_EQ(views.at("garage").firmware, "1.6.3");
+  EXPECT_EQ(views.at("garage").serial, "TACW-123");
+  EXPECT_FALSE(views.at("garage").booted);
+  EXPECT_EQ(views.at("street").vendor, "");
 }
 
 }  // namespace

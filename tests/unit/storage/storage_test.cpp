@@ -228,11 +228,14 @@ TEST(Recorder, KillNineLosesNoCommittedRow) {
       }
     }
     close(fds[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 400));
+    // The kill comes at a random moment after the first commit, however slow a loaded machine makes the
+    // child's start.
+    std::int64_t last = -1, v = 0;
+    if (read(fds[0], &v, sizeof v) == sizeof v) last = v;
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
     kill(child, SIGKILL);
     int status = 0;
     waitpid(child, &status, 0);
-    std::int64_t last = -1, v = 0;
     while (read(fds[0], &v, sizeof v) == sizeof v) last = v;
     close(fds[0]);
     ASSERT_GE(last, 0) << "the child committed nothing before it was killed";
