@@ -17,6 +17,8 @@ ControlParams control_params(const config::Config& cfg) {
   p.phase_switch_delay_s = cfg.control.phase_switch_delay_s;
   p.min_phase_switch_interval_s = cfg.control.min_phase_switch_interval_s;
   p.sharing = cfg.site.sharing;
+  p.sleep.after_s = cfg.control.sleeping_car_after_s;
+  p.sleep.wake_wait_s = cfg.control.wake_wait_s;
   p.battery.priority_soc = cfg.battery.priority_soc;
   p.battery.buffer_soc = cfg.battery.buffer_soc;
   for (const auto& m : cfg.meters)

@@ -56,6 +56,8 @@ struct ChargerState {
   double safe_current_a = 6;     // what it gets when hemd cannot trust its data
   double current_step_a = 1;     // the charger honours limits in these steps (most round down to whole amps)
   std::vector<double> current_steps_a;  // or only these limits (quirk profile); empty = use current_step_a
+  // How a car that missed a resume may be woken (quirk profile `wake_up`), what worked here before first.
+  std::vector<std::string> wake_methods;
   // Live state from the charger.
   double offered_limit_a = 0.0;  // the limit the charger last accepted
   PhaseAmps current_a{};         // measured per-phase current
