@@ -70,6 +70,9 @@ const Decision& App::cycle(TimeMs now) {
   snapshot_ = build_snapshot(now);
   vet(snapshot_);
   decision_ = decide(snapshot_, control_params(cfg_), control_state_);
+  // The planner (an observer) leaves out a car that sleeps through its resumes.
+  for (auto& c : snapshot_.chargers)
+    if (const auto* cmd = decision_.for_charger(c.id)) c.car_asleep = cmd->car_asleep;
   for (auto* out : outputs_) guarded(out, "output", [&] { out->apply(decision_); });
   for (auto* o : observers_) guarded(o, "observer", [&] { o->observe(snapshot_, decision_); });
   record(snapshot_, decision_);

@@ -106,9 +106,8 @@ Decision decide(const SiteSnapshot& reported, const ControlParams& p, ControlSta
       timers = {};
       reason = c.mode == ChargeMode::off ? "mode off" : "no car";
     } else if (c.mode == ChargeMode::smart && state.sleep[c.id].asleep) {
-      // The plan's pauses put this car to sleep and no wake-up helped: no more pauses. Should it wake (its
-      // owner, its own timer) it charges the rest of its need in one block from then.
-      k.want_a = c.max_current_a;
+      // The plan's pauses put this car to sleep and no wake-up helped: no more pauses (sleeping_car.h).
+      k.want_a = c.min_current_a;
       reason = "smart: the rest of the need as one block from now";
     } else if (c.mode == ChargeMode::smart && c.planned_power_w && *c.planned_power_w > 0) {
       // The plan buys this quarter-hour; surplus on top is welcome, the plan's power is the floor.

@@ -79,6 +79,9 @@ struct ChargerState {
   std::optional<TimeMs> next_planned_start;
   std::string plan_summary;
   std::optional<double> plan_cost_dkk;  // what the plan's energy costs
+  // The car missed a resume and no wake-up helped (the last decision's; strategies/sleeping_car.h): the
+  // planner leaves it out, as it would not follow a plan.
+  bool car_asleep = false;
 };
 
 struct GridState {

@@ -116,7 +116,7 @@ void plan_as_one_block(SiteSnapshot& site, const std::map<std::string, SleepWatc
   for (auto& c : site.chargers) {
     auto w = watches.find(c.id);
     if (w == watches.end() || !w->second.asleep || c.mode != ChargeMode::smart || !c.car_connected) continue;
-    c.planned_power_w = c.max_current_a * site.limits.voltage_v * c.active_phases;
+    c.planned_power_w = c.min_current_a * site.limits.voltage_v * c.active_phases;
     c.next_planned_start = site.now;
   }
 }

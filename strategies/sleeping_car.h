@@ -60,8 +60,10 @@ bool draws_nothing(const ChargerState& c, const SleepParams& p);
 SleepVerdict watch_car(const ChargerState& c, double limit_a, const std::vector<std::string>& methods,
                        TimeMs now, const SleepParams& p, SleepWatch& w);
 
-// A smart-mode car that did not wake is re-planned: the rest of its need as one block from now, at its full
-// current (the plan's pauses are what it sleeps through). Its charger then counts as charging from the grid.
+// A smart-mode car that did not wake is re-planned: no more pauses (they are what it sleeps through), the
+// rest of its need as one block from now. While it sleeps it is offered its minimum current, so that it
+// holds as little of the fuse as it can and draws the moment it wakes (its owner's app, its own timer);
+// drawing, it is the plan's again (control.cpp). Its charger counts as charging from the grid.
 void plan_as_one_block(SiteSnapshot& site, const std::map<std::string, SleepWatch>& watches);
 
 // The order to try wake-ups in: those that worked on this charger first, then those not tried yet, then
