@@ -61,6 +61,14 @@ ChargerProfile read_charger_profile(const std::string& text, const std::string& 
     m.choice("pause", p.pause, {"zero_current", "remote_stop"});
     m.boolean("ocpp201_smart_charging", p.ocpp201_smart_charging);
     m.boolean("verify_with_composite_schedule", p.verify_with_composite_schedule);
+    m.text_list("wake_up", p.wake_up);
+    for (const auto& w : p.wake_up)
+      if (std::find(wake_up_methods.begin(), wake_up_methods.end(), w) == wake_up_methods.end())
+        r.error(m.mark("wake_up"), m.path("wake_up"),
+                "found '" + w + "', expected availability_cycle or restart_transaction");
+    // A charger that must not be sent ChangeAvailability is not woken by it either.
+    if (!p.change_availability)
+      p.wake_up.erase(std::remove(p.wake_up.begin(), p.wake_up.end(), "availability_cycle"), p.wake_up.end());
     std::vector<std::string> steps;
     m.text_list("current_steps_a", steps);
     for (const auto& s : steps) {

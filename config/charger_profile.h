@@ -33,9 +33,15 @@ struct ChargerProfile {
   std::string pause = "zero_current";   // zero_current | remote_stop
   bool ocpp201_smart_charging = true;   // false: use OCPP 1.6J for smart charging
   bool verify_with_composite_schedule = true;
+  // How a car that missed a resume after a pause may be woken, in the order to try: availability_cycle (a
+  // short ChangeAvailability Inoperative/Operative) and restart_transaction (RemoteStop, then RemoteStart).
+  // Empty: the charger allows none; the car is only reported. What worked on a charger is tried first.
+  std::vector<std::string> wake_up = {"availability_cycle", "restart_transaction"};
   std::vector<std::string> notes;  // what is known and where from
   std::string file;
 };
+
+inline const std::vector<std::string> wake_up_methods = {"availability_cycle", "restart_transaction"};
 
 struct ProfileSet {
   std::map<std::string, ChargerProfile> profiles;

@@ -173,6 +173,10 @@ struct Control {
   // start that avoids a dear hour far more (docs/planner.md).
   double start_penalty_dkk = 0.5;
   double min_charge_block_min = 0;
+  // A car offered a current after a pause that draws nothing this long is woken; each wake-up gets
+  // wake_wait_s to work (strategies/sleeping_car.h).
+  double sleeping_car_after_s = 180;
+  double wake_wait_s = 120;
 };
 
 // One plane of PV modules, for the solar forecast.

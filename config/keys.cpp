@@ -446,6 +446,12 @@ Section<Control> control() {
       number("min_charge_block_min", &Control::min_charge_block_min, 0, 240, "min",
              "the smart-charging plan avoids blocks of charging shorter than this where the need allows; "
              "`0`: no minimum"),
+      number("sleeping_car_after_s", &Control::sleeping_car_after_s, 10, 3600, "s",
+             "a car offered a current after a pause that draws nothing (SuspendedEV) this long has missed "
+             "the resume: hemd wakes it by what its charger's quirk profile allows (`wake_up`)"),
+      number("wake_wait_s", &Control::wake_wait_s, 10, 1800, "s",
+             "how long a wake-up has to make the car draw before the next is tried; when none helps the "
+             "car is reported asleep and the rest of its need charged as one block from now"),
   }};
 }
 

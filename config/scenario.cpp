@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "config/charger_profile.h"
 #include "config/reader.h"
 
 namespace hemd::config {
@@ -162,6 +163,16 @@ ScenarioLoad load_scenario_string(const std::string& text, const std::string& fi
       std::string mode = to_string(car.mode);
       m.choice("mode", mode, {"off", "now", "minpv", "pv", "smart"});
       car.mode = *charge_mode_from_string(mode);
+      if (m.has("sleeps_after_pause_min")) {
+        double min = 0;
+        m.number("sleeps_after_pause_min", min, 0, 24 * 60, "min");
+        car.sleeps_after_pause_min = min;
+      }
+      m.text_list("wakes_by", car.wakes_by);
+      for (const auto& w : car.wakes_by)
+        if (std::find(wake_up_methods.begin(), wake_up_methods.end(), w) == wake_up_methods.end())
+          r.error(m.mark("wakes_by"), m.path("wakes_by"),
+                  "found '" + w + "', expected availability_cycle or restart_transaction");
       if (car.depart_h <= car.arrive_h)
         r.error(m.mark("depart_h"), m.path("depart_h"), "expected a departure after the arrival");
       else if (!sc.quarters.empty() && car.arrive_h >= hours)

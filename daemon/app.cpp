@@ -17,6 +17,8 @@ ControlParams control_params(const config::Config& cfg) {
   p.phase_switch_delay_s = cfg.control.phase_switch_delay_s;
   p.min_phase_switch_interval_s = cfg.control.min_phase_switch_interval_s;
   p.sharing = cfg.site.sharing;
+  p.sleep.after_s = cfg.control.sleeping_car_after_s;
+  p.sleep.wake_wait_s = cfg.control.wake_wait_s;
   p.battery.priority_soc = cfg.battery.priority_soc;
   p.battery.buffer_soc = cfg.battery.buffer_soc;
   for (const auto& m : cfg.meters)
@@ -70,6 +72,9 @@ const Decision& App::cycle(TimeMs now) {
   ControlParams params = control_params(cfg_);
   if (tune_) tune_(params);
   decision_ = decide(snapshot_, params, control_state_);
+  // The planner (an observer) leaves out a car that sleeps through its resumes.
+  for (auto& c : snapshot_.chargers)
+    if (const auto* cmd = decision_.for_charger(c.id)) c.car_asleep = cmd->car_asleep;
   for (auto* out : outputs_) guarded(out, "output", [&] { out->apply(decision_); });
   for (auto* o : observers_) guarded(o, "observer", [&] { o->observe(snapshot_, decision_); });
   record(snapshot_, decision_);

@@ -317,6 +317,7 @@ std::string MqttIo::charger_state(const ChargerState& c, const Decision& d) {
   j["online"] = c.online;
   j["connected"] = c.car_connected;
   j["charging"] = c.online && c.status == ChargerStatus::charging;
+  j["car_asleep"] = cmd && cmd->car_asleep;
   j["mode"] = to_string(c.mode);
   j["limit_a"] = rounded(cmd ? cmd->limit_a : 0.0, 0.1);
   j["power_w"] = rounded(c.power_w, 1);

@@ -5,10 +5,14 @@
 #include "config/charger_profile.h"
 #include "drivers/log/log.h"
 #include "drivers/storage/tables.h"
+#include "strategies/sleeping_car.h"
 
 namespace hemd {
 
 namespace {
+
+// charger_knowledge keys: wake_up.<method> = worked | failed.
+const std::string wake_key = "wake_up.";
 
 ChargerStatus status_of(const std::string& s) {
   static const std::pair<const char*, ChargerStatus> names[] = {
@@ -29,7 +33,8 @@ ChargerStatus status_of(const std::string& s) {
 }  // namespace
 
 OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history,
-               std::map<std::string, std::map<std::string, std::string>> knowledge) {
+               std::map<std::string, std::map<std::string, std::string>> knowledge)
+    : history_(history), knowledge_(knowledge) {
   ocpp::CsmsOptions o;
   o.address = cfg.ocpp.listen_address;
   o.port = cfg.ocpp.port;
@@ -39,7 +44,10 @@ OcppIo::OcppIo(const config::Config& cfg, storage::Recorder& history,
   o.profile_duration_s = cfg.ocpp.profile_duration_s;
   o.call_timeout_s = cfg.ocpp.call_timeout_s;
   auto profiles = config::load_charger_profiles(config::charger_profile_dir());
-  for (const auto& [name, p] : profiles.profiles) current_steps_[name] = p.current_steps_a;
+  for (const auto& [name, p] : profiles.profiles) {
+    current_steps_[name] = p.current_steps_a;
+    wake_up_[name] = p.wake_up;
+  }
   std::vector<ocpp::ChargerSetup> chargers;
   for (const auto& c : cfg.chargers) {
     ocpp::ChargerSetup s;
@@ -146,6 +154,13 @@ void OcppIo::fill(SiteSnapshot& s) {
     // A charger that honours only some currents (its quirk profile says which) is given only those.
     if (auto steps = current_steps_.find(v.profile); steps != current_steps_.end())
       c.current_steps_a = steps->second;
+    // How its car may be woken: what the quirk profile allows, what worked on this charger first.
+    if (auto w = wake_up_.find(v.profile); w != wake_up_.end()) {
+      std::map<std::string, std::string> learnt;
+      for (const auto& [key, value] : knowledge_[c.id])
+        if (key.rfind(wake_key, 0) == 0) learnt[key.substr(wake_key.size())] = value;
+      c.wake_methods = wake_order(w->second, learnt);
+    }
   }
 }
 
@@ -170,6 +185,31 @@ void OcppIo::apply(const Decision& d) {
   for (const auto* cmd : order)
     for (auto& l : listeners_)
       l->set_limit(cmd->charger_id, cmd->limit_a, switchable_.count(cmd->charger_id) ? cmd->phases : 0);
+  wake(d);
+}
+
+void OcppIo::wake(const Decision& d) {
+  for (const auto& o : d.wake_outcomes) {
+    const std::string value = o.worked ? "worked" : "failed";
+    log::notice("ocpp: {}: the wake-up by {} {}", o.charger_id, o.method,
+                o.worked ? "worked: the car draws again" : "did not wake the car");
+    auto& known = knowledge_[o.charger_id][wake_key + o.method];
+    if (known == value) continue;
+    known = value;
+    storage::record(history_, storage::LearntFact{o.charger_id, wake_key + o.method, value});
+  }
+  for (const auto& u : d.wake_ups) {
+    const auto how = u.method == "availability_cycle"    ? ocpp::Csms::Action::wake_by_availability_cycle
+                     : u.method == "restart_transaction" ? ocpp::Csms::Action::wake_by_restart_transaction
+                                                         : std::optional<ocpp::Csms::Action>();
+    if (!how) {
+      log::warning("ocpp: {}: unknown wake-up {}", u.charger_id, log::quoted(u.method, 40));
+      continue;
+    }
+    log::notice("ocpp: {}: its car does not follow the raised limit: waking it by {}", u.charger_id,
+                u.method);
+    listener_of(u.charger_id).act(u.charger_id, *how);
+  }
 }
 
 }  // namespace hemd

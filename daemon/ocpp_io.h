@@ -26,10 +26,15 @@ class OcppIo final : public SiteInput, public ChargerOutput {
   bool act(const std::string& charger_id, const std::string& action);
 
  private:
-  std::map<std::string, std::vector<double>> current_steps_;  // by quirk profile name
-  std::set<std::string> switchable_;                          // chargers told 1 or 3 phases
-  std::map<std::string, std::pair<int, TimeMs>> metered_;     // per charger: reports seen, when the last came
-  std::map<std::string, int> connect_timeout_s_;              // by charger, from its quirk profile
+  // Cars that missed a resume: the wake-ups the decision asks for go out, and what they did is learnt.
+  void wake(const Decision& d);
+  storage::Recorder& history_;
+  std::map<std::string, std::map<std::string, std::string>> knowledge_;  // by charger, as charger_knowledge
+  std::map<std::string, std::vector<std::string>> wake_up_;              // by quirk profile name
+  std::map<std::string, std::vector<double>> current_steps_;             // by quirk profile name
+  std::set<std::string> switchable_;                                     // chargers told 1 or 3 phases
+  std::map<std::string, std::pair<int, TimeMs>> metered_;  // per charger: reports seen, when the last came
+  std::map<std::string, int> connect_timeout_s_;           // by charger, from its quirk profile
   TimeMs started_ = -1;
   std::set<std::string> never_connected_;  // reported once
   std::map<std::string, ocpp::ChargerView> views() const;

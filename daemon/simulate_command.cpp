@@ -61,6 +61,25 @@ void print_comparison(const Scenario& sc, const std::vector<SimulationResult>& r
     for (const auto& c : r.cars) cell += fmt::format("{}{}", cell.empty() ? "" : " ", c.starts);
     return cell;
   });
+  bool sleepers = false;
+  for (const auto& car : sc.cars) sleepers = sleepers || car.sleeps_after_pause_min.has_value();
+  if (sleepers) {
+    // Cars that sleep through a resume: how often, what hemd tried, and which it gave up on (their need
+    // then planned as one block from that moment; a car that never wakes charges nothing more).
+    row("slept / wake-ups / woken", [](const auto& r) {
+      std::string cell;
+      for (const auto& c : r.cars)
+        if (c.slept || c.wake_ups)
+          cell += fmt::format("{}{}/{}/{}", cell.empty() ? "" : " ", c.slept, c.wake_ups, c.woken);
+      return cell.empty() ? std::string("-") : cell;
+    });
+    row("stayed asleep", [](const auto& r) {
+      std::string cell;
+      for (const auto& c : r.cars)
+        if (c.given_up) cell += (cell.empty() ? "" : " ") + c.id;
+      return cell.empty() ? std::string("-") : cell;
+    });
+  }
   for (std::size_t i = 0; i < sc.cars.size(); ++i)
     row(fmt::format("{} (needs {:g} kWh)", sc.cars[i].id, sc.cars[i].need_kwh), [&](const auto& r) {
       return fmt::format("{:.1f} kWh {:.2f} DKK", r.cars[i].charged_kwh, r.cars[i].cost_dkk);

@@ -43,6 +43,20 @@ double safe_limit(const ChargerState& c) {
   return safe >= c.min_current_a ? safe : 0.0;
 }
 
+// After the limits are final: is each car following them, and what is to be done when not.
+void watch_cars(const SiteSnapshot& site, const ControlParams& p, ControlState& state, Decision& d) {
+  for (auto& cmd : d.commands) {
+    const ChargerState* c = site.charger(cmd.charger_id);
+    if (!c) continue;
+    auto& w = state.sleep[c->id];
+    SleepVerdict v = watch_car(*c, cmd.limit_a, c->wake_methods, site.now, p.sleep, w);
+    if (!v.note.empty()) cmd.reason += ", " + v.note;
+    cmd.car_asleep = w.asleep;
+    for (auto& u : v.wake_ups) d.wake_ups.push_back(std::move(u));
+    for (auto& o : v.outcomes) d.wake_outcomes.push_back(std::move(o));
+  }
+}
+
 }  // namespace
 
 bool loads_phase(const SiteSnapshot& site, const ChargerState& c, int ph) {
@@ -56,6 +70,7 @@ Decision decide(const SiteSnapshot& reported, const ControlParams& p, ControlSta
   // Whatever the caller checked, nothing the site cannot produce reaches the sharing below.
   SiteSnapshot checked = reported;
   distrust_impossible(checked);
+  plan_as_one_block(checked, state.sleep);
   const SiteSnapshot measured = with_estimated_draw(checked, state.draw);
   if (!grid_trusted(measured, p)) {
     // Without a trusted grid meter nothing can be shared safely: every charger gets its safe current, which
@@ -90,6 +105,10 @@ Decision decide(const SiteSnapshot& reported, const ControlParams& p, ControlSta
     } else if (!c.car_connected || c.mode == ChargeMode::off) {
       timers = {};
       reason = c.mode == ChargeMode::off ? "mode off" : "no car";
+    } else if (c.mode == ChargeMode::smart && state.sleep[c.id].asleep) {
+      // The plan's pauses put this car to sleep and no wake-up helped: no more pauses (sleeping_car.h).
+      k.want_a = c.min_current_a;
+      reason = "smart: the rest of the need as one block from now";
     } else if (c.mode == ChargeMode::smart && c.planned_power_w && *c.planned_power_w > 0) {
       // The plan buys this quarter-hour; surplus on top is welcome, the plan's power is the floor.
       const double planned_a = *c.planned_power_w / watts_per_amp(site, c);
@@ -169,6 +188,8 @@ Decision decide(const SiteSnapshot& reported, const ControlParams& p, ControlSta
     d.commands.push_back({c.id, a.amps[i], c.active_phases, reason});
   }
   fuse_guard(site, p, d);
+  // What the cars really reported, not the draw estimated for a limit they have not had time to follow.
+  watch_cars(checked, p, state, d);
   d.summary = surplus.summary;
   if (battery.present && grid_cars) {
     d.battery_hold = true;

@@ -10,6 +10,7 @@
 #include "strategies/decision.h"
 #include "strategies/draw_estimate.h"
 #include "strategies/site.h"
+#include "strategies/sleeping_car.h"
 
 namespace hemd {
 
@@ -28,6 +29,7 @@ struct ControlParams {
   double min_phase_switch_interval_s = 600;  // contactors rest at least this long between switches
   SharingPolicy sharing = SharingPolicy::fair;
   BatteryParams battery;  // whose surplus it is when the site has a home battery
+  SleepParams sleep;      // when a car that does not follow a raise is woken, and given up on
 };
 
 // What survives from one cycle to the next. Owned by the caller, changed only by decide().
@@ -43,6 +45,7 @@ struct ControlState {
   std::map<std::string, PerCharger> chargers;
   std::deque<std::pair<TimeMs, double>> surplus_w;  // recent surplus samples, for ramp_up_s
   DrawMemory draw;                                  // the chargers' limits, for what their cars draw
+  std::map<std::string, SleepWatch> sleep;          // per charger: is its car following the raises
 };
 
 Decision decide(const SiteSnapshot& site, const ControlParams& params, ControlState& state);

@@ -168,7 +168,7 @@ PlanRequest plan_request(const SiteSnapshot& site, double fuse_margin_a) {
   for (const auto& c : site.chargers) {
     const auto need = energy_need_wh(c);
     if (c.mode != ChargeMode::smart || !c.car_connected || !c.departure || *c.departure <= site.now ||
-        !need || *need <= 0)
+        !need || *need <= 0 || c.car_asleep)
       continue;
     const double volts = site.limits.voltage_v * c.active_phases;
     // Drawing at least half its minimum: the car is charging, not just waking or ramping down.

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <optional>
 
 #include "strategies/charging_planner.h"
+#include "strategies/sleeping_car.h"
 
 namespace hemd {
 
@@ -20,6 +22,11 @@ struct CarRun {
   bool connected = false;
   bool drawing = false;  // in the step before
   int starts = 0;
+  double paused_s = 0;  // offered nothing while it still needs energy, this long
+  bool asleep = false;
+  int slept = 0, wake_ups = 0, woken = 0;
+  bool given_up = false;
+  std::map<std::string, std::string> learnt = {};  // wake-up -> worked | failed, as the daemon keeps it
 };
 
 ChargerState charger_for(const ScenarioCar& car, ChargeMode mode) {
@@ -36,10 +43,39 @@ ChargerState charger_for(const ScenarioCar& car, ChargeMode mode) {
   return c;
 }
 
-// What the car draws under its limit: nothing below its minimum, nothing once it is full.
+// What the car draws under its limit: nothing below its minimum, nothing once it is full or asleep.
 double draw_a(const CarRun& r) {
-  const bool wants = r.connected && r.charged_wh < r.car.need_kwh * 1000 - 1;
+  const bool wants = r.connected && !r.asleep && r.charged_wh < r.car.need_kwh * 1000 - 1;
   return wants && r.limit_a >= r.car.min_current_a - 1e-9 ? std::min(r.limit_a, r.car.max_current_a) : 0.0;
+}
+
+// The cars that sleep: a pause long enough puts one to sleep, a wake-up it answers wakes it; what each
+// wake-up did is learnt as the daemon learns it, so the next time starts with what worked.
+void sleep_and_wake(const Decision& d, double step_s, std::vector<CarRun>& cars) {
+  for (auto& r : cars) {
+    const bool wants = r.connected && r.charged_wh < r.car.need_kwh * 1000 - 1;
+    const bool offered = r.limit_a >= r.car.min_current_a - 1e-9;
+    if (!r.connected) r.asleep = false;  // given_up stays: the result reports it
+    r.paused_s = wants && !offered ? r.paused_s + step_s : 0;
+    if (r.car.sleeps_after_pause_min && !r.asleep && r.paused_s >= *r.car.sleeps_after_pause_min * 60) {
+      r.asleep = true;
+      ++r.slept;
+    }
+    if (const auto* cmd = d.for_charger(r.car.id); cmd && cmd->car_asleep) r.given_up = true;
+  }
+  for (const auto& o : d.wake_outcomes)
+    for (auto& r : cars)
+      if (r.car.id == o.charger_id) r.learnt[o.method] = o.worked ? "worked" : "failed";
+  for (const auto& u : d.wake_ups)
+    for (auto& r : cars) {
+      if (r.car.id != u.charger_id) continue;
+      ++r.wake_ups;
+      const auto& by = r.car.wakes_by;
+      if (r.asleep && std::find(by.begin(), by.end(), u.method) != by.end()) {
+        r.asleep = false;
+        ++r.woken;
+      }
+    }
 }
 
 }  // namespace
@@ -84,10 +120,13 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
       auto& c = r.charger;
       const double amps = draw_a(r);
       c.car_connected = r.connected;
-      c.status = !r.connected                                ? ChargerStatus::available
-                 : amps > 0                                  ? ChargerStatus::charging
-                 : r.charged_wh >= r.car.need_kwh * 1000 - 1 ? ChargerStatus::suspended_ev
-                                                             : ChargerStatus::suspended_evse;
+      c.status = !r.connected                                          ? ChargerStatus::available
+                 : amps > 0                                            ? ChargerStatus::charging
+                 : r.charged_wh >= r.car.need_kwh * 1000 - 1           ? ChargerStatus::suspended_ev
+                 : r.asleep && r.limit_a >= r.car.min_current_a - 1e-9 ? ChargerStatus::suspended_ev
+                                                                       : ChargerStatus::suspended_evse;
+      c.wake_methods = wake_order(sc.wake_up, r.learnt);
+      c.car_asleep = r.given_up;  // as the daemon tells its planner
       c.current_a = {};
       for (int p = 0; p < r.car.phases; ++p) c.current_a[static_cast<std::size_t>(p)] = amps;
       for (int p = 0; p < 3; ++p)
@@ -133,6 +172,7 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
     }
     if (plan) ChargingPlanner::apply(*request, *plan, s);
     const Decision d = decide(s, params, state);
+    sleep_and_wake(d, sc.step_s, cars);
 
     // The step under the new limits.
     double step_cars_w = 0;
@@ -192,8 +232,8 @@ SimulationResult simulate(const Scenario& sc, const ControlParams& params, const
   }
   if (bat && bat->capacity_kwh > 0) result.battery_end_soc_pct = soc_wh / (bat->capacity_kwh * 10);
   for (const auto& r : cars) {
-    result.cars.push_back(
-        {r.car.id, r.car.need_kwh, r.charged_wh / 1000, r.from_pv_wh / 1000, r.cost_dkk, r.starts});
+    result.cars.push_back({r.car.id, r.car.need_kwh, r.charged_wh / 1000, r.from_pv_wh / 1000, r.cost_dkk,
+                           r.starts, r.slept, r.wake_ups, r.woken, r.given_up});
     result.charged_kwh += r.charged_wh / 1000;
     result.from_pv_kwh += r.from_pv_wh / 1000;
     result.charging_cost_dkk += r.cost_dkk;

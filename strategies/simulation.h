@@ -33,6 +33,10 @@ struct ScenarioCar {
   int phase_offset = 0;
   int priority = 0;
   ChargeMode mode = ChargeMode::smart;
+  // A car that sleeps through the resume after a pause of at least this long (unset: never), and the
+  // wake-ups it answers (of its charger's `wake_up`; empty: it stays asleep, as a Dacia Spring may).
+  std::optional<double> sleeps_after_pause_min;
+  std::vector<std::string> wakes_by;
 };
 
 // A home battery in self-consumption mode: it takes export up to its charge limit until full and covers
@@ -57,6 +61,8 @@ struct Scenario {
   std::vector<ScenarioQuarter> quarters;
   std::vector<ScenarioCar> cars;
   std::optional<ScenarioBattery> battery;
+  // What every charger's quirk profile allows to wake a car (config/chargers/generic.yaml).
+  std::vector<std::string> wake_up = {"availability_cycle", "restart_transaction"};
 };
 
 // One control step, for the chart.
@@ -72,7 +78,11 @@ struct SimulationSample {
 struct SimulationCarResult {
   std::string id;
   double need_kwh = 0, charged_kwh = 0, from_pv_kwh = 0, cost_dkk = 0;
-  int starts = 0;  // times the car began to draw: on arrival, or after a pause
+  int starts = 0;         // times the car began to draw: on arrival, or after a pause
+  int slept = 0;          // times it slept through a resume
+  int wake_ups = 0;       // wake-ups hemd tried
+  int woken = 0;          // of them, those that woke it
+  bool given_up = false;  // no wake-up helped: reported, the rest of its need planned as one block
 };
 
 struct SimulationResult {

@@ -56,6 +56,8 @@ struct ChargerState {
   double safe_current_a = 6;     // what it gets when hemd cannot trust its data
   double current_step_a = 1;     // the charger honours limits in these steps (most round down to whole amps)
   std::vector<double> current_steps_a;  // or only these limits (quirk profile); empty = use current_step_a
+  // How a car that missed a resume may be woken (quirk profile `wake_up`), what worked here before first.
+  std::vector<std::string> wake_methods;
   // Live state from the charger.
   double offered_limit_a = 0.0;  // the limit the charger last accepted
   PhaseAmps current_a{};         // measured per-phase current
@@ -79,6 +81,9 @@ struct ChargerState {
   std::optional<double> plan_cost_dkk;  // what the plan's energy costs
   // What the charger said it is when it booted (outside text, for display only: cut and escaped before use).
   std::string vendor, model, firmware, serial;
+  // The car missed a resume and no wake-up helped (the last decision's; strategies/sleeping_car.h): the
+  // planner leaves it out, as it would not follow a plan.
+  bool car_asleep = false;
 };
 
 struct GridState {

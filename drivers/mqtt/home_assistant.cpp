@@ -240,6 +240,8 @@ json charger_discovery(const Topics& t, const std::string& site_name, const Char
   c["online"] = binary_sensor(uid, "Online", "online", "connectivity");
   c["connected"] = m(binary_sensor(uid, "Car connected", "connected", "plug"));
   c["charging"] = m(binary_sensor(uid, "Charging", "charging", "battery_charging"));
+  // On when the car missed a resume and no wake-up helped; the Decision entity says what was tried.
+  c["car_asleep"] = binary_sensor(uid, "Car does not wake", "car_asleep", "problem");
   c["status"] = m(sensor(uid, "Status", "status", "enum", nullptr, nullptr));
   c["status"]["options"] = ch.statuses;
   c["limit"] = m(sensor(uid, "Current limit", "limit_a", "current", "measurement", "A", 1));

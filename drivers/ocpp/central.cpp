@@ -332,6 +332,10 @@ void Central::do_act(const std::string& id, Csms::Action a) {
            });
       break;
     }
+    case Action::wake_by_availability_cycle:
+    case Action::wake_by_restart_transaction:
+      wake(id, a);
+      break;
   }
 }
 

@@ -233,6 +233,10 @@ class Central : public Csms::Impl {
   double limit_in_unit(const Session& s, const std::string& id, double amps) const;
   int phases_of(const Session& s, const std::string& id) const;
   void mark_closed(const std::string& id);
+  // Wake-ups of a car that missed a resume (central_wake.cpp).
+  void wake(const std::string& id, Csms::Action how);
+  void wake_by_availability(const std::string& id);
+  void restart_after_stop(const std::string& id, int connection, int tries);
 
   static constexpr int floor_profile = 1, limit_profile = 2, max_profile = 3, tx_profile = 4;
 

@@ -120,7 +120,18 @@ class Csms {
   void set_limit(const std::string& id, double amps, int phases = 0);
   // An installer's or owner's action on one charger; the answer is logged (and kept as last_error when it
   // is a refusal). False for an unknown charger.
-  enum class Action { start_session, stop_session, restart, hard_restart, unlock, enable, disable };
+  // The wake-ups carry out the daemon's choice for a car that missed a resume (quirk profile `wake_up`).
+  enum class Action {
+    start_session,
+    stop_session,
+    restart,
+    hard_restart,
+    unlock,
+    enable,
+    disable,
+    wake_by_availability_cycle,
+    wake_by_restart_transaction
+  };
   bool act(const std::string& id, Action action);
   void stop();
 

@@ -16,6 +16,9 @@
 //        [--error-setup] (a CALLERROR to every set-up call: configuration, availability, clearing, triggers)
 //        [--measurands M,M...] (MeterValuesSampledData with any other measurand is rejected whole, as 1.6 says)
 //        [--answer-delay-ms N] (answers SetChargingProfile N ms late, as real chargers take their time)
+//        [--sleep-after-pause MS] (acts a car: every second it draws what it is offered and reports it; after a
+//        pause of at least MS ms it falls asleep: SuspendedEV and 0 A until woken by a method in --wakes-by)
+//        [--wakes-by availability_cycle,restart_transaction|none] (what wakes the sleeping car; default both)
 // stdin: plug | start [TAG] | meter AMPS | stop | reconnect | reconnect-quiet (keeps its profiles, no boot) |
 //        exit      stdout: one JSON event per line, each with its time t in ms
 const path = require('path');
@@ -107,6 +110,37 @@ async function stopTransaction(reason) {
   for (const [key, entry] of profiles) if (entry.profile.chargingProfilePurpose === 'TxProfile') profiles.delete(key);
   await client.call('StopTransaction', { transactionId: tx, meterStop: energyWh, timestamp: new Date().toISOString(), reason });
   emit({ event: 'stopped', transactionId: tx, reason });
+}
+
+// The car (--sleep-after-pause): awake, it draws the limit in force; paused long enough, it sleeps through
+// the next raise, as a Dacia Spring does (evcc #21293), until a method it answers wakes it.
+const carSleepsAfter = opt('sleep-after-pause') === undefined ? null : Number(opt('sleep-after-pause'));
+const wakesBy = opt('wakes-by', 'availability_cycle,restart_transaction').split(',');
+let asleep = false;
+let pausedSince = null;
+let wentInoperative = false;
+
+function wake(method) {
+  if (!asleep || !wakesBy.includes(method)) return emit({ event: 'still-asleep', method });
+  asleep = false;
+  emit({ event: 'woken', method });
+}
+
+async function carTick() {
+  if (transactionId === null || status === 'Unavailable' || status === 'Finishing') return;
+  const limit = effectiveLimit(Date.now());
+  const offered = limit === null ? hardwareMaxA : limit >= 6 ? limit : 0;
+  if (offered === 0) {
+    if (pausedSince === null) pausedSince = Date.now();
+    if (!asleep && Date.now() - pausedSince >= carSleepsAfter) { asleep = true; emit({ event: 'asleep' }); }
+  } else {
+    pausedSince = null;
+  }
+  const amps = asleep ? 0 : offered;
+  const next = offered === 0 ? 'SuspendedEVSE' : asleep ? 'SuspendedEV' : 'Charging';
+  if (next !== status) await sendStatus(next);
+  energyWh += (amps * 230 * phases) / 3600;
+  await sendMeter(amps);
 }
 
 const later = (fn) => setTimeout(() => fn().catch((e) => emit({ event: 'error', error: String(e.message || e) })), 10);
@@ -217,13 +251,17 @@ function handlers(cli) {
   cli.handle('RemoteStartTransaction', ({ params }) => {
     emit({ event: 'remote-start', idTag: params.idTag });
     if (transactionId !== null || status === 'Available' || status === 'Unavailable') return { status: 'Rejected' };
-    later(() => startTransaction(params.idTag));
+    later(async () => {
+      await startTransaction(params.idTag);
+      if (carSleepsAfter !== null) wake('restart_transaction');  // a new session: the pilot signal restarts
+    });
     return { status: 'Accepted' };
   });
   cli.handle('RemoteStopTransaction', ({ params }) => {
     emit({ event: 'remote-stop', transactionId: params.transactionId });
     if (transactionId === null || params.transactionId !== transactionId) return { status: 'Rejected' };
     later(async () => { await stopTransaction('Remote'); await sendStatus('Finishing'); });
+    if (carSleepsAfter !== null) wentInoperative = false;
     return { status: 'Accepted' };
   });
   cli.handle('ChangeAvailability', async ({ params }) => {
@@ -234,8 +272,15 @@ function handlers(cli) {
       await sleep(1000);
     }
     if (flag('reject-availability-0') && params.connectorId === 0) return { status: 'Rejected' };
+    if (carSleepsAfter !== null) {
+      // The car sees the supply go and come back (the charger keeps the session).
+      if (params.type === 'Inoperative') wentInoperative = true;
+      else if (wentInoperative) { wentInoperative = false; later(async () => wake('availability_cycle')); }
+    }
     // A charger reports what its connector does: Operative brings back Available only from Unavailable.
-    later(() => sendStatus(params.type === 'Inoperative' ? 'Unavailable' : (status === 'Unavailable' ? 'Available' : status)));
+    // (A car in a session is still plugged in: it comes back suspended, and its next report says how it draws.)
+    const back = carSleepsAfter !== null && transactionId !== null ? 'SuspendedEV' : 'Available';
+    later(() => sendStatus(params.type === 'Inoperative' ? 'Unavailable' : (status === 'Unavailable' ? back : status)));
     return { status: 'Accepted' };
   });
   cli.handle('Reset', ({ params }) => {
@@ -314,6 +359,8 @@ async function command(line) {
 }
 
 setInterval(checkLimit, 200);
+if (carSleepsAfter !== null)
+  setInterval(() => carTick().catch((e) => emit({ event: 'error', error: String(e.message || e) })), 1000);
 
 require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
   command(line).catch((e) => emit({ event: 'error', command: line, error: String(e.message || e) }));

@@ -29,6 +29,11 @@ TEST(ChargerProfiles, TheQuirksAreWhatTheFieldReports) {
   EXPECT_FALSE(set.find("foxess")->ocpp201_smart_charging);
   EXPECT_EQ(set.find("generic")->rate_unit, "auto");
   EXPECT_EQ(set.find("generic")->pause, "zero_current");
+  // How a car that sleeps through a resume may be woken; never by ChangeAvailability where it is forbidden.
+  EXPECT_EQ(set.find("generic")->wake_up,
+            (std::vector<std::string>{"availability_cycle", "restart_transaction"}));
+  EXPECT_EQ(set.find("en-plus")->wake_up, (std::vector<std::string>{"restart_transaction"}));
+  EXPECT_EQ(set.find("autel")->wake_up, (std::vector<std::string>{"availability_cycle"}));
 }
 
 TEST(ChargerProfiles, BootNotificationSelectsTheProfile) {

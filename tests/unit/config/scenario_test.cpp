@@ -92,6 +92,10 @@ const Case cases[] = {
      "cars[0].need_kwh: missing, expected a number in kWh"},
     {"misspelt_key", "name: x\nday: {hours: 24, pv_peek_w: 5000}\n",
      "day.pv_peek_w: unknown key 'pv_peek_w', did you mean 'pv_peak_w'?"},
+    {"unknown_wake_up",
+     "name: x\nday: {hours: 24}\ncars:\n  - {id: a, arrive_h: 17, depart_h: 20, need_kwh: 5, wakes_by: "
+     "[honk]}\n",
+     "cars[0].wakes_by: found 'honk', expected availability_cycle or restart_transaction"},
     {"spot_not_hourly", "name: x\nday: {hours: 24, spot_dkk_per_kwh: [1, 2]}\n",
      "day.spot_dkk_per_kwh: found 2 values, expected 24 (one per hour)"},
 };
@@ -109,7 +113,8 @@ INSTANTIATE_TEST_SUITE_P(Scenario, ScenarioErrors, testing::ValuesIn(cases),
                          [](const testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
 TEST(Scenario, TheExamplesLoad) {
-  for (const char* name : {"sunny-day-one-car.yaml", "housing-association-evening.yaml"}) {
+  for (const char* name :
+       {"sunny-day-one-car.yaml", "housing-association-evening.yaml", "sleeping-cars-night.yaml"}) {
     const auto r = load_scenario_file(std::string(HEMD_SOURCE_DIR) + "/config/scenarios/" + name);
     EXPECT_TRUE(r.scenario) << name << ": " << errors_of(r);
   }

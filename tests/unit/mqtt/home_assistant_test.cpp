@@ -98,6 +98,9 @@ TEST(HomeAssistant, ChargerDeviceHasItsControls) {
   EXPECT_EQ(d["cmps"]["replan"]["name"], "Replan");
   EXPECT_EQ(d["cmps"]["restart"]["device_class"], "restart");
   EXPECT_EQ(d["cmps"]["restart"]["entity_category"], "config");
+  // A car that did not wake is a problem HA shows; the Decision entity says what was tried.
+  EXPECT_EQ(d["cmps"]["car_asleep"]["p"], "binary_sensor");
+  EXPECT_EQ(d["cmps"]["car_asleep"]["device_class"], "problem");
   EXPECT_EQ(d["cmps"]["max_current"]["device_class"], "current");
   EXPECT_EQ(d["dev"]["via_device"], "hemd_home");
   EXPECT_EQ(d["cmps"]["status"]["device_class"], "enum");

@@ -47,6 +47,30 @@ TEST(Simulation, SmartChargesTheNeedInTheCheapNightAndBeatsChargingOnArrival) {
 
 // The plan waits for sun the forecast promised and that never comes: the car is still full by its
 // departure, and the wrong forecast is what it cost.
+// The car waits from 17:00 for the cheap night and sleeps through the start (issue 27). hemd notices,
+// tries its charger's wake-ups in turn; a car that answers one is charged to its need, one that answers
+// none is reported and left out of the plan.
+TEST(Simulation, ACarThatSleepsThroughTheStartIsWokenOrReported) {
+  Scenario sc = evening_car();
+  sc.cars[0].sleeps_after_pause_min = 60;
+  sc.cars[0].wakes_by = {"restart_transaction"};
+  const auto woken = simulate(sc, ControlParams{}, "woken");
+  ASSERT_EQ(woken.cars.size(), 1u);
+  // The plan may pause it again: each time it sleeps it is woken, and only the first time is the availability
+  // cycle tried in vain (what worked is tried first after that).
+  EXPECT_GE(woken.cars[0].slept, 1);
+  EXPECT_EQ(woken.cars[0].woken, woken.cars[0].slept);
+  EXPECT_EQ(woken.cars[0].wake_ups, woken.cars[0].slept + 1);
+  EXPECT_FALSE(woken.cars[0].given_up);
+  EXPECT_NEAR(woken.unmet_kwh, 0, 0.05);
+  sc.cars[0].wakes_by.clear();
+  const auto asleep = simulate(sc, ControlParams{}, "asleep");
+  EXPECT_EQ(asleep.cars[0].wake_ups, 2);
+  EXPECT_EQ(asleep.cars[0].woken, 0);
+  EXPECT_TRUE(asleep.cars[0].given_up);
+  EXPECT_NEAR(asleep.unmet_kwh, 20, 0.05);
+}
+
 TEST(Simulation, AWrongForecastCostsMoneyNotTheCarsNeed) {
   Scenario sc = evening_car();
   sc.cars[0].arrive_h = 8;
