@@ -198,12 +198,12 @@ void Central::connector_status(Session& s, ChargerView& v, const std::string& st
   v.status = status;
   v.car_connected = car_present(status);
   if (!v.car_connected) {
-    s.remote_started = s.remote_stopped = false;
+    s.limit.remote_started = s.limit.remote_stopped = false;
     v.ev_need.reset();  // the next car says what it needs itself
   }
   // A car that has just arrived starts at once: the rate limit spares contactors from a limit that hunts,
   // not from the first start.
-  if (v.car_connected && !was_connected) s.car_arrived = true;
+  if (v.car_connected && !was_connected) s.limit.car_arrived = true;
 }
 
 void Central::transaction_started(const std::string& id, Session& s, ChargerView& v, const std::string& tx,
@@ -213,7 +213,7 @@ void Central::transaction_started(const std::string& id, Session& s, ChargerView
   s.meter_start_wh = meter_wh;
   v.session_wh = 0;
   if (sink) sink({id, tx, tag, false, now(), meter_wh, ""});
-  if (s.tx_profile_fallback) s.sent_a.reset();  // the limit can be sent now, as a TxProfile
+  if (s.tx_profile_fallback) s.limit.sent_a.reset();  // the limit can be sent now, as a TxProfile
 }
 
 void Central::transaction_ended(const std::string& id, Session& s, ChargerView& v, const std::string& tag,
@@ -222,7 +222,8 @@ void Central::transaction_ended(const std::string& id, Session& s, ChargerView& 
   if (sink) sink({id, *v.transaction_id, tag.empty() ? s.id_tag : tag, true, now(), meter_wh, reason});
   v.session_wh = meter_wh - s.meter_start_wh;
   v.transaction_id.reset();
-  if (s.sent_purpose == "TxProfile") s.sent_a.reset();  // the charger drops a TxProfile with its transaction
+  if (s.limit.purpose == Purpose::TxProfile)
+    s.limit.sent_a.reset();  // the charger drops a TxProfile with its transaction
 }
 
 void Central::samples(const std::string& id, Session& s, ChargerView& v, const std::vector<Sample>& values) {
@@ -351,7 +352,7 @@ void Central::opened(const std::string& id, Version version) {
   }
   s.version = version;
   s.configured = false;
-  s.sent_a.reset();
+  s.limit.sent_a.reset();
   const int connection = ++s.connection;
   dialect(version);  // loads the version's schemas now rather than on the first message
   {

@@ -14,6 +14,7 @@
 
 #include "drivers/ocpp/csms.h"
 #include "drivers/ocpp/frame.h"
+#include "drivers/ocpp/limit_policy.h"
 #include "drivers/ocpp/schema.h"
 
 namespace hemd::ocpp {
@@ -82,18 +83,12 @@ struct Session {
   int tx_refusals = 0;
   bool max_profile_refused = false;
   // What hemd sent.
-  std::optional<double> sent_a;
-  std::int64_t sent_ms = 0;
+  LimitState limit;        // the dynamic limit, as the limit policy keeps it
   int cut_unanswered = 0;  // the number of a decrease sent and not yet answered; raises elsewhere wait for it
-  std::string sent_purpose;
-  int phases = 0;  // what the dynamic limit was sent for (1/3 switching); 0 = the charger's wiring
   int limits_sent = 0;
   std::int64_t limit_accepted_ms = 0;  // when the charger accepted the limit in force
   int over_limit_reports = 0;          // meter reports in a row with the car above it
   bool ignores_by_measurement = false;
-  bool car_arrived = false;     // its first increase is not held back by the rate limit
-  bool remote_started = false;  // a session was started by command for the car plugged in now
-  bool remote_stopped = false;  // paused by a stop command (quirk pause: remote_stop)
   double meter_start_wh = 0;
   std::string id_tag;  // the transaction's (a 2.0.1 station may start it at plug-in and learn it later)
 };
@@ -222,8 +217,6 @@ class Central : public Csms::Impl {
                       const std::string& status);
   void verify(const std::string& id, double amps, int seq);
   void check_measured(const std::string& id, Session& s, ChargerView& v, std::optional<double> offered_a);
-  void sessions_by_command(const std::string& id, Session& s, double want, bool car,
-                           const std::optional<std::string>& transaction);
   double limit_in_unit(const Session& s, const std::string& id, double amps) const;
   int phases_of(const Session& s, const std::string& id) const;
   void mark_closed(const std::string& id);

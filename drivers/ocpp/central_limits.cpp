@@ -169,7 +169,7 @@ void Central::lay(const std::string& id) {
   if ((!s.profile || s.profile->charge_point_max_profile) && !s.max_profile_refused)
     set_profile(id, max_profile, "ChargePointMaxProfile", 0, setup.max_current_a, std::nullopt);
   s.configured = true;
-  s.sent_a.reset();
+  s.limit.sent_a.reset();
   update(id);
 }
 
@@ -178,7 +178,7 @@ double Central::limit_in_unit(const Session& s, const std::string& id, double am
 }
 
 int Central::phases_of(const Session& s, const std::string& id) const {
-  return s.phases ? s.phases : setups.at(id).phases;
+  return s.limit.phases ? s.limit.phases : setups.at(id).phases;
 }
 
 // With `lapse_after_s` the limit holds that long and then the charger is back at its safe current by
@@ -271,7 +271,7 @@ void Central::profile_answer(const std::string& id, const std::string& purpose, 
     // Some chargers take limits only for a running transaction (as the Home Assistant integration learnt):
     // from now on the limit goes out as a TxProfile while there is one.
     s.tx_profile_fallback = true;
-    s.sent_a.reset();
+    s.limit.sent_a.reset();
     learnt_that(id, "limit_as", "TxProfile");
     v.last_error = "TxDefaultProfile " + status + "; TxProfile inside transactions";
     log::warning(
@@ -282,7 +282,7 @@ void Central::profile_answer(const std::string& id, const std::string& purpose, 
   } else if (purpose == "TxProfile" && ++s.tx_refusals < 3) {
     // A charger may not know its transaction id yet when the profile follows the transaction's start at
     // once: asked again at the next tick before it counts as a refusal.
-    s.sent_a.reset();
+    s.limit.sent_a.reset();
     log::info("ocpp: {}: TxProfile {}; trying again", id, status);
   } else {
     v.profile_rejected = true;
@@ -343,71 +343,59 @@ void Central::check_measured(const std::string& id, Session& s, ChargerView& v,
   }
 }
 
-// Sends the wanted limit when it matters: a decrease at once (the fuse), an increase at most every
-// min_resend_s, no change smaller than the deadband, and a renewal before the dynamic profile lapses.
+// The wanted limit, when it matters (limit_policy.h decides; this carries it out).
 void Central::update(const std::string& id) {
   Session& s = sessions[id];
   if (!s.open || !s.configured) return;
   const auto& setup = setups.at(id);
-  double want;
-  int phases;
-  bool car;
+  LimitWish wish;
   std::optional<std::string> transaction;
   {
     std::lock_guard lock(mutex_);
     auto it = desired.find(id);
-    want = it == desired.end() ? setup.safe_current_a : it->second;
+    wish.amps = it == desired.end() ? setup.safe_current_a : it->second;
     auto ph = desired_phases.find(id);
-    phases = ph == desired_phases.end() ? setup.phases : ph->second;
+    wish.phases = ph == desired_phases.end() ? setup.phases : ph->second;
     transaction = view(id).transaction_id;
-    car = view(id).car_connected;
+    wish.car_connected = view(id).car_connected;
   }
-  if (want < setup.min_current_a) want = 0;  // never 5 A: pause
-  sessions_by_command(id, s, want, car, transaction);
-  const bool in_transaction = transaction.has_value();
-  const std::string purpose =
-      s.tx_profile_fallback && (in_transaction || (s.profile && s.profile->tx_profile_without_transaction))
-          ? "TxProfile"
-          : "TxDefaultProfile";
-  const bool tx_profile_anytime = s.profile && s.profile->tx_profile_without_transaction;
-  if (s.tx_profile_fallback && !in_transaction && !tx_profile_anytime)
-    return;  // the safe floor holds outside transactions
-  const std::int64_t t = now();
-  // A phase switch goes out at once: the car is told before it draws on phases it should not.
-  bool send_now = !s.sent_a || purpose != s.sent_purpose || phases != phases_of(s, id);
-  if (s.sent_a) {
-    const double change = want - *s.sent_a;
-    const bool renew = t - s.sent_ms >= options_.profile_duration_s * 1000 / 3;
-    if (change <= -options_.deadband_a || (want == 0 && *s.sent_a > 0))
-      send_now = true;
-    else if (change >= options_.deadband_a &&
-             (s.car_arrived || t - s.sent_ms >= options_.min_resend_s * 1000))
-      send_now = true;
-    else if (renew)
-      send_now = true;
+  wish.in_transaction = transaction.has_value();
+  wish.others_cutting = others_cutting(id);
+  wish.now_ms = now();
+  LimitCharger charger;
+  charger.min_current_a = setup.min_current_a;
+  charger.safe_current_a = setup.safe_current_a;
+  charger.wiring_phases = setup.phases;
+  charger.tx_profile_fallback = s.tx_profile_fallback;
+  if (s.profile) {
+    charger.tx_profile_without_transaction = s.profile->tx_profile_without_transaction;
+    charger.pause_by_remote_stop = s.profile->pause == "remote_stop";
+    charger.start_by_remote_start = s.profile->remote_start;
   }
-  if (!send_now) return;
-  // Room first: a raise waits until every cut sent to the other chargers is answered, so that a
-  // re-allocation never passes through a sum above the fuse (chargers take seconds to apply a profile).
-  const double before = s.sent_a ? *s.sent_a : setup.safe_current_a;
-  if (want > before && others_cutting(id)) {
-    log::debug("ocpp: {}: {:.1f} A waits for the cuts to the other chargers", id, want);
-    return;
+  const LimitPacing pacing{options_.profile_duration_s, options_.min_resend_s, options_.deadband_a};
+  const LimitAction a = next_limit(pacing, charger, s.limit, wish);
+  s.limit = a.after;
+
+  Dialect& d = dialect(s.version);
+  if (a.command == LimitAction::Command::remote_stop && transaction) {
+    log::info("ocpp: {}: {}", id, a.command_why);
+    call(id, d.stop_session(*transaction));
+  } else if (a.command == LimitAction::Command::remote_start) {
+    log::info("ocpp: {}: {}", id, a.command_why);
+    call(id, d.start_session(own_tag()));
   }
-  if (s.sent_a && want > *s.sent_a) s.car_arrived = false;
-  const bool changed = !s.sent_a || *s.sent_a != want;
-  s.sent_a = want;
-  s.sent_ms = t;
-  s.sent_purpose = purpose;
-  s.phases = phases;
+  if (a.profile == LimitAction::Profile::wait) log::debug("ocpp: {}: {}", id, a.why);
+  if (a.profile != LimitAction::Profile::send) return;
   // The limit's number: a composite schedule asked for after a newer limit went out judges that one.
   const int seq = ++s.limits_sent;
-  if (want < before) {
+  if (a.cut) {
     s.cut_unanswered = seq;
     options_.cuts->cutting(listener_, id);
   }
-  set_profile(id, purpose == "TxProfile" ? tx_profile : limit_profile, purpose, s.stack_level, want,
-              options_.profile_duration_s, [this, id, want, changed, seq](bool ok) {
+  const double want = a.amps;
+  const bool changed = a.changed;
+  set_profile(id, a.purpose == Purpose::TxProfile ? tx_profile : limit_profile, std::string(word(a.purpose)),
+              s.stack_level, want, options_.profile_duration_s, [this, id, want, changed, seq](bool ok) {
                 cut_answered(id, seq);
                 if (ok && changed) verify(id, want, seq);
               });
@@ -433,27 +421,6 @@ void Central::cuts_taken_elsewhere() {
   if (others_cutting("")) return;  // a new cut went out since
   for (auto& [id, s] : sessions)
     if (s.open && s.configured) update(id);
-}
-
-// Chargers whose quirk profile says a session starts only by a remote start, or pauses only by a remote
-// stop, get those besides the 0 A profile.
-void Central::sessions_by_command(const std::string& id, Session& s, double want, bool car,
-                                  const std::optional<std::string>& transaction) {
-  if (!s.profile) return;
-  Dialect& d = dialect(s.version);
-  const bool pause_by_stop = s.profile->pause == "remote_stop";
-  if (want == 0 && transaction && pause_by_stop && !s.remote_stopped) {
-    s.remote_stopped = true;
-    log::info("ocpp: {}: pausing by a remote stop (its quirk profile)", id);
-    call(id, d.stop_session(*transaction));
-  }
-  const bool start = s.profile->remote_start || (pause_by_stop && s.remote_stopped);
-  if (want > 0 && car && !transaction && start && (!s.remote_started || s.remote_stopped)) {
-    s.remote_started = true;
-    s.remote_stopped = false;
-    log::info("ocpp: {}: starting the session by a remote start", id);
-    call(id, d.start_session(own_tag()));
-  }
 }
 
 }  // namespace hemd::ocpp

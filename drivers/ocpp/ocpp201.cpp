@@ -297,7 +297,7 @@ class Ocpp201 final : public Dialect {
                 need.energy_wh ? fmt::format("{:.1f} kWh", *need.energy_wh / 1000) : "?",
                 need.departure_ms ? iso_time(*need.departure_ms) : "?");
     v.ev_need = need;
-    s.sent_a.reset();  // the car waits for a profile before it starts: the limit goes out again now
+    s.limit.sent_a.reset();  // the car waits for a profile before it starts: the limit goes out again now
     return "Accepted";
   }
 
