@@ -8,6 +8,7 @@
 
 #include "drivers/log/log.h"
 #include "drivers/ocpp/central.h"
+#include "strategies/plausibility.h"
 
 namespace hemd::ocpp {
 
@@ -327,14 +328,27 @@ void Central::check_measured(const std::string& id, Session& s, ChargerView& v,
                              std::optional<double> offered_a) {
   constexpr std::int64_t follow_ms = 10'000;
   if (!s.limit_accepted_ms || now() - s.limit_accepted_ms < follow_ms) return;
+  // A report the range check refuses (milliamps sent as amps, NaN: strategies/plausibility.h) says nothing
+  // of the car: it neither counts as one over the limit nor as one within it. The control loop refuses it by
+  // the same bounds (the site's voltage may differ a little from the nominal one used here for power).
+  ChargerState reported;
+  reported.id = id;
+  reported.max_current_a = setups.at(id).max_current_a;
+  reported.phases = setups.at(id).phases;
+  reported.current_a = v.current_a;
+  reported.power_w = v.power_w;
+  if (charger_draw_problem(reported, SiteLimits{})) return;
+  const bool offered_plausible =
+      offered_a && *offered_a >= 0 && *offered_a <= charger_phase_bound_a(reported);
+  const double offered = offered_plausible ? *offered_a : 0;
   const double drawn = *std::max_element(v.current_a.begin(), v.current_a.end());
-  const bool over = drawn > v.offered_a + 2 || (offered_a && *offered_a > v.offered_a + 1);
+  const bool over = drawn > v.offered_a + 2 || (offered_plausible && offered > v.offered_a + 1);
   s.over_limit_reports = over ? s.over_limit_reports + 1 : 0;
   if (s.over_limit_reports >= 2 && !v.profile_ignored) {
     log::warning(
         "ocpp: {}: accepted a limit of {:.1f} A but the car draws {:.1f} A{}: it does not apply hemd's "
         "profiles",
-        id, v.offered_a, drawn, offered_a ? fmt::format(" (offered {:.1f} A)", *offered_a) : "");
+        id, v.offered_a, drawn, offered_plausible ? fmt::format(" (offered {:.1f} A)", offered) : "");
     v.profile_ignored = s.ignores_by_measurement = true;
     v.last_error = fmt::format("accepts profiles but the car draws {:.1f} A", drawn);
   } else if (!over && s.ignores_by_measurement) {
