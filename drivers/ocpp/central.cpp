@@ -10,9 +10,10 @@ namespace hemd::ocpp {
 
 namespace {
 
-bool car_present(const std::string& status) {
-  return status == "Preparing" || status == "Charging" || status == "SuspendedEV" ||
-         status == "SuspendedEVSE" || status == "Finishing";
+bool car_present(ConnectorStatus status) {
+  using S = ConnectorStatus;
+  return status == S::Preparing || status == S::Charging || status == S::SuspendedEV ||
+         status == S::SuspendedEVSE || status == S::Finishing;
 }
 
 }  // namespace
@@ -193,9 +194,9 @@ void Central::booted(const std::string& id, Session& s, ChargerView& v, std::str
               log::quoted(v.model, 50), v.protocol, v.profile);
 }
 
-void Central::connector_status(Session& s, ChargerView& v, const std::string& status) {
+void Central::connector_status(Session& s, ChargerView& v, ConnectorStatus status) {
   const bool was_connected = v.car_connected;
-  v.status = status;
+  v.status = word(status);
   v.car_connected = car_present(status);
   if (!v.car_connected) {
     s.limit.remote_started = s.limit.remote_stopped = false;
@@ -228,25 +229,25 @@ void Central::transaction_ended(const std::string& id, Session& s, ChargerView& 
 
 void Central::samples(const std::string& id, Session& s, ChargerView& v, const std::vector<Sample>& values) {
   const bool drawn = std::any_of(values.begin(), values.end(), [](const Sample& x) {
-    return x.measurand == "Current.Import" || x.measurand == "Power.Active.Import";
+    return x.measurand == Measurand::Current_Import || x.measurand == Measurand::Power_Active_Import;
   });
   if (drawn) ++v.meter_reports;
   std::optional<double> offered;
   for (const auto& x : values) {
-    if (x.measurand == "Current.Offered") offered = offered ? std::max(*offered, x.value) : x.value;
-    if (x.measurand == "Energy.Active.Import.Register" && x.phase < 0) {
+    if (x.measurand == Measurand::Current_Offered) offered = offered ? std::max(*offered, x.value) : x.value;
+    if (x.measurand == Measurand::Energy_Active_Import_Register && x.phase < 0) {
       v.energy_wh = x.value;
       if (v.transaction_id) v.session_wh = x.value - s.meter_start_wh;
-    } else if (x.measurand == "Power.Active.Import" && x.phase < 0) {
+    } else if (x.measurand == Measurand::Power_Active_Import && x.phase < 0) {
       v.power_w = x.value;
-    } else if (x.measurand == "Current.Import") {
+    } else if (x.measurand == Measurand::Current_Import) {
       if (x.phase >= 0)
         v.current_a[x.phase] = x.value;
       else
         v.current_a = {x.value, x.value, x.value};
-    } else if (x.measurand == "Voltage" && x.phase >= 0) {
+    } else if (x.measurand == Measurand::Voltage && x.phase >= 0) {
       v.voltage_v[x.phase] = x.value;
-    } else if (x.measurand == "SoC") {
+    } else if (x.measurand == Measurand::SoC) {
       v.soc_pct = x.value;
     }
   }
@@ -379,7 +380,7 @@ void Central::opened(const std::string& id, Version version) {
       log::info(
           "ocpp: {}: not set up in this run and not booting: the floor and the limit go out now, in "
           "{} at stack level {} as a run before learnt; the set-up follows",
-          id, s.unit, s.stack_level);
+          id, word(s.unit), s.stack_level);
       lay(id);
     });
   }

@@ -28,7 +28,7 @@ struct Request {
 
 // A measured value however the version wrote it: SI units (W, Wh, A, V, %), phase 0..2 or -1 for all.
 struct Sample {
-  std::string measurand;
+  Measurand measurand = Measurand::Energy_Active_Import_Register;
   int phase = -1;
   double value = 0;
 };
@@ -39,10 +39,10 @@ int phase_index(const std::string& phase);
 // A charging profile as hemd means it; each dialect spells it in its version.
 struct ProfileSpec {
   int id = 0;
-  std::string purpose;  // TxDefaultProfile, TxProfile or ChargePointMaxProfile (1.6's names)
+  Purpose purpose = Purpose::TxDefaultProfile;  // or TxProfile, ChargePointMaxProfile (1.6's names)
   int stack_level = 0;
   bool relative = false;
-  std::string unit = "A";
+  RateUnit unit = RateUnit::A;
   std::optional<std::int64_t> start_ms;
   std::optional<int> duration_s;
   struct Period {
@@ -77,7 +77,7 @@ struct Session {
   int max_stack_level = 8;                         // ChargeProfileMaxStackLevel
   const config::ChargerProfile* profile = nullptr;
   int stack_level = 1;  // the dynamic limit's; the safe floor sits one below
-  std::string unit = "A";
+  RateUnit unit = RateUnit::A;
   int max_periods = 24;
   bool tx_profile_fallback = false;  // it refused a TxDefaultProfile: TxProfile inside transactions
   int tx_refusals = 0;
@@ -117,7 +117,7 @@ class Dialect {
   virtual Request availability(bool operative, bool connector_1) const = 0;
   virtual Request clear_default_profiles(int stack_level) const = 0;
   virtual Request set_profile(const ProfileSpec& p) const = 0;
-  virtual Request composite_schedule(const std::string& unit, int duration_s) const = 0;
+  virtual Request composite_schedule(RateUnit unit, int duration_s) const = 0;
   // The limit in force now from a composite schedule, in A; nullopt when the answer has none.
   virtual std::optional<double> applied_a(const json& answer, int phases) const = 0;
   virtual Request start_session(const std::string& id_tag) = 0;
@@ -179,7 +179,7 @@ class Central : public Csms::Impl {
   const CsmsOptions& options() const { return options_; }
   // Events common to the versions, in 1.6's words (the plain charger model the strategies see).
   void booted(const std::string& id, Session& s, ChargerView& v, std::string vendor, std::string model);
-  void connector_status(Session& s, ChargerView& v, const std::string& status);
+  void connector_status(Session& s, ChargerView& v, ConnectorStatus status);
   void transaction_started(const std::string& id, Session& s, ChargerView& v, const std::string& tx,
                            const std::string& tag, double meter_wh);
   void transaction_ended(const std::string& id, Session& s, ChargerView& v, const std::string& tag,
@@ -211,9 +211,9 @@ class Central : public Csms::Impl {
   void cuts_taken_elsewhere();
   void handle_call(const std::string& id, Session& s, const Call& c);
   void configure(const std::string& id);
-  void set_profile(const std::string& id, int profile_id, const std::string& purpose, int stack_level,
-                   double amps, std::optional<int> lapse_after_s, std::function<void(bool)> done = nullptr);
-  void profile_answer(const std::string& id, const std::string& purpose, bool dynamic, double limit,
+  void set_profile(const std::string& id, int profile_id, Purpose purpose, int stack_level, double amps,
+                   std::optional<int> lapse_after_s, std::function<void(bool)> done = nullptr);
+  void profile_answer(const std::string& id, Purpose purpose, bool dynamic, double limit,
                       const std::string& status);
   void verify(const std::string& id, double amps, int seq);
   void check_measured(const std::string& id, Session& s, ChargerView& v, std::optional<double> offered_a);

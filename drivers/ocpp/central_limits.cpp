@@ -34,16 +34,17 @@ namespace {
 // dropped (a vendor's own first, then SoC, which an AC charger without ISO 15118 cannot know, Voltage,
 // Current.Offered, Power); per-phase current, which the fuse guard reads, and the energy register go last.
 std::vector<std::string> fewer(std::vector<std::string> list) {
-  static const std::vector<std::string> kept_longest = {"Energy.Active.Import.Register",
-                                                        "Current.Import",
-                                                        "Power.Active.Import",
-                                                        "Current.Offered",
-                                                        "Voltage",
-                                                        "SoC"};
+  static const Measurand kept_longest[] = {Measurand::Energy_Active_Import_Register,
+                                           Measurand::Current_Import,
+                                           Measurand::Power_Active_Import,
+                                           Measurand::Current_Offered,
+                                           Measurand::Voltage,
+                                           Measurand::SoC};
   if (list.size() <= 1) return {};
   auto rank = [](const std::string& m) {
-    auto it = std::find(kept_longest.begin(), kept_longest.end(), m);
-    return it == kept_longest.end() ? 99 : static_cast<int>(it - kept_longest.begin());
+    const auto measurand = parse<Measurand>(m);
+    auto it = std::find(std::begin(kept_longest), std::end(kept_longest), measurand);
+    return !measurand || it == std::end(kept_longest) ? 99 : static_cast<int>(it - std::begin(kept_longest));
   };
   auto drop = std::max_element(list.begin(), list.end(),
                                [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
@@ -99,13 +100,15 @@ void Central::configure_with(const std::string& id) {
   const auto& setup = setups.at(id);
   recall(id);
   if (s.profile && s.profile->stack_level) s.stack_level = *s.profile->stack_level;
-  if (s.profile && s.profile->rate_unit != "auto") s.unit = s.profile->rate_unit;
+  if (auto unit = s.profile ? parse<RateUnit>(s.profile->rate_unit) : std::nullopt)
+    s.unit = *unit;  // not auto
+  const std::string unit(word(s.unit));
   {
     std::lock_guard lock(mutex_);
-    view(id).rate_unit = s.unit;
+    view(id).rate_unit = unit;
   }
-  if (auto k = setup.knowledge.find("rate_unit"); k == setup.knowledge.end() || k->second != s.unit)
-    learnt_that(id, "rate_unit", s.unit);
+  if (auto k = setup.knowledge.find("rate_unit"); k == setup.knowledge.end() || k->second != unit)
+    learnt_that(id, "rate_unit", unit);
   // The quirk profile's measurands, or what the charger took of them before (this run, or a run before).
   std::vector<std::string> measurands = s.profile ? s.profile->measurands : std::vector<std::string>{};
   const std::string wanted = fmt::format("{}", fmt::join(measurands, ","));
@@ -138,7 +141,7 @@ void Central::recall(const std::string& id) {
     auto k = setup.knowledge.find(key);
     return k == setup.knowledge.end() ? nullptr : &k->second;
   };
-  if (auto k = known("limit_as"); k && *k == "TxProfile" && !s.tx_profile_fallback) {
+  if (auto k = known("limit_as"); k && parse<Purpose>(*k) == Purpose::TxProfile && !s.tx_profile_fallback) {
     s.tx_profile_fallback = true;
     log::notice("ocpp: {}: known from before: it refuses TxDefaultProfiles; limits go as TxProfile", id);
   }
@@ -151,11 +154,12 @@ void Central::recall(const std::string& id) {
   }
   if (!s.profile && setup.profile) s.profile = &*setup.profile;
   if (s.profile && s.profile->stack_level) s.stack_level = *s.profile->stack_level;
-  if (auto k = known("rate_unit"); k && (*k == "A" || *k == "W")) s.unit = *k;
-  if (s.profile && s.profile->rate_unit != "auto") s.unit = s.profile->rate_unit;
+  if (auto unit = known("rate_unit") ? parse<RateUnit>(*known("rate_unit")) : std::nullopt) s.unit = *unit;
+  if (auto unit = s.profile ? parse<RateUnit>(s.profile->rate_unit) : std::nullopt)
+    s.unit = *unit;  // not auto
   std::lock_guard lock(mutex_);
   ChargerView& v = view(id);
-  v.rate_unit = s.unit;
+  v.rate_unit = word(s.unit);
   if (s.profile) v.profile = s.profile->name;
 }
 
@@ -165,17 +169,18 @@ void Central::lay(const std::string& id) {
   Session& s = sessions[id];
   const auto& setup = setups.at(id);
   if (s.stack_level > 0 && !s.tx_profile_fallback)
-    set_profile(id, floor_profile, "TxDefaultProfile", s.stack_level - 1, setup.safe_current_a, std::nullopt);
+    set_profile(id, floor_profile, Purpose::TxDefaultProfile, s.stack_level - 1, setup.safe_current_a,
+                std::nullopt);
   // The installation's maximum, enforced by the charger itself whatever else happens.
   if ((!s.profile || s.profile->charge_point_max_profile) && !s.max_profile_refused)
-    set_profile(id, max_profile, "ChargePointMaxProfile", 0, setup.max_current_a, std::nullopt);
+    set_profile(id, max_profile, Purpose::ChargePointMaxProfile, 0, setup.max_current_a, std::nullopt);
   s.configured = true;
   s.limit.sent_a.reset();
   update(id);
 }
 
 double Central::limit_in_unit(const Session& s, const std::string& id, double amps) const {
-  return s.unit == "W" ? std::round(amps * 230.0 * phases_of(s, id)) : amps;
+  return s.unit == RateUnit::W ? std::round(amps * 230.0 * phases_of(s, id)) : amps;
 }
 
 int Central::phases_of(const Session& s, const std::string& id) const {
@@ -184,11 +189,11 @@ int Central::phases_of(const Session& s, const std::string& id) const {
 
 // With `lapse_after_s` the limit holds that long and then the charger is back at its safe current by
 // itself: hemd renews it while it runs, a crashed hemd does not.
-void Central::set_profile(const std::string& id, int profile_id, const std::string& purpose, int stack_level,
+void Central::set_profile(const std::string& id, int profile_id, Purpose purpose, int stack_level,
                           double amps, std::optional<int> lapse_after_s, std::function<void(bool)> done) {
   Session& s = sessions[id];
   ProfileSpec p;
-  if (purpose == "TxProfile") {
+  if (purpose == Purpose::TxProfile) {
     std::lock_guard lock(mutex_);
     p.transaction = view(id).transaction_id;
     // Chargers disagree on a TxProfile outside a transaction: sent only to those whose quirk profile says
@@ -201,12 +206,12 @@ void Central::set_profile(const std::string& id, int profile_id, const std::stri
   const auto& setup = setups.at(id);
   const double limit = amps >= setup.min_current_a ? amps : 0.0;
   const double safe = setup.safe_current_a >= setup.min_current_a ? setup.safe_current_a : 0.0;
-  const bool phases = s.unit == "A" && (!s.profile || s.profile->number_phases);
+  const bool phases = s.unit == RateUnit::A && (!s.profile || s.profile->number_phases);
   auto period = [&](int start, double a) {
     return ProfileSpec::Period{start, limit_in_unit(s, id, a),
                                phases ? std::optional<int>(phases_of(s, id)) : std::nullopt};
   };
-  const bool cap = purpose == "ChargePointMaxProfile";
+  const bool cap = purpose == Purpose::ChargePointMaxProfile;
   p.id = profile_id;
   p.purpose = purpose;
   p.stack_level = stack_level;
@@ -245,42 +250,42 @@ void Central::set_profile(const std::string& id, int profile_id, const std::stri
       });
 }
 
-void Central::profile_answer(const std::string& id, const std::string& purpose, bool dynamic, double limit,
+void Central::profile_answer(const std::string& id, Purpose purpose, bool dynamic, double limit,
                              const std::string& status) {
   Session& s = sessions[id];
   const bool ok = status == "Accepted";
   std::lock_guard lock(mutex_);
   ChargerView& v = view(id);
-  if (purpose == "ChargePointMaxProfile") {
+  if (purpose == Purpose::ChargePointMaxProfile) {
     if (!ok) {
       log::notice("ocpp: {}: no ChargePointMaxProfile ({}); hemd's limits alone keep it in", id, status);
       s.max_profile_refused = true;
       learnt_that(id, "max_profile", "refused");
     }
   } else if (ok) {
-    if (purpose == "TxProfile") s.tx_refusals = 0;
+    if (purpose == Purpose::TxProfile) s.tx_refusals = 0;
     if (dynamic && limit != v.offered_a) {
       s.limit_accepted_ms = now();
       s.over_limit_reports = 0;
     }
     if (dynamic) {
       v.offered_a = limit;
-      v.limit_purpose = purpose;
+      v.limit_purpose = word(purpose);
       v.profile_rejected = false;
     }
-  } else if (dynamic && purpose == "TxDefaultProfile" && !s.tx_profile_fallback) {
+  } else if (dynamic && purpose == Purpose::TxDefaultProfile && !s.tx_profile_fallback) {
     // Some chargers take limits only for a running transaction (as the Home Assistant integration learnt):
     // from now on the limit goes out as a TxProfile while there is one.
     s.tx_profile_fallback = true;
     s.limit.sent_a.reset();
-    learnt_that(id, "limit_as", "TxProfile");
+    learnt_that(id, "limit_as", std::string(word(Purpose::TxProfile)));
     v.last_error = "TxDefaultProfile " + status + "; TxProfile inside transactions";
     log::warning(
         "ocpp: {}: answered {} to a TxDefaultProfile; limits go out as TxProfile inside transactions, the "
         "safe current outside them",
         id, status);
     if (!v.transaction_id) v.profile_rejected = true;
-  } else if (purpose == "TxProfile" && ++s.tx_refusals < 3) {
+  } else if (purpose == Purpose::TxProfile && ++s.tx_refusals < 3) {
     // A charger may not know its transaction id yet when the profile follows the transaction's start at
     // once: asked again at the next tick before it counts as a refusal.
     s.limit.sent_a.reset();
@@ -408,8 +413,8 @@ void Central::update(const std::string& id) {
   }
   const double want = a.amps;
   const bool changed = a.changed;
-  set_profile(id, a.purpose == Purpose::TxProfile ? tx_profile : limit_profile, std::string(word(a.purpose)),
-              s.stack_level, want, options_.profile_duration_s, [this, id, want, changed, seq](bool ok) {
+  set_profile(id, a.purpose == Purpose::TxProfile ? tx_profile : limit_profile, a.purpose, s.stack_level,
+              want, options_.profile_duration_s, [this, id, want, changed, seq](bool ok) {
                 cut_answered(id, seq);
                 if (ok && changed) verify(id, want, seq);
               });
