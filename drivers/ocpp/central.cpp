@@ -121,7 +121,7 @@ void Central::received(const std::string& id, const std::string& text) {
     // Firmware gets details wrong ("readonly": 1 for a boolean): what can be read is used, the deviation
     // noted once per charger and action.
     if (auto v = dialect(s.version).schemas().check(p.action, true, r->payload);
-        v && s.deviations.insert(p.action).second)
+        v && s.known.deviations.insert(p.action).second)
       log::warning("ocpp: {}: its {} answer does not follow the schema ({}); what can be read is used", id,
                    p.action, log::quoted(v->description));
     finish(id, p, &r->payload);
@@ -184,8 +184,8 @@ void Central::booted(const std::string& id, Session& s, ChargerView& v, std::str
   v.vendor = std::move(vendor);
   v.model = std::move(model);
   const auto& setup = setups.at(id);
-  s.profile = setup.profile ? &*setup.profile : profiles_.match(v.vendor, v.model);
-  v.profile = s.profile ? s.profile->name : "generic";
+  s.known.profile = setup.profile ? &*setup.profile : profiles_.match(v.vendor, v.model);
+  v.profile = s.known.profile ? s.known.profile->name : "generic";
   // So that after a restart of hemd its quirk profile is known before it boots again (it may never).
   const std::string identity = v.vendor + '\t' + v.model;
   if (auto k = setup.knowledge.find("identity"); k == setup.knowledge.end() || k->second != identity)
@@ -199,32 +199,34 @@ void Central::connector_status(Session& s, ChargerView& v, ConnectorStatus statu
   v.status = word(status);
   v.car_connected = car_present(status);
   if (!v.car_connected) {
-    s.limit.remote_started = s.limit.remote_stopped = false;
+    s.decided.limit.remote_started = s.decided.limit.remote_stopped = false;
     v.ev_need.reset();  // the next car says what it needs itself
   }
   // A car that has just arrived starts at once: the rate limit spares contactors from a limit that hunts,
   // not from the first start.
-  if (v.car_connected && !was_connected) s.limit.car_arrived = true;
+  if (v.car_connected && !was_connected) s.decided.limit.car_arrived = true;
 }
 
 void Central::transaction_started(const std::string& id, Session& s, ChargerView& v, const std::string& tx,
                                   const std::string& tag, double meter_wh) {
   v.transaction_id = tx;
-  s.id_tag = tag;
-  s.meter_start_wh = meter_wh;
+  s.reported.id_tag = tag;
+  s.reported.meter_start_wh = meter_wh;
   v.session_wh = 0;
   if (sink) sink({id, tx, tag, false, now(), meter_wh, ""});
-  if (s.tx_profile_fallback) s.limit.sent_a.reset();  // the limit can be sent now, as a TxProfile
+  if (s.known.tx_profile_fallback)
+    s.decided.limit.sent_a.reset();  // the limit can be sent now, as a TxProfile
 }
 
 void Central::transaction_ended(const std::string& id, Session& s, ChargerView& v, const std::string& tag,
                                 double meter_wh, const std::string& reason) {
   if (!v.transaction_id) return;
-  if (sink) sink({id, *v.transaction_id, tag.empty() ? s.id_tag : tag, true, now(), meter_wh, reason});
-  v.session_wh = meter_wh - s.meter_start_wh;
+  if (sink)
+    sink({id, *v.transaction_id, tag.empty() ? s.reported.id_tag : tag, true, now(), meter_wh, reason});
+  v.session_wh = meter_wh - s.reported.meter_start_wh;
   v.transaction_id.reset();
-  if (s.limit.purpose == Purpose::TxProfile)
-    s.limit.sent_a.reset();  // the charger drops a TxProfile with its transaction
+  if (s.decided.limit.purpose == Purpose::TxProfile)
+    s.decided.limit.sent_a.reset();  // the charger drops a TxProfile with its transaction
 }
 
 void Central::samples(const std::string& id, Session& s, ChargerView& v, const std::vector<Sample>& values) {
@@ -237,7 +239,7 @@ void Central::samples(const std::string& id, Session& s, ChargerView& v, const s
     if (x.measurand == Measurand::Current_Offered) offered = offered ? std::max(*offered, x.value) : x.value;
     if (x.measurand == Measurand::Energy_Active_Import_Register && x.phase < 0) {
       v.energy_wh = x.value;
-      if (v.transaction_id) v.session_wh = x.value - s.meter_start_wh;
+      if (v.transaction_id) v.session_wh = x.value - s.reported.meter_start_wh;
     } else if (x.measurand == Measurand::Power_Active_Import && x.phase < 0) {
       v.power_w = x.value;
     } else if (x.measurand == Measurand::Current_Import) {
@@ -334,11 +336,11 @@ void Central::tick() {
 void Central::mark_closed(const std::string& id) {
   Session& s = sessions[id];
   s.open = false;
-  s.configured = false;
+  s.decided.configured = false;
   s.outstanding.reset();
   s.queue.clear();
   // Counted at its last limit while it is away: raises elsewhere no longer wait for its cut.
-  if (s.cut_unanswered) cut_answered(id, s.cut_unanswered);
+  if (s.decided.cut_unanswered) cut_answered(id, s.decided.cut_unanswered);
   std::lock_guard lock(mutex_);
   view(id).connected = false;
 }
@@ -352,8 +354,8 @@ void Central::opened(const std::string& id, Version version) {
     view(id).transaction_id.reset();
   }
   s.version = version;
-  s.configured = false;
-  s.limit.sent_a.reset();
+  s.decided.configured = false;
+  s.decided.limit.sent_a.reset();
   const int connection = ++s.connection;
   dialect(version);  // loads the version's schemas now rather than on the first message
   {
@@ -366,7 +368,7 @@ void Central::opened(const std::string& id, Version version) {
   log::notice("ocpp: {} connected ({})", id, subprotocol(version));
   // A charger set up before (a dropped connection, a restart of its own) gets its floor and its limit at
   // once, in place of what it holds, rather than sit with whatever it has until it is set up again.
-  if (s.set_up_on) {
+  if (s.decided.set_up_on) {
     log::info("ocpp: {}: known from before: the floor and the limit go out at once", id);
     lay(id);
   } else if (!setups.at(id).knowledge.empty()) {
@@ -375,19 +377,19 @@ void Central::opened(const std::string& id, Version version) {
     // boots says so first, and is not sent calls before its boot is accepted. One never met before boots.
     after_ms(1'000, [this, id, connection] {
       Session& s = sessions[id];
-      if (!s.open || s.set_up_on || s.connection != connection) return;
+      if (!s.open || s.decided.set_up_on || s.connection != connection) return;
       recall(id);
       log::info(
           "ocpp: {}: not set up in this run and not booting: the floor and the limit go out now, in "
           "{} at stack level {} as a run before learnt; the set-up follows",
-          id, word(s.unit), s.stack_level);
+          id, word(s.known.unit), s.known.stack_level);
       lay(id);
     });
   }
   // A charger that reconnects without booting is set up again all the same.
   after_ms(10'000, [this, id, connection] {
     Session& s = sessions[id];
-    if (!s.open || s.set_up_on == connection || s.connection != connection) return;
+    if (!s.open || s.decided.set_up_on == connection || s.connection != connection) return;
     bool booted;
     {
       std::lock_guard lock(mutex_);

@@ -69,28 +69,36 @@ struct Session {
   std::deque<Pending> queue;
   std::optional<Pending> outstanding;
   int next_id = 1;
-  // What hemd learnt of the charger.
-  bool configured = false;                         // its limits may go out
-  int set_up_on = 0;                               // the connection on which it was last set up (0: never)
-  std::set<std::string> deviations;                // answers seen off their schema, each noted once
-  std::string measurands_asked, measurands_taken;  // the list it took when asked for a longer one
-  int max_stack_level = 8;                         // ChargeProfileMaxStackLevel
-  const config::ChargerProfile* profile = nullptr;
-  int stack_level = 1;  // the dynamic limit's; the safe floor sits one below
-  RateUnit unit = RateUnit::A;
-  int max_periods = 24;
-  bool tx_profile_fallback = false;  // it refused a TxDefaultProfile: TxProfile inside transactions
-  int tx_refusals = 0;
-  bool max_profile_refused = false;
-  // What hemd sent.
-  LimitState limit;        // the dynamic limit, as the limit policy keeps it
-  int cut_unanswered = 0;  // the number of a decrease sent and not yet answered; raises elsewhere wait for it
-  int limits_sent = 0;
-  std::int64_t limit_accepted_ms = 0;  // when the charger accepted the limit in force
-  int over_limit_reports = 0;          // meter reports in a row with the car above it
-  bool ignores_by_measurement = false;
-  double meter_start_wh = 0;
-  std::string id_tag;  // the transaction's (a 2.0.1 station may start it at plug-in and learn it later)
+  // What the charger reported, beyond the view the control loop reads (ChargerView).
+  struct Reported {
+    double meter_start_wh = 0;
+    std::string id_tag;  // the transaction's (a 2.0.1 station may start it at plug-in and learn it later)
+    int over_limit_reports = 0;  // meter reports in a row with the car above its limit
+  } reported;
+  // What hemd decided and sent.
+  struct Decided {
+    bool configured = false;  // its limits may go out
+    int set_up_on = 0;        // the connection on which it was last set up (0: never)
+    LimitState limit;         // the dynamic limit, as the limit policy keeps it
+    int cut_unanswered =
+        0;  // the number of a decrease sent and not yet answered; raises elsewhere wait for it
+    int limits_sent = 0;
+    std::int64_t limit_accepted_ms = 0;  // when the charger accepted the limit in force
+  } decided;
+  // What hemd learnt of the charger (some of it kept for its next boot: Learnt).
+  struct Known {
+    std::set<std::string> deviations;                // answers seen off their schema, each noted once
+    std::string measurands_asked, measurands_taken;  // the list it took when asked for a longer one
+    int max_stack_level = 8;                         // ChargeProfileMaxStackLevel
+    const config::ChargerProfile* profile = nullptr;
+    int stack_level = 1;  // the dynamic limit's; the safe floor sits one below
+    RateUnit unit = RateUnit::A;
+    int max_periods = 24;
+    bool tx_profile_fallback = false;  // it refused a TxDefaultProfile: TxProfile inside transactions
+    int tx_refusals = 0;
+    bool max_profile_refused = false;
+    bool ignores_by_measurement = false;  // what it measures says it does not apply its limit
+  } known;
 };
 
 class Central;

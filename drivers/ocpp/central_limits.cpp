@@ -16,11 +16,11 @@ namespace hemd::ocpp {
 // stands on its own: one the charger refuses or answers off the schema does not stop the ones after it.
 void Central::configure(const std::string& id) {
   Session& s = sessions[id];
-  s.set_up_on = s.connection;
+  s.decided.set_up_on = s.connection;
   Dialect& d = dialect(s.version);
   // A charger a previous central system left Inoperative would never charge (evcc's setup does the same).
-  if (!s.profile || s.profile->change_availability)
-    call(id, d.availability(true, s.profile && s.profile->change_availability_connector_1),
+  if (!s.known.profile || s.known.profile->change_availability)
+    call(id, d.availability(true, s.known.profile && s.known.profile->change_availability_connector_1),
          [id](const json& r) {
            if (r.value("status", "") == "Rejected")
              log::notice("ocpp: {}: ChangeAvailability Operative rejected", id);
@@ -71,9 +71,9 @@ void Central::meter(const std::string& id, const std::string& wanted, std::vecto
     Session& s = sessions[id];
     if (taken) {
       const std::string list = fmt::format("{}", fmt::join(measurands, ","));
-      if (s.measurands_asked != wanted || s.measurands_taken != list) {
-        s.measurands_asked = wanted;
-        s.measurands_taken = list;
+      if (s.known.measurands_asked != wanted || s.known.measurands_taken != list) {
+        s.known.measurands_asked = wanted;
+        s.known.measurands_taken = list;
         learnt_that(id, "measurands", wanted + " -> " + list);
         if (list != wanted) log::notice("ocpp: {}: reports {}", id, fmt::join(measurands, ", "));
       }
@@ -95,14 +95,14 @@ void Central::meter(const std::string& id, const std::string& wanted, std::vecto
 
 void Central::configure_with(const std::string& id) {
   Session& s = sessions[id];
-  s.max_stack_level = s.stack_level;
-  s.stack_level = std::min(s.stack_level, 1);  // floor at 0, dynamic at 1: that is all hemd needs
+  s.known.max_stack_level = s.known.stack_level;
+  s.known.stack_level = std::min(s.known.stack_level, 1);  // floor at 0, dynamic at 1: that is all hemd needs
   const auto& setup = setups.at(id);
   recall(id);
-  if (s.profile && s.profile->stack_level) s.stack_level = *s.profile->stack_level;
-  if (auto unit = s.profile ? parse<RateUnit>(s.profile->rate_unit) : std::nullopt)
-    s.unit = *unit;  // not auto
-  const std::string unit(word(s.unit));
+  if (s.known.profile && s.known.profile->stack_level) s.known.stack_level = *s.known.profile->stack_level;
+  if (auto unit = s.known.profile ? parse<RateUnit>(s.known.profile->rate_unit) : std::nullopt)
+    s.known.unit = *unit;  // not auto
+  const std::string unit(word(s.known.unit));
   {
     std::lock_guard lock(mutex_);
     view(id).rate_unit = unit;
@@ -110,23 +110,26 @@ void Central::configure_with(const std::string& id) {
   if (auto k = setup.knowledge.find("rate_unit"); k == setup.knowledge.end() || k->second != unit)
     learnt_that(id, "rate_unit", unit);
   // The quirk profile's measurands, or what the charger took of them before (this run, or a run before).
-  std::vector<std::string> measurands = s.profile ? s.profile->measurands : std::vector<std::string>{};
+  std::vector<std::string> measurands =
+      s.known.profile ? s.known.profile->measurands : std::vector<std::string>{};
   const std::string wanted = fmt::format("{}", fmt::join(measurands, ","));
-  if (auto k = setup.knowledge.find("measurands"); k != setup.knowledge.end() && s.measurands_asked.empty()) {
+  if (auto k = setup.knowledge.find("measurands");
+      k != setup.knowledge.end() && s.known.measurands_asked.empty()) {
     const auto arrow = k->second.find(" -> ");
     if (arrow != std::string::npos) {
-      s.measurands_asked = k->second.substr(0, arrow);
-      s.measurands_taken = k->second.substr(arrow + 4);
+      s.known.measurands_asked = k->second.substr(0, arrow);
+      s.known.measurands_taken = k->second.substr(arrow + 4);
     }
   }
-  if (!measurands.empty() && s.measurands_asked == wanted && !s.measurands_taken.empty())
-    measurands = split(s.measurands_taken);
-  meter(id, wanted, measurands, s.profile ? s.profile->meter_interval_s : 10);
+  if (!measurands.empty() && s.known.measurands_asked == wanted && !s.known.measurands_taken.empty())
+    measurands = split(s.known.measurands_taken);
+  meter(id, wanted, measurands, s.known.profile ? s.known.profile->meter_interval_s : 10);
   lay(id);
   // Profiles another central system left (a cloud backend's 0 A at a higher stack level) would override
   // hemd's. They go after hemd's own are in place, so the charger never runs on its maximum alone in
   // between; hemd's, at their stack levels, replaced what was there.
-  for (int level = s.stack_level + 1; level <= std::min(s.max_stack_level, s.stack_level + 8); ++level)
+  for (int level = s.known.stack_level + 1;
+       level <= std::min(s.known.max_stack_level, s.known.stack_level + 8); ++level)
     call(id, dialect(s.version).clear_default_profiles(level));
   // What the connector is doing now, rather than at its next change.
   call(id, dialect(s.version).trigger("StatusNotification"));
@@ -141,26 +144,29 @@ void Central::recall(const std::string& id) {
     auto k = setup.knowledge.find(key);
     return k == setup.knowledge.end() ? nullptr : &k->second;
   };
-  if (auto k = known("limit_as"); k && parse<Purpose>(*k) == Purpose::TxProfile && !s.tx_profile_fallback) {
-    s.tx_profile_fallback = true;
+  if (auto k = known("limit_as");
+      k && parse<Purpose>(*k) == Purpose::TxProfile && !s.known.tx_profile_fallback) {
+    s.known.tx_profile_fallback = true;
     log::notice("ocpp: {}: known from before: it refuses TxDefaultProfiles; limits go as TxProfile", id);
   }
-  if (auto k = known("max_profile"); k && *k == "refused") s.max_profile_refused = true;
-  if (s.set_up_on) return;  // what it said on this run's set-up stands
-  if (auto k = known("identity"); k && !s.profile) {
+  if (auto k = known("max_profile"); k && *k == "refused") s.known.max_profile_refused = true;
+  if (s.decided.set_up_on) return;  // what it said on this run's set-up stands
+  if (auto k = known("identity"); k && !s.known.profile) {
     const auto tab = k->find('\t');
     if (tab != std::string::npos)
-      s.profile = setup.profile ? &*setup.profile : profiles_.match(k->substr(0, tab), k->substr(tab + 1));
+      s.known.profile =
+          setup.profile ? &*setup.profile : profiles_.match(k->substr(0, tab), k->substr(tab + 1));
   }
-  if (!s.profile && setup.profile) s.profile = &*setup.profile;
-  if (s.profile && s.profile->stack_level) s.stack_level = *s.profile->stack_level;
-  if (auto unit = known("rate_unit") ? parse<RateUnit>(*known("rate_unit")) : std::nullopt) s.unit = *unit;
-  if (auto unit = s.profile ? parse<RateUnit>(s.profile->rate_unit) : std::nullopt)
-    s.unit = *unit;  // not auto
+  if (!s.known.profile && setup.profile) s.known.profile = &*setup.profile;
+  if (s.known.profile && s.known.profile->stack_level) s.known.stack_level = *s.known.profile->stack_level;
+  if (auto unit = known("rate_unit") ? parse<RateUnit>(*known("rate_unit")) : std::nullopt)
+    s.known.unit = *unit;
+  if (auto unit = s.known.profile ? parse<RateUnit>(s.known.profile->rate_unit) : std::nullopt)
+    s.known.unit = *unit;  // not auto
   std::lock_guard lock(mutex_);
   ChargerView& v = view(id);
-  v.rate_unit = word(s.unit);
-  if (s.profile) v.profile = s.profile->name;
+  v.rate_unit = word(s.known.unit);
+  if (s.known.profile) v.profile = s.known.profile->name;
 }
 
 // The floor, the installation's maximum and the limit in force, each in place of the one before (same id,
@@ -168,23 +174,23 @@ void Central::recall(const std::string& id) {
 void Central::lay(const std::string& id) {
   Session& s = sessions[id];
   const auto& setup = setups.at(id);
-  if (s.stack_level > 0 && !s.tx_profile_fallback)
-    set_profile(id, floor_profile, Purpose::TxDefaultProfile, s.stack_level - 1, setup.safe_current_a,
+  if (s.known.stack_level > 0 && !s.known.tx_profile_fallback)
+    set_profile(id, floor_profile, Purpose::TxDefaultProfile, s.known.stack_level - 1, setup.safe_current_a,
                 std::nullopt);
   // The installation's maximum, enforced by the charger itself whatever else happens.
-  if ((!s.profile || s.profile->charge_point_max_profile) && !s.max_profile_refused)
+  if ((!s.known.profile || s.known.profile->charge_point_max_profile) && !s.known.max_profile_refused)
     set_profile(id, max_profile, Purpose::ChargePointMaxProfile, 0, setup.max_current_a, std::nullopt);
-  s.configured = true;
-  s.limit.sent_a.reset();
+  s.decided.configured = true;
+  s.decided.limit.sent_a.reset();
   update(id);
 }
 
 double Central::limit_in_unit(const Session& s, const std::string& id, double amps) const {
-  return s.unit == RateUnit::W ? std::round(amps * 230.0 * phases_of(s, id)) : amps;
+  return s.known.unit == RateUnit::W ? std::round(amps * 230.0 * phases_of(s, id)) : amps;
 }
 
 int Central::phases_of(const Session& s, const std::string& id) const {
-  return s.limit.phases ? s.limit.phases : setups.at(id).phases;
+  return s.decided.limit.phases ? s.decided.limit.phases : setups.at(id).phases;
 }
 
 // With `lapse_after_s` the limit holds that long and then the charger is back at its safe current by
@@ -198,7 +204,7 @@ void Central::set_profile(const std::string& id, int profile_id, Purpose purpose
     p.transaction = view(id).transaction_id;
     // Chargers disagree on a TxProfile outside a transaction: sent only to those whose quirk profile says
     // they take one (it then holds for the next transaction).
-    if (!p.transaction && !(s.profile && s.profile->tx_profile_without_transaction)) {
+    if (!p.transaction && !(s.known.profile && s.known.profile->tx_profile_without_transaction)) {
       if (done) done(false);
       return;
     }
@@ -206,7 +212,7 @@ void Central::set_profile(const std::string& id, int profile_id, Purpose purpose
   const auto& setup = setups.at(id);
   const double limit = amps >= setup.min_current_a ? amps : 0.0;
   const double safe = setup.safe_current_a >= setup.min_current_a ? setup.safe_current_a : 0.0;
-  const bool phases = s.unit == RateUnit::A && (!s.profile || s.profile->number_phases);
+  const bool phases = s.known.unit == RateUnit::A && (!s.known.profile || s.known.profile->number_phases);
   auto period = [&](int start, double a) {
     return ProfileSpec::Period{start, limit_in_unit(s, id, a),
                                phases ? std::optional<int>(phases_of(s, id)) : std::nullopt};
@@ -215,13 +221,13 @@ void Central::set_profile(const std::string& id, int profile_id, Purpose purpose
   p.id = profile_id;
   p.purpose = purpose;
   p.stack_level = stack_level;
-  p.unit = s.unit;
-  p.relative = s.profile && s.profile->profile_kind == "Relative" && !cap;
+  p.unit = s.known.unit;
+  p.relative = s.known.profile && s.known.profile->profile_kind == "Relative" && !cap;
   // Clocks in chargers run slow as often as fast: a minute's head start keeps the schedule in force.
   if (!p.relative) p.start_ms = now() - 60'000;
   p.periods.push_back(period(0, limit));
   if (lapse_after_s) {
-    if (stack_level == 0 && s.max_periods < 2) {
+    if (stack_level == 0 && s.known.max_periods < 2) {
       // No floor below and no room for a second period: a lapsing limit would leave the charger at its own
       // maximum, so this one holds until hemd sends the next.
       log::info("ocpp: {}: one stack level and one period only: the limit holds if hemd stops", id);
@@ -259,25 +265,25 @@ void Central::profile_answer(const std::string& id, Purpose purpose, bool dynami
   if (purpose == Purpose::ChargePointMaxProfile) {
     if (!ok) {
       log::notice("ocpp: {}: no ChargePointMaxProfile ({}); hemd's limits alone keep it in", id, status);
-      s.max_profile_refused = true;
+      s.known.max_profile_refused = true;
       learnt_that(id, "max_profile", "refused");
     }
   } else if (ok) {
-    if (purpose == Purpose::TxProfile) s.tx_refusals = 0;
+    if (purpose == Purpose::TxProfile) s.known.tx_refusals = 0;
     if (dynamic && limit != v.offered_a) {
-      s.limit_accepted_ms = now();
-      s.over_limit_reports = 0;
+      s.decided.limit_accepted_ms = now();
+      s.reported.over_limit_reports = 0;
     }
     if (dynamic) {
       v.offered_a = limit;
       v.limit_purpose = word(purpose);
       v.profile_rejected = false;
     }
-  } else if (dynamic && purpose == Purpose::TxDefaultProfile && !s.tx_profile_fallback) {
+  } else if (dynamic && purpose == Purpose::TxDefaultProfile && !s.known.tx_profile_fallback) {
     // Some chargers take limits only for a running transaction (as the Home Assistant integration learnt):
     // from now on the limit goes out as a TxProfile while there is one.
-    s.tx_profile_fallback = true;
-    s.limit.sent_a.reset();
+    s.known.tx_profile_fallback = true;
+    s.decided.limit.sent_a.reset();
     learnt_that(id, "limit_as", std::string(word(Purpose::TxProfile)));
     v.last_error = "TxDefaultProfile " + status + "; TxProfile inside transactions";
     log::warning(
@@ -285,10 +291,10 @@ void Central::profile_answer(const std::string& id, Purpose purpose, bool dynami
         "safe current outside them",
         id, status);
     if (!v.transaction_id) v.profile_rejected = true;
-  } else if (purpose == Purpose::TxProfile && ++s.tx_refusals < 3) {
+  } else if (purpose == Purpose::TxProfile && ++s.known.tx_refusals < 3) {
     // A charger may not know its transaction id yet when the profile follows the transaction's start at
     // once: asked again at the next tick before it counts as a refusal.
-    s.limit.sent_a.reset();
+    s.decided.limit.sent_a.reset();
     log::info("ocpp: {}: TxProfile {}; trying again", id, status);
   } else {
     v.profile_rejected = true;
@@ -301,10 +307,10 @@ void Central::profile_answer(const std::string& id, Purpose purpose, bool dynami
 // After a changed limit: does the charger apply it? Its composite schedule says what it will do.
 void Central::verify(const std::string& id, double amps, int seq) {
   Session& s = sessions[id];
-  if (s.profile && !s.profile->verify_with_composite_schedule) return;
+  if (s.known.profile && !s.known.profile->verify_with_composite_schedule) return;
   Dialect& d = dialect(s.version);
-  call(id, d.composite_schedule(s.unit, 60), [this, &d, id, amps, seq](const json& r) {
-    if (sessions[id].limits_sent != seq) return;  // a newer limit went out meanwhile: judged after it
+  call(id, d.composite_schedule(s.known.unit, 60), [this, &d, id, amps, seq](const json& r) {
+    if (sessions[id].decided.limits_sent != seq) return;  // a newer limit went out meanwhile: judged after it
     const auto applied = d.applied_a(r, setups.at(id).phases);
     if (!applied) return;
     const double expected = std::min(amps, setups.at(id).max_current_a);
@@ -332,7 +338,7 @@ void Central::verify(const std::string& id, double amps, int seq) {
 void Central::check_measured(const std::string& id, Session& s, ChargerView& v,
                              std::optional<double> offered_a) {
   constexpr std::int64_t follow_ms = 10'000;
-  if (!s.limit_accepted_ms || now() - s.limit_accepted_ms < follow_ms) return;
+  if (!s.decided.limit_accepted_ms || now() - s.decided.limit_accepted_ms < follow_ms) return;
   // A report the range check refuses (milliamps sent as amps, NaN: strategies/plausibility.h) says nothing
   // of the car: it neither counts as one over the limit nor as one within it. The control loop refuses it by
   // the same bounds (the site's voltage may differ a little from the nominal one used here for power).
@@ -348,24 +354,24 @@ void Central::check_measured(const std::string& id, Session& s, ChargerView& v,
   const double offered = offered_plausible ? *offered_a : 0;
   const double drawn = *std::max_element(v.current_a.begin(), v.current_a.end());
   const bool over = drawn > v.offered_a + 2 || (offered_plausible && offered > v.offered_a + 1);
-  s.over_limit_reports = over ? s.over_limit_reports + 1 : 0;
-  if (s.over_limit_reports >= 2 && !v.profile_ignored) {
+  s.reported.over_limit_reports = over ? s.reported.over_limit_reports + 1 : 0;
+  if (s.reported.over_limit_reports >= 2 && !v.profile_ignored) {
     log::warning(
         "ocpp: {}: accepted a limit of {:.1f} A but the car draws {:.1f} A{}: it does not apply hemd's "
         "profiles",
         id, v.offered_a, drawn, offered_plausible ? fmt::format(" (offered {:.1f} A)", offered) : "");
-    v.profile_ignored = s.ignores_by_measurement = true;
+    v.profile_ignored = s.known.ignores_by_measurement = true;
     v.last_error = fmt::format("accepts profiles but the car draws {:.1f} A", drawn);
-  } else if (!over && s.ignores_by_measurement) {
+  } else if (!over && s.known.ignores_by_measurement) {
     log::notice("ocpp: {}: keeps to hemd's limit again", id);
-    v.profile_ignored = s.ignores_by_measurement = false;
+    v.profile_ignored = s.known.ignores_by_measurement = false;
   }
 }
 
 // The wanted limit, when it matters (limit_policy.h decides; this carries it out).
 void Central::update(const std::string& id) {
   Session& s = sessions[id];
-  if (!s.open || !s.configured) return;
+  if (!s.open || !s.decided.configured) return;
   const auto& setup = setups.at(id);
   LimitWish wish;
   std::optional<std::string> transaction;
@@ -385,15 +391,15 @@ void Central::update(const std::string& id) {
   charger.min_current_a = setup.min_current_a;
   charger.safe_current_a = setup.safe_current_a;
   charger.wiring_phases = setup.phases;
-  charger.tx_profile_fallback = s.tx_profile_fallback;
-  if (s.profile) {
-    charger.tx_profile_without_transaction = s.profile->tx_profile_without_transaction;
-    charger.pause_by_remote_stop = s.profile->pause == "remote_stop";
-    charger.start_by_remote_start = s.profile->remote_start;
+  charger.tx_profile_fallback = s.known.tx_profile_fallback;
+  if (s.known.profile) {
+    charger.tx_profile_without_transaction = s.known.profile->tx_profile_without_transaction;
+    charger.pause_by_remote_stop = s.known.profile->pause == "remote_stop";
+    charger.start_by_remote_start = s.known.profile->remote_start;
   }
   const LimitPacing pacing{options_.profile_duration_s, options_.min_resend_s, options_.deadband_a};
-  const LimitAction a = next_limit(pacing, charger, s.limit, wish);
-  s.limit = a.after;
+  const LimitAction a = next_limit(pacing, charger, s.decided.limit, wish);
+  s.decided.limit = a.after;
 
   Dialect& d = dialect(s.version);
   if (a.command == LimitAction::Command::remote_stop && transaction) {
@@ -406,15 +412,16 @@ void Central::update(const std::string& id) {
   if (a.profile == LimitAction::Profile::wait) log::debug("ocpp: {}: {}", id, a.why);
   if (a.profile != LimitAction::Profile::send) return;
   // The limit's number: a composite schedule asked for after a newer limit went out judges that one.
-  const int seq = ++s.limits_sent;
+  const int seq = ++s.decided.limits_sent;
   if (a.cut) {
-    s.cut_unanswered = seq;
+    s.decided.cut_unanswered = seq;
     options_.cuts->cutting(listener_, id);
   }
   const double want = a.amps;
   const bool changed = a.changed;
-  set_profile(id, a.purpose == Purpose::TxProfile ? tx_profile : limit_profile, a.purpose, s.stack_level,
-              want, options_.profile_duration_s, [this, id, want, changed, seq](bool ok) {
+  set_profile(id, a.purpose == Purpose::TxProfile ? tx_profile : limit_profile, a.purpose,
+              s.known.stack_level, want, options_.profile_duration_s,
+              [this, id, want, changed, seq](bool ok) {
                 cut_answered(id, seq);
                 if (ok && changed) verify(id, want, seq);
               });
@@ -428,18 +435,18 @@ bool Central::others_cutting(const std::string& id) const {
 // listener here and on the others by the ledger's wake.
 void Central::cut_answered(const std::string& id, int seq) {
   Session& s = sessions[id];
-  if (!s.cut_unanswered || s.cut_unanswered != seq) return;
-  s.cut_unanswered = 0;
+  if (!s.decided.cut_unanswered || s.decided.cut_unanswered != seq) return;
+  s.decided.cut_unanswered = 0;
   options_.cuts->answered(listener_, id);
   if (others_cutting(id)) return;
   for (auto& [other, o] : sessions)
-    if (other != id && o.open && o.configured) update(other);
+    if (other != id && o.open && o.decided.configured) update(other);
 }
 
 void Central::cuts_taken_elsewhere() {
   if (others_cutting("")) return;  // a new cut went out since
   for (auto& [id, s] : sessions)
-    if (s.open && s.configured) update(id);
+    if (s.open && s.decided.configured) update(id);
 }
 
 }  // namespace hemd::ocpp

@@ -91,16 +91,18 @@ class Ocpp16 final : public Dialect {
         id, {"GetConfiguration", json::object()},
         [this, id](const json& r) {
           Session& s = c.session(id);
-          s.unit = RateUnit::A;
+          s.known.unit = RateUnit::A;
           const auto keys = r.is_object() ? r.value("configurationKey", json::array()) : json::array();
           for (const auto& kv : keys.is_array() ? keys : json::array()) try {
               const std::string key = kv.value("key", ""), value = kv.value("value", "");
-              if (key == "ChargeProfileMaxStackLevel") s.stack_level = std::max(0, std::atoi(value.c_str()));
-              if (key == "ChargingScheduleMaxPeriods") s.max_periods = std::max(1, std::atoi(value.c_str()));
+              if (key == "ChargeProfileMaxStackLevel")
+                s.known.stack_level = std::max(0, std::atoi(value.c_str()));
+              if (key == "ChargingScheduleMaxPeriods")
+                s.known.max_periods = std::max(1, std::atoi(value.c_str()));
               if (key == "ChargingScheduleAllowedChargingRateUnit" &&
                   value.find("Current") == std::string::npos && value.find('A') == std::string::npos &&
                   (value.find("Power") != std::string::npos || value.find('W') != std::string::npos))
-                s.unit = RateUnit::W;
+                s.known.unit = RateUnit::W;
             } catch (const std::exception&) {
               // a key that cannot be read: the others still count
             }

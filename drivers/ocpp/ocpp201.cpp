@@ -142,17 +142,17 @@ class Ocpp201 final : public Dialect {
         id, {"GetVariables", {{"getVariableData", wanted}}},
         [this, id](const json& r) {
           Session& s = c.session(id);
-          s.unit = RateUnit::A;
+          s.known.unit = RateUnit::A;
           const auto results = r.is_object() ? r.value("getVariableResult", json::array()) : json::array();
           for (const auto& x : results.is_array() ? results : json::array()) try {
               if (x.value("attributeStatus", "") != "Accepted") continue;
               const std::string name = x.value("variable", json::object()).value("name", ""),
                                 value = x.value("attributeValue", "");
-              if (name == "ProfileStackLevel") s.stack_level = std::max(0, std::atoi(value.c_str()));
-              if (name == "PeriodsPerSchedule") s.max_periods = std::max(1, std::atoi(value.c_str()));
+              if (name == "ProfileStackLevel") s.known.stack_level = std::max(0, std::atoi(value.c_str()));
+              if (name == "PeriodsPerSchedule") s.known.max_periods = std::max(1, std::atoi(value.c_str()));
               if (name == "RateUnit" && value.find('A') == std::string::npos &&
                   value.find('W') != std::string::npos)
-                s.unit = RateUnit::W;
+                s.known.unit = RateUnit::W;
             } catch (const std::exception&) {
               // a variable that cannot be read: the others still count
             }
@@ -276,7 +276,7 @@ class Ocpp201 final : public Dialect {
     const std::string tag = p.contains("idToken") ? p["idToken"].value("idToken", "") : "";
     if (p.contains("idToken")) a.payload = {{"idTokenInfo", {{"status", token_status(p["idToken"])}}}};
     if (p.contains("meterValue")) c.samples(id, s, v, samples_of(p["meterValue"]));
-    if (!tag.empty() && v.transaction_id == tx) s.id_tag = tag;
+    if (!tag.empty() && v.transaction_id == tx) s.reported.id_tag = tag;
     if (event == "Started" || (event == "Updated" && v.transaction_id != tx)) {
       // A station that starts its transaction at plug-in has no token yet; it comes with an Updated event.
       c.transaction_started(id, s, v, tx, tag, v.energy_wh);
@@ -305,7 +305,8 @@ class Ocpp201 final : public Dialect {
                 need.energy_wh ? fmt::format("{:.1f} kWh", *need.energy_wh / 1000) : "?",
                 need.departure_ms ? iso_time(*need.departure_ms) : "?");
     v.ev_need = need;
-    s.limit.sent_a.reset();  // the car waits for a profile before it starts: the limit goes out again now
+    s.decided.limit.sent_a
+        .reset();  // the car waits for a profile before it starts: the limit goes out again now
     return "Accepted";
   }
 
