@@ -80,8 +80,8 @@ struct Session {
     bool configured = false;  // its limits may go out
     int set_up_on = 0;        // the connection on which it was last set up (0: never)
     LimitState limit;         // the dynamic limit, as the limit policy keeps it
-    int cut_unanswered =
-        0;  // the number of a decrease sent and not yet answered; raises elsewhere wait for it
+    // The number of a decrease sent and not yet answered; raises elsewhere wait for it.
+    int cut_unanswered = 0;
     int limits_sent = 0;
     std::int64_t limit_accepted_ms = 0;  // when the charger accepted the limit in force
   } decided;
