@@ -10,9 +10,10 @@ namespace hemd::ocpp {
 
 namespace {
 
-bool car_present(const std::string& status) {
-  return status == "Preparing" || status == "Charging" || status == "SuspendedEV" ||
-         status == "SuspendedEVSE" || status == "Finishing";
+bool car_present(ConnectorStatus status) {
+  using S = ConnectorStatus;
+  return status == S::Preparing || status == S::Charging || status == S::SuspendedEV ||
+         status == S::SuspendedEVSE || status == S::Finishing;
 }
 
 }  // namespace
@@ -146,7 +147,7 @@ void Central::received(const std::string& id, const std::string& text) {
     // Firmware gets details wrong ("readonly": 1 for a boolean): what can be read is used, the deviation
     // noted once per charger and action.
     if (auto v = dialect(s.version).schemas().check(p.action, true, r->payload);
-        v && s.deviations.insert(p.action).second)
+        v && s.known.deviations.insert(p.action).second)
       log::warning("ocpp: {}: its {} answer does not follow the schema ({}); what can be read is used", id,
                    p.action, log::quoted(v->description));
     finish(id, p, &r->payload);
@@ -210,8 +211,8 @@ void Central::booted(const std::string& id, Session& s, ChargerView& v, Identity
   v.firmware = std::move(who.firmware);
   v.serial = std::move(who.serial);
   const auto& setup = setups.at(id);
-  s.profile = setup.profile ? &*setup.profile : profiles_.match(v.vendor, v.model);
-  v.profile = s.profile ? s.profile->name : "generic";
+  s.known.profile = setup.profile ? &*setup.profile : profiles_.match(v.vendor, v.model);
+  v.profile = s.known.profile ? s.known.profile->name : "generic";
   // So that after a restart of hemd its quirk profile is known before it boots again (it may never).
   const std::string identity = identity_text(v);
   if (auto k = setup.knowledge.find("identity"); k == setup.knowledge.end() || k->second != identity)
@@ -220,68 +221,72 @@ void Central::booted(const std::string& id, Session& s, ChargerView& v, Identity
               log::quoted(v.model, 50), v.protocol, v.profile);
 }
 
-void Central::connector_status(Session& s, ChargerView& v, const std::string& status) {
+void Central::connector_status(Session& s, ChargerView& v, ConnectorStatus status) {
   const bool was_connected = v.car_connected;
-  v.status = status;
+  v.status = word(status);
   v.car_connected = car_present(status);
   if (!v.car_connected) {
-    s.remote_started = s.remote_stopped = false;
+    s.decided.limit.remote_started = s.decided.limit.remote_stopped = false;
     v.ev_need.reset();  // the next car says what it needs itself
   }
   // A car that has just arrived starts at once: the rate limit spares contactors from a limit that hunts,
   // not from the first start.
-  if (v.car_connected && !was_connected) s.car_arrived = true;
+  if (v.car_connected && !was_connected) s.decided.limit.car_arrived = true;
 }
 
 void Central::transaction_started(const std::string& id, Session& s, ChargerView& v, const std::string& tx,
                                   const std::string& tag, double meter_wh) {
   v.transaction_id = tx;
-  s.id_tag = tag;
-  s.meter_start_wh = meter_wh;
+  s.reported.id_tag = tag;
+  s.reported.meter_start_wh = meter_wh;
   v.session_wh = 0;
   if (sink) sink({id, tx, tag, false, now(), meter_wh, ""});
-  if (s.tx_profile_fallback) s.sent_a.reset();  // the limit can be sent now, as a TxProfile
+  if (s.known.tx_profile_fallback)
+    s.decided.limit.sent_a.reset();  // the limit can be sent now, as a TxProfile
 }
 
 void Central::transaction_ended(const std::string& id, Session& s, ChargerView& v, const std::string& tag,
                                 double meter_wh, const std::string& reason) {
   if (!v.transaction_id) return;
-  if (sink) sink({id, *v.transaction_id, tag.empty() ? s.id_tag : tag, true, now(), meter_wh, reason});
-  v.session_wh = meter_wh - s.meter_start_wh;
+  if (sink)
+    sink({id, *v.transaction_id, tag.empty() ? s.reported.id_tag : tag, true, now(), meter_wh, reason});
+  v.session_wh = meter_wh - s.reported.meter_start_wh;
   v.transaction_id.reset();
-  if (s.sent_purpose == "TxProfile") s.sent_a.reset();  // the charger drops a TxProfile with its transaction
+  if (s.decided.limit.purpose == Purpose::TxProfile)
+    s.decided.limit.sent_a.reset();  // the charger drops a TxProfile with its transaction
 }
 
 void Central::samples(const std::string& id, Session& s, ChargerView& v, const std::vector<Sample>& values) {
   const bool drawn = std::any_of(values.begin(), values.end(), [](const Sample& x) {
-    return x.measurand == "Current.Import" || x.measurand == "Power.Active.Import";
+    return x.measurand == Measurand::Current_Import || x.measurand == Measurand::Power_Active_Import;
   });
   if (drawn) ++v.meter_reports;
   std::optional<double> offered;
   for (const auto& x : values) {
-    if (x.measurand == "Current.Offered") offered = offered ? std::max(*offered, x.value) : x.value;
-    if (x.measurand == "Energy.Active.Import.Register" && x.phase < 0) {
+    if (x.measurand == Measurand::Current_Offered) offered = offered ? std::max(*offered, x.value) : x.value;
+    if (x.measurand == Measurand::Energy_Active_Import_Register && x.phase < 0) {
       v.energy_wh = x.value;
-      if (v.transaction_id) v.session_wh = x.value - s.meter_start_wh;
-    } else if (x.measurand == "Power.Active.Import" && x.phase < 0) {
+      if (v.transaction_id) v.session_wh = x.value - s.reported.meter_start_wh;
+    } else if (x.measurand == Measurand::Power_Active_Import && x.phase < 0) {
       v.power_w = x.value;
-    } else if (x.measurand == "Current.Import") {
+    } else if (x.measurand == Measurand::Current_Import) {
       if (x.phase >= 0)
         v.current_a[x.phase] = x.value;
       else
         v.current_a = {x.value, x.value, x.value};
-    } else if (x.measurand == "Voltage" && x.phase >= 0) {
+    } else if (x.measurand == Measurand::Voltage && x.phase >= 0) {
       v.voltage_v[x.phase] = x.value;
-    } else if (x.measurand == "SoC") {
+    } else if (x.measurand == Measurand::SoC) {
       v.soc_pct = x.value;
     }
   }
   if (drawn || offered) check_measured(id, s, v, offered);
-  if (drawn && s.cut_awaits_meter && s.sent_a &&
-      *std::max_element(v.current_a.begin(), v.current_a.end()) <= *s.sent_a + cut_tolerance_a) {
-    s.cut_awaits_meter = false;
+  const auto& sent = s.decided.limit.sent_a;
+  if (drawn && s.decided.cut_awaits_meter && sent &&
+      *std::max_element(v.current_a.begin(), v.current_a.end()) <= *sent + cut_tolerance_a) {
+    s.decided.cut_awaits_meter = false;
     // Taken outside this call: the charger's view is locked here, and the raises it frees lock it again.
-    after_ms(0, [this, id, seq = s.cut_unanswered] { cut_answered(id, seq); });
+    after_ms(0, [this, id, seq = s.decided.cut_unanswered] { cut_answered(id, seq); });
   }
 }
 
@@ -369,11 +374,11 @@ void Central::tick() {
 void Central::mark_closed(const std::string& id) {
   Session& s = sessions[id];
   s.open = false;
-  s.configured = false;
+  s.decided.configured = false;
   s.outstanding.reset();
   s.queue.clear();
   // Counted at its last limit while it is away: raises elsewhere no longer wait for its cut.
-  if (s.cut_unanswered) cut_answered(id, s.cut_unanswered);
+  if (s.decided.cut_unanswered) cut_answered(id, s.decided.cut_unanswered);
   std::lock_guard lock(mutex_);
   view(id).connected = false;
 }
@@ -387,8 +392,8 @@ void Central::opened(const std::string& id, Version version) {
     view(id).transaction_id.reset();
   }
   s.version = version;
-  s.configured = false;
-  s.sent_a.reset();
+  s.decided.configured = false;
+  s.decided.limit.sent_a.reset();
   const int connection = ++s.connection;
   dialect(version);  // loads the version's schemas now rather than on the first message
   {
@@ -401,7 +406,7 @@ void Central::opened(const std::string& id, Version version) {
   log::notice("ocpp: {} connected ({})", id, subprotocol(version));
   // A charger set up before (a dropped connection, a restart of its own) gets its floor and its limit at
   // once, in place of what it holds, rather than sit with whatever it has until it is set up again.
-  if (s.set_up_on) {
+  if (s.decided.set_up_on) {
     log::info("ocpp: {}: known from before: the floor and the limit go out at once", id);
     lay(id);
   } else if (!setups.at(id).knowledge.empty()) {
@@ -410,19 +415,19 @@ void Central::opened(const std::string& id, Version version) {
     // boots says so first, and is not sent calls before its boot is accepted. One never met before boots.
     after_ms(1'000, [this, id, connection] {
       Session& s = sessions[id];
-      if (!s.open || s.set_up_on || s.connection != connection) return;
+      if (!s.open || s.decided.set_up_on || s.connection != connection) return;
       recall(id);
       log::info(
           "ocpp: {}: not set up in this run and not booting: the floor and the limit go out now, in "
           "{} at stack level {} as a run before learnt; the set-up follows",
-          id, s.unit, s.stack_level);
+          id, word(s.known.unit), s.known.stack_level);
       lay(id);
     });
   }
   // A charger that reconnects without booting is set up again all the same.
   after_ms(10'000, [this, id, connection] {
     Session& s = sessions[id];
-    if (!s.open || s.set_up_on == connection || s.connection != connection) return;
+    if (!s.open || s.decided.set_up_on == connection || s.connection != connection) return;
     bool booted;
     {
       std::lock_guard lock(mutex_);

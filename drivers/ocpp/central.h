@@ -14,6 +14,7 @@
 
 #include "drivers/ocpp/csms.h"
 #include "drivers/ocpp/frame.h"
+#include "drivers/ocpp/limit_policy.h"
 #include "drivers/ocpp/schema.h"
 
 namespace hemd::ocpp {
@@ -27,7 +28,7 @@ struct Request {
 
 // A measured value however the version wrote it: SI units (W, Wh, A, V, %), phase 0..2 or -1 for all.
 struct Sample {
-  std::string measurand;
+  Measurand measurand = Measurand::Energy_Active_Import_Register;
   int phase = -1;
   double value = 0;
 };
@@ -38,10 +39,10 @@ int phase_index(const std::string& phase);
 // A charging profile as hemd means it; each dialect spells it in its version.
 struct ProfileSpec {
   int id = 0;
-  std::string purpose;  // TxDefaultProfile, TxProfile or ChargePointMaxProfile (1.6's names)
+  Purpose purpose = Purpose::TxDefaultProfile;  // or TxProfile, ChargePointMaxProfile (1.6's names)
   int stack_level = 0;
   bool relative = false;
-  std::string unit = "A";
+  RateUnit unit = RateUnit::A;
   std::optional<std::int64_t> start_ms;
   std::optional<int> duration_s;
   struct Period {
@@ -68,35 +69,37 @@ struct Session {
   std::deque<Pending> queue;
   std::optional<Pending> outstanding;
   int next_id = 1;
-  // What hemd learnt of the charger.
-  bool configured = false;                         // its limits may go out
-  int set_up_on = 0;                               // the connection on which it was last set up (0: never)
-  std::set<std::string> deviations;                // answers seen off their schema, each noted once
-  std::string measurands_asked, measurands_taken;  // the list it took when asked for a longer one
-  int max_stack_level = 8;                         // ChargeProfileMaxStackLevel
-  const config::ChargerProfile* profile = nullptr;
-  int stack_level = 1;  // the dynamic limit's; the safe floor sits one below
-  std::string unit = "A";
-  int max_periods = 24;
-  bool tx_profile_fallback = false;  // it refused a TxDefaultProfile: TxProfile inside transactions
-  int tx_refusals = 0;
-  bool max_profile_refused = false;
-  // What hemd sent.
-  std::optional<double> sent_a;
-  std::int64_t sent_ms = 0;
-  int cut_unanswered = 0;  // the number of a decrease sent and not yet taken; raises elsewhere wait for it
-  bool cut_awaits_meter = false;  // accepted, not yet seen in the charger's meter
-  std::string sent_purpose;
-  int phases = 0;  // what the dynamic limit was sent for (1/3 switching); 0 = the charger's wiring
-  int limits_sent = 0;
-  std::int64_t limit_accepted_ms = 0;  // when the charger accepted the limit in force
-  int over_limit_reports = 0;          // meter reports in a row with the car above it
-  bool ignores_by_measurement = false;
-  bool car_arrived = false;     // its first increase is not held back by the rate limit
-  bool remote_started = false;  // a session was started by command for the car plugged in now
-  bool remote_stopped = false;  // paused by a stop command (quirk pause: remote_stop)
-  double meter_start_wh = 0;
-  std::string id_tag;  // the transaction's (a 2.0.1 station may start it at plug-in and learn it later)
+  // What the charger reported, beyond the view the control loop reads (ChargerView).
+  struct Reported {
+    double meter_start_wh = 0;
+    std::string id_tag;  // the transaction's (a 2.0.1 station may start it at plug-in and learn it later)
+    int over_limit_reports = 0;  // meter reports in a row with the car above its limit
+  } reported;
+  // What hemd decided and sent.
+  struct Decided {
+    bool configured = false;  // its limits may go out
+    int set_up_on = 0;        // the connection on which it was last set up (0: never)
+    LimitState limit;         // the dynamic limit, as the limit policy keeps it
+    // The number of a decrease sent and not yet answered; raises elsewhere wait for it.
+    int cut_unanswered = 0;
+    bool cut_awaits_meter = false;  // accepted, not yet seen in the charger's meter
+    int limits_sent = 0;
+    std::int64_t limit_accepted_ms = 0;  // when the charger accepted the limit in force
+  } decided;
+  // What hemd learnt of the charger (some of it kept for its next boot: Learnt).
+  struct Known {
+    std::set<std::string> deviations;                // answers seen off their schema, each noted once
+    std::string measurands_asked, measurands_taken;  // the list it took when asked for a longer one
+    int max_stack_level = 8;                         // ChargeProfileMaxStackLevel
+    const config::ChargerProfile* profile = nullptr;
+    int stack_level = 1;  // the dynamic limit's; the safe floor sits one below
+    RateUnit unit = RateUnit::A;
+    int max_periods = 24;
+    bool tx_profile_fallback = false;  // it refused a TxDefaultProfile: TxProfile inside transactions
+    int tx_refusals = 0;
+    bool max_profile_refused = false;
+    bool ignores_by_measurement = false;  // what it measures says it does not apply its limit
+  } known;
 };
 
 class Central;
@@ -123,7 +126,7 @@ class Dialect {
   virtual Request availability(bool operative, bool connector_1) const = 0;
   virtual Request clear_default_profiles(int stack_level) const = 0;
   virtual Request set_profile(const ProfileSpec& p) const = 0;
-  virtual Request composite_schedule(const std::string& unit, int duration_s) const = 0;
+  virtual Request composite_schedule(RateUnit unit, int duration_s) const = 0;
   // The limit in force now from a composite schedule, in A; nullopt when the answer has none.
   virtual std::optional<double> applied_a(const json& answer, int phases) const = 0;
   virtual Request start_session(const std::string& id_tag) = 0;
@@ -188,7 +191,7 @@ class Central : public Csms::Impl {
     std::string vendor, model, firmware, serial;  // as the charger says at boot
   };
   void booted(const std::string& id, Session& s, ChargerView& v, Identity who);
-  void connector_status(Session& s, ChargerView& v, const std::string& status);
+  void connector_status(Session& s, ChargerView& v, ConnectorStatus status);
   void transaction_started(const std::string& id, Session& s, ChargerView& v, const std::string& tx,
                            const std::string& tag, double meter_wh);
   void transaction_ended(const std::string& id, Session& s, ChargerView& v, const std::string& tag,
@@ -222,14 +225,12 @@ class Central : public Csms::Impl {
   void cuts_taken_elsewhere();
   void handle_call(const std::string& id, Session& s, const Call& c);
   void configure(const std::string& id);
-  void set_profile(const std::string& id, int profile_id, const std::string& purpose, int stack_level,
-                   double amps, std::optional<int> lapse_after_s, std::function<void(bool)> done = nullptr);
-  void profile_answer(const std::string& id, const std::string& purpose, bool dynamic, double limit,
+  void set_profile(const std::string& id, int profile_id, Purpose purpose, int stack_level, double amps,
+                   std::optional<int> lapse_after_s, std::function<void(bool)> done = nullptr);
+  void profile_answer(const std::string& id, Purpose purpose, bool dynamic, double limit,
                       const std::string& status);
   void verify(const std::string& id, double amps, int seq);
   void check_measured(const std::string& id, Session& s, ChargerView& v, std::optional<double> offered_a);
-  void sessions_by_command(const std::string& id, Session& s, double want, bool car,
-                           const std::optional<std::string>& transaction);
   double limit_in_unit(const Session& s, const std::string& id, double amps) const;
   int phases_of(const Session& s, const std::string& id) const;
   void mark_closed(const std::string& id);

@@ -18,7 +18,8 @@ constexpr int after_stop_ms = 3000;   // the car sees "no session" for a moment 
 
 void Central::wake(const std::string& id, Csms::Action how) {
   const Session& s = sessions[id];
-  if (!s.open || !s.configured) return log::notice("ocpp: {}: wake-up skipped: not connected or set up", id);
+  if (!s.open || !s.decided.configured)
+    return log::notice("ocpp: {}: wake-up skipped: not connected or set up", id);
   if (how == Csms::Action::wake_by_availability_cycle) return wake_by_availability(id);
   std::optional<std::string> transaction;
   {
@@ -40,8 +41,8 @@ void Central::wake(const std::string& id, Csms::Action how) {
 
 void Central::wake_by_availability(const std::string& id) {
   const Session& s = sessions[id];
-  const bool c1 = s.profile && s.profile->change_availability_connector_1;
-  if (s.profile && !s.profile->change_availability)
+  const bool c1 = s.known.profile && s.known.profile->change_availability_connector_1;
+  if (s.known.profile && !s.known.profile->change_availability)
     return log::notice("ocpp: {}: wake-up by availability skipped: its quirk profile forbids it", id);
   log::notice("ocpp: {}: waking the car: unavailable for {} s, then available", id, unavailable_ms / 1000);
   auto back = [this, id, c1, conn = s.connection] {

@@ -13,6 +13,7 @@
 
 #include "config/charger_profile.h"
 #include "drivers/ocpp/cut_ledger.h"
+#include "drivers/ocpp/ocpp_words.h"
 
 namespace hemd::ocpp {
 
@@ -30,7 +31,7 @@ struct ChargerSetup {
 };
 
 // What hemd learns from a charger's answers and keeps across restarts, so the next boot starts with what
-// worked: "limit_as" = "TxProfile" (it refuses TxDefaultProfiles), "max_profile" = "refused".
+// worked: "limit_as" = TxProfile (it refuses TxDefaultProfiles), "max_profile" = "refused".
 struct Learnt {
   std::string charger_id, key, value;
 };
@@ -82,11 +83,12 @@ struct ChargerView {
   std::string protocol;  // ocpp1.6 or ocpp2.0.1
   std::string vendor, model, profile;
   std::string firmware, serial;  // as the charger said at boot
-  std::string rate_unit = "A";
+  std::string rate_unit{word(RateUnit::A)};
   bool profile_rejected = false;
-  bool profile_ignored = false;                    // accepted, yet its composite schedule shows another limit
-  bool available = true;                           // false after ChangeAvailability Inoperative
-  std::string limit_purpose = "TxDefaultProfile";  // how the dynamic limit is sent (TxProfile as fall-back)
+  bool profile_ignored = false;  // accepted, yet its composite schedule shows another limit
+  bool available = true;         // false after ChangeAvailability Inoperative
+  std::string limit_purpose{
+      word(Purpose::TxDefaultProfile)};  // how the dynamic limit is sent (TxProfile as fall-back)
   std::string last_error;
   std::int64_t last_seen_ms = 0;
 };

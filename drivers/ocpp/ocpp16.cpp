@@ -50,8 +50,9 @@ class Ocpp16 final : public Dialect {
     } else if (call.action == "Heartbeat") {
       a.payload = {{"currentTime", iso_time(c.now())}};
     } else if (call.action == "StatusNotification") {
-      if (p.value("connectorId", 0) > 0 || v.status == "Unknown")
-        c.connector_status(s, v, p.value("status", "Unknown"));
+      const auto status = parse<ConnectorStatus>(p.value("status", ""));  // one of them: the schema says so
+      if (status && (p.value("connectorId", 0) > 0 || v.status == "Unknown"))
+        c.connector_status(s, v, *status);
       a.changed = true;
     } else if (call.action == "Authorize") {
       a.payload = {{"idTagInfo", {{"status", c.accepts(p.value("idTag", "")) ? "Accepted" : "Invalid"}}}};
@@ -71,8 +72,10 @@ class Ocpp16 final : public Dialect {
       std::vector<Sample> values;
       for (const auto& mv : p.at("meterValue"))
         for (const auto& sv : mv.at("sampledValue")) try {
-            values.push_back({sv.value("measurand", "Energy.Active.Import.Register"),
-                              phase_index(sv.value("phase", "")), sampled_si(sv)});
+            // (No measurand: the energy register, as 1.6 says.)
+            const auto measurand = sv.contains("measurand") ? parse<Measurand>(sv.value("measurand", ""))
+                                                            : Measurand::Energy_Active_Import_Register;
+            if (measurand) values.push_back({*measurand, phase_index(sv.value("phase", "")), sampled_si(sv)});
           } catch (const std::exception&) {
             // a value that is not a number; the schema lets it through as a string
           }
@@ -90,16 +93,18 @@ class Ocpp16 final : public Dialect {
         id, {"GetConfiguration", json::object()},
         [this, id](const json& r) {
           Session& s = c.session(id);
-          s.unit = "A";
+          s.known.unit = RateUnit::A;
           const auto keys = r.is_object() ? r.value("configurationKey", json::array()) : json::array();
           for (const auto& kv : keys.is_array() ? keys : json::array()) try {
               const std::string key = kv.value("key", ""), value = kv.value("value", "");
-              if (key == "ChargeProfileMaxStackLevel") s.stack_level = std::max(0, std::atoi(value.c_str()));
-              if (key == "ChargingScheduleMaxPeriods") s.max_periods = std::max(1, std::atoi(value.c_str()));
+              if (key == "ChargeProfileMaxStackLevel")
+                s.known.stack_level = std::max(0, std::atoi(value.c_str()));
+              if (key == "ChargingScheduleMaxPeriods")
+                s.known.max_periods = std::max(1, std::atoi(value.c_str()));
               if (key == "ChargingScheduleAllowedChargingRateUnit" &&
                   value.find("Current") == std::string::npos && value.find('A') == std::string::npos &&
                   (value.find("Power") != std::string::npos || value.find('W') != std::string::npos))
-                s.unit = "W";
+                s.known.unit = RateUnit::W;
             } catch (const std::exception&) {
               // a key that cannot be read: the others still count
             }
@@ -132,7 +137,7 @@ class Ocpp16 final : public Dialect {
 
   Request clear_default_profiles(int stack_level) const override {
     return {"ClearChargingProfile",
-            {{"chargingProfilePurpose", "TxDefaultProfile"}, {"stackLevel", stack_level}}};
+            {{"chargingProfilePurpose", word(Purpose::TxDefaultProfile)}, {"stackLevel", stack_level}}};
   }
 
   Request set_profile(const ProfileSpec& p) const override {
@@ -142,23 +147,23 @@ class Ocpp16 final : public Dialect {
       if (x.phases) period["numberPhases"] = *x.phases;
       periods.push_back(period);
     }
-    json schedule = {{"chargingRateUnit", p.unit}, {"chargingSchedulePeriod", periods}};
+    json schedule = {{"chargingRateUnit", word(p.unit)}, {"chargingSchedulePeriod", periods}};
     if (p.start_ms) schedule["startSchedule"] = iso_time(*p.start_ms);
     if (p.duration_s) schedule["duration"] = *p.duration_s;
     json profile = {{"chargingProfileId", p.id},
                     {"stackLevel", p.stack_level},
-                    {"chargingProfilePurpose", p.purpose},
+                    {"chargingProfilePurpose", word(p.purpose)},
                     {"chargingProfileKind", p.relative ? "Relative" : "Absolute"},
                     {"chargingSchedule", schedule}};
     if (const auto tx = p.transaction ? tx_number(*p.transaction) : std::nullopt)
       profile["transactionId"] = *tx;
     return {"SetChargingProfile",
-            {{"connectorId", p.purpose == "TxProfile" ? 1 : 0}, {"csChargingProfiles", profile}}};
+            {{"connectorId", p.purpose == Purpose::TxProfile ? 1 : 0}, {"csChargingProfiles", profile}}};
   }
 
-  Request composite_schedule(const std::string& unit, int duration_s) const override {
+  Request composite_schedule(RateUnit unit, int duration_s) const override {
     return {"GetCompositeSchedule",
-            {{"connectorId", 1}, {"duration", duration_s}, {"chargingRateUnit", unit}}};
+            {{"connectorId", 1}, {"duration", duration_s}, {"chargingRateUnit", word(unit)}}};
   }
 
   std::optional<double> applied_a(const json& r, int phases) const override {
@@ -166,7 +171,7 @@ class Ocpp16 final : public Dialect {
     const auto& periods = r["chargingSchedule"].value("chargingSchedulePeriod", json::array());
     if (!periods.is_array() || periods.empty()) return std::nullopt;
     double applied = periods[0].value("limit", 0.0);
-    if (r["chargingSchedule"].value("chargingRateUnit", "A") == "W")
+    if (parse<RateUnit>(r["chargingSchedule"].value("chargingRateUnit", "")) == RateUnit::W)
       applied /= 230.0 * periods[0].value("numberPhases", phases);
     return applied;
   }

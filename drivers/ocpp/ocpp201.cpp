@@ -60,19 +60,22 @@ std::vector<Sample> samples_of(const json& meter_values) {
       value *= std::pow(10.0, unit.value("multiplier", 0));
       const std::string u = unit.value("unit", "");
       if (u == "kWh" || u == "kW" || u == "kvarh" || u == "kVA") value *= 1000;
-      out.push_back({sv.value("measurand", "Energy.Active.Import.Register"),
-                     phase_index(sv.value("phase", "")), value});
+      // (No measurand: the energy register, as 2.0.1 says.)
+      const auto measurand = sv.contains("measurand") ? parse<Measurand>(sv.value("measurand", ""))
+                                                      : Measurand::Energy_Active_Import_Register;
+      if (measurand) out.push_back({*measurand, phase_index(sv.value("phase", "")), value});
     }
   return out;
 }
 
 // A transaction's charging state as 1.6 names the connector's status.
-std::string status_of(const std::string& charging_state, const ChargerView& v) {
-  if (charging_state == "Charging") return "Charging";
-  if (charging_state == "SuspendedEV") return "SuspendedEV";
-  if (charging_state == "SuspendedEVSE") return "SuspendedEVSE";
-  if (charging_state == "EVConnected") return "Preparing";
-  return v.car_connected ? "Finishing" : "Available";  // Idle
+ConnectorStatus status_of(const std::string& charging_state, const ChargerView& v) {
+  using S = ConnectorStatus;
+  if (charging_state == "Charging") return S::Charging;
+  if (charging_state == "SuspendedEV") return S::SuspendedEV;
+  if (charging_state == "SuspendedEVSE") return S::SuspendedEVSE;
+  if (charging_state == "EVConnected") return S::Preparing;
+  return v.car_connected ? S::Finishing : S::Available;  // Idle
 }
 
 class Ocpp201 final : public Dialect {
@@ -96,12 +99,13 @@ class Ocpp201 final : public Dialect {
     } else if (action == "Heartbeat") {
       a.payload = {{"currentTime", iso_time(c.now())}};
     } else if (action == "StatusNotification") {
-      const std::string status = p.value("connectorStatus", "Unavailable");
+      const auto status =
+          parse<ConnectorStatus>(p.value("connectorStatus", "")).value_or(ConnectorStatus::Unavailable);
       // Occupied says a car is there; what it does is told by the transaction's charging state.
-      if (status != "Occupied")
+      if (status != ConnectorStatus::Occupied)
         c.connector_status(s, v, status);
       else if (!v.car_connected)
-        c.connector_status(s, v, "Preparing");
+        c.connector_status(s, v, ConnectorStatus::Preparing);
       a.changed = true;
     } else if (action == "Authorize") {
       a.payload = {{"idTokenInfo", {{"status", token_status(p.at("idToken"))}}}};
@@ -140,17 +144,17 @@ class Ocpp201 final : public Dialect {
         id, {"GetVariables", {{"getVariableData", wanted}}},
         [this, id](const json& r) {
           Session& s = c.session(id);
-          s.unit = "A";
+          s.known.unit = RateUnit::A;
           const auto results = r.is_object() ? r.value("getVariableResult", json::array()) : json::array();
           for (const auto& x : results.is_array() ? results : json::array()) try {
               if (x.value("attributeStatus", "") != "Accepted") continue;
               const std::string name = x.value("variable", json::object()).value("name", ""),
                                 value = x.value("attributeValue", "");
-              if (name == "ProfileStackLevel") s.stack_level = std::max(0, std::atoi(value.c_str()));
-              if (name == "PeriodsPerSchedule") s.max_periods = std::max(1, std::atoi(value.c_str()));
+              if (name == "ProfileStackLevel") s.known.stack_level = std::max(0, std::atoi(value.c_str()));
+              if (name == "PeriodsPerSchedule") s.known.max_periods = std::max(1, std::atoi(value.c_str()));
               if (name == "RateUnit" && value.find('A') == std::string::npos &&
                   value.find('W') != std::string::npos)
-                s.unit = "W";
+                s.known.unit = RateUnit::W;
             } catch (const std::exception&) {
               // a variable that cannot be read: the others still count
             }
@@ -198,7 +202,7 @@ class Ocpp201 final : public Dialect {
   Request clear_default_profiles(int stack_level) const override {
     return {"ClearChargingProfile",
             {{"chargingProfileCriteria",
-              {{"chargingProfilePurpose", "TxDefaultProfile"}, {"stackLevel", stack_level}}}}};
+              {{"chargingProfilePurpose", word(Purpose::TxDefaultProfile)}, {"stackLevel", stack_level}}}}};
   }
 
   Request set_profile(const ProfileSpec& p) const override {
@@ -209,22 +213,25 @@ class Ocpp201 final : public Dialect {
       if (x.phases) period["numberPhases"] = *x.phases;
       periods.push_back(period);
     }
-    json schedule = {{"id", p.id}, {"chargingRateUnit", p.unit}, {"chargingSchedulePeriod", periods}};
+    json schedule = {{"id", p.id}, {"chargingRateUnit", word(p.unit)}, {"chargingSchedulePeriod", periods}};
     if (p.start_ms) schedule["startSchedule"] = iso_time(*p.start_ms);
     if (p.duration_s) schedule["duration"] = *p.duration_s;
-    const bool cap = p.purpose == "ChargePointMaxProfile";
+    // 2.0.1 names the installation's maximum for the station.
+    const Purpose purpose =
+        p.purpose == Purpose::ChargePointMaxProfile ? Purpose::ChargingStationMaxProfile : p.purpose;
     json profile = {{"id", p.id},
                     {"stackLevel", p.stack_level},
-                    {"chargingProfilePurpose", cap ? "ChargingStationMaxProfile" : p.purpose},
+                    {"chargingProfilePurpose", word(purpose)},
                     {"chargingProfileKind", p.relative ? "Relative" : "Absolute"},
                     {"chargingSchedule", json::array({schedule})}};
     if (p.transaction) profile["transactionId"] = *p.transaction;
     return {"SetChargingProfile",
-            {{"evseId", p.purpose == "TxProfile" ? 1 : 0}, {"chargingProfile", profile}}};
+            {{"evseId", p.purpose == Purpose::TxProfile ? 1 : 0}, {"chargingProfile", profile}}};
   }
 
-  Request composite_schedule(const std::string& unit, int duration_s) const override {
-    return {"GetCompositeSchedule", {{"evseId", 1}, {"duration", duration_s}, {"chargingRateUnit", unit}}};
+  Request composite_schedule(RateUnit unit, int duration_s) const override {
+    return {"GetCompositeSchedule",
+            {{"evseId", 1}, {"duration", duration_s}, {"chargingRateUnit", word(unit)}}};
   }
 
   std::optional<double> applied_a(const json& r, int phases) const override {
@@ -233,7 +240,7 @@ class Ocpp201 final : public Dialect {
     const auto& periods = schedule.at("chargingSchedulePeriod");
     if (!periods.is_array() || periods.empty()) return std::nullopt;
     double applied = periods[0].value("limit", 0.0);
-    if (schedule.value("chargingRateUnit", "A") == "W")
+    if (parse<RateUnit>(schedule.value("chargingRateUnit", "")) == RateUnit::W)
       applied /= 230.0 * periods[0].value("numberPhases", phases);
     return applied;
   }
@@ -271,17 +278,18 @@ class Ocpp201 final : public Dialect {
     const std::string tag = p.contains("idToken") ? p["idToken"].value("idToken", "") : "";
     if (p.contains("idToken")) a.payload = {{"idTokenInfo", {{"status", token_status(p["idToken"])}}}};
     if (p.contains("meterValue")) c.samples(id, s, v, samples_of(p["meterValue"]));
-    if (!tag.empty() && v.transaction_id == tx) s.id_tag = tag;
+    if (!tag.empty() && v.transaction_id == tx) s.reported.id_tag = tag;
     if (event == "Started" || (event == "Updated" && v.transaction_id != tx)) {
       // A station that starts its transaction at plug-in has no token yet; it comes with an Updated event.
       c.transaction_started(id, s, v, tx, tag, v.energy_wh);
-      if (!info.contains("chargingState")) c.connector_status(s, v, "Preparing");
+      if (!info.contains("chargingState")) c.connector_status(s, v, ConnectorStatus::Preparing);
     }
     if (info.contains("chargingState")) c.connector_status(s, v, status_of(info["chargingState"], v));
     if (event == "Ended") {
       const std::string reason = info.value("stoppedReason", "Local");
       c.transaction_ended(id, s, v, tag, v.energy_wh, reason);
-      c.connector_status(s, v, reason == "EVDisconnected" ? "Available" : "Finishing");
+      c.connector_status(
+          s, v, reason == "EVDisconnected" ? ConnectorStatus::Available : ConnectorStatus::Finishing);
     }
     return a;
   }
@@ -299,7 +307,8 @@ class Ocpp201 final : public Dialect {
                 need.energy_wh ? fmt::format("{:.1f} kWh", *need.energy_wh / 1000) : "?",
                 need.departure_ms ? iso_time(*need.departure_ms) : "?");
     v.ev_need = need;
-    s.sent_a.reset();  // the car waits for a profile before it starts: the limit goes out again now
+    s.decided.limit.sent_a
+        .reset();  // the car waits for a profile before it starts: the limit goes out again now
     return "Accepted";
   }
 

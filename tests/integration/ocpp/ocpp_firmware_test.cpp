@@ -319,5 +319,30 @@ TEST(OcppFirmware, NoSupportedSubprotocolCompletesTheHandshakeAndCloses) {
   EXPECT_TRUE(site.hemd->wait_for_err("the WebSocket subprotocol must be ocpp1.6 or ocpp2.0.1"));
 }
 
+// Issue 23, 4: a charger sending milliamps as amps (16000 "A") says nothing of whether it applies its limit.
+// The range check refuses such readings (strategies/plausibility.h), and so does the check of what a charger
+// measures: two of them once marked a charger that keeps to its limit as one that ignores it.
+TEST(OcppFirmware, ReadingsTheRangeCheckRefusesDoNotJudgeTheLimit) {
+  config::ChargerProfile no_composite;
+  no_composite.name = "no-composite";
+  no_composite.verify_with_composite_schedule = false;  // what it measures is the only check
+  InProcess hemd;
+  hemd.start(no_composite);
+  auto cp = hemd.charge_point();
+  ASSERT_FALSE(wait_events(*cp, is("boot")).empty()) << cp->out();
+  cp->send("plug");
+  cp->send("start");
+  ASSERT_FALSE(wait_events(*cp, is("started")).empty()) << cp->out();
+  hemd.csms->set_limit("cp1", 8);
+  ASSERT_TRUE(Process::wait_until([&] { return hemd.csms->views().at("cp1").offered_a == 8; }, 10s));
+  std::this_thread::sleep_for(10s);  // the car had time to follow
+  for (int report = 1; report <= 3; ++report) {
+    cp->send("meter 16000");
+    ASSERT_EQ(wait_events(*cp, is("metered"), report).size(), static_cast<std::size_t>(report)) << cp->out();
+  }
+  // hemd answers a MeterValues after it has taken its readings: what they did is in the view by now.
+  EXPECT_FALSE(hemd.csms->views().at("cp1").profile_ignored) << hemd.csms->views().at("cp1").last_error;
+}
+
 }  // namespace
 }  // namespace hemd::test

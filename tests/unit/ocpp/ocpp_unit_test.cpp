@@ -3,6 +3,7 @@
 #include "config/charger_profile.h"
 #include "drivers/ocpp/csms.h"
 #include "drivers/ocpp/frame.h"
+#include "drivers/ocpp/ocpp_words.h"
 #include "drivers/ocpp/schema.h"
 
 namespace hemd::ocpp {
@@ -77,6 +78,23 @@ TEST(Frames, EveryShapeIsRecognisedOrGetsItsError) {
   EXPECT_EQ(std::get<BadFrame>(parse_frame(R"([9,"x",{}])")).code, "ProtocolError");
   EXPECT_EQ(call_frame("7", "Reset", {{"type", "Soft"}}), R"([2,"7","Reset",{"type":"Soft"}])");
   EXPECT_EQ(error_frame("7", "GenericError", "why"), R"([4,"7","GenericError","why",{}])");
+}
+
+// The words are generated from the bundled schemas (drivers/ocpp/ocpp_words.cmake): both versions' words,
+// spelt as on the wire, and nothing else.
+TEST(OcppWords, EnumsCarryBothVersionsWordsAsTheSchemasSpellThem) {
+  EXPECT_EQ(word(Purpose::TxDefaultProfile), "TxDefaultProfile");
+  EXPECT_EQ(parse<Purpose>("ChargingStationMaxProfile"), Purpose::ChargingStationMaxProfile);  // 2.0.1's
+  EXPECT_EQ(parse<Purpose>("ChargePointMaxProfile"), Purpose::ChargePointMaxProfile);          // 1.6's
+  EXPECT_EQ(parse<ConnectorStatus>("SuspendedEVSE"), ConnectorStatus::SuspendedEVSE);
+  EXPECT_EQ(parse<ConnectorStatus>("Occupied"), ConnectorStatus::Occupied);
+  EXPECT_EQ(parse<Measurand>("Energy.Active.Import.Register"), Measurand::Energy_Active_Import_Register);
+  EXPECT_EQ(word(Measurand::Current_Offered), "Current.Offered");
+  EXPECT_EQ(parse<RateUnit>("W"), RateUnit::W);
+  EXPECT_FALSE(parse<RateUnit>("auto"));
+  EXPECT_FALSE(parse<Measurand>("Current.import")) << "the schemas' spelling only";
+  for (std::size_t i = 0; i < measurands.size(); ++i)
+    EXPECT_EQ(parse<Measurand>(measurands[i]), static_cast<Measurand>(i)) << measurands[i];
 }
 
 }  // namespace
