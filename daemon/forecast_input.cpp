@@ -89,6 +89,34 @@ std::vector<PvSample> pv_samples(const std::vector<HistoryRow>& history,
   return out;
 }
 
+PvExpected pv_expected(const std::vector<ForecastPoint>& forecast, TimeMs now) {
+  PvExpected e;
+  if (forecast.empty()) return e;
+  const auto date = prices::danish(now).date;
+  const TimeMs tomorrow_starts = prices::danish_midnight(prices::next_day(date));
+  const TimeMs tomorrow_ends = prices::danish_midnight(prices::next_day(date, 2));
+  const TimeMs hour_ends = now + 3'600'000;
+  double today = 0, tomorrow = 0, next_hour = 0;
+  bool tomorrow_known = false;
+  for (const auto& f : forecast) {
+    const auto wh = [&](TimeMs from, TimeMs to) {
+      from = std::max(from, std::max(f.start, now));
+      to = std::min(to, f.end);
+      return to > from ? f.pv_w * double(to - from) / 3.6e6 : 0.0;
+    };
+    today += wh(f.start, tomorrow_starts);
+    next_hour += wh(f.start, hour_ends);
+    if (f.end > tomorrow_starts && f.start < tomorrow_ends) {
+      tomorrow += wh(tomorrow_starts, tomorrow_ends);
+      tomorrow_known = true;
+    }
+  }
+  e.rest_of_today_wh = today;
+  e.next_hour_wh = next_hour;
+  if (tomorrow_known) e.tomorrow_wh = tomorrow;
+  return e;
+}
+
 ForecastInput::ForecastInput(std::string db_path, forecast::ForecastService* solar)
     : db_path_(std::move(db_path)), solar_(solar) {}
 

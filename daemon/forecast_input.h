@@ -4,6 +4,7 @@
 // where there is no forecast, the mean of each Danish quarter of the day over the last week of
 // `site_measurements`. The house load is always that week's mean: it follows the household's habits, not
 // the weather.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,13 @@ std::vector<ForecastPoint> expected_site(const std::vector<HistoryRow>& history,
 std::vector<ForecastPoint> forecast_from_history(const std::vector<HistoryRow>& rows, TimeMs from, TimeMs to);
 
 // Past forecasts against the production measured in the same quarter-hours.
+// What the forecast says is still to come, for Home Assistant: the rest of the Danish day, the next day
+// (unset until the forecast reaches it), the next 60 minutes (the quarter-hour under way for what is left).
+struct PvExpected {
+  std::optional<double> rest_of_today_wh, tomorrow_wh, next_hour_wh;
+};
+PvExpected pv_expected(const std::vector<ForecastPoint>& forecast, TimeMs now);
+
 std::vector<PvSample> pv_samples(const std::vector<HistoryRow>& history, const std::vector<SolarPoint>& past);
 
 class ForecastInput final : public SiteInput {

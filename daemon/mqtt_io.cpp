@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "build_info.h"
+#include "daemon/forecast_input.h"
 #include "drivers/log/log.h"
 #include "drivers/prices/local_time.h"
 #include "drivers/storage/tables.h"
@@ -267,22 +268,13 @@ std::string MqttIo::site_state(const SiteSnapshot& s, const Decision& d) {
     }
   }
   j["summary"] = state_text(d.summary);
-  // The Danish day of now, and the next: what the forecast says is still to come of each.
-  const auto today = prices::danish(s.now).date;
-  const TimeMs tomorrow_starts = prices::danish_midnight(prices::next_day(today));
-  const TimeMs tomorrow_ends = prices::danish_midnight(prices::next_day(today, 2));
-  double today_wh = 0, tomorrow_wh = 0;
-  bool tomorrow_known = false;
-  for (const auto& f : s.forecast) {
-    const double wh = f.pv_w * double(f.end - f.start) / 3.6e6;
-    if (f.start < tomorrow_starts) today_wh += wh;
-    if (f.start >= tomorrow_starts && f.start < tomorrow_ends) {
-      tomorrow_wh += wh;
-      tomorrow_known = true;
-    }
-  }
-  j["pv_expected_today_kwh"] = s.forecast.empty() ? json(nullptr) : json(rounded(today_wh / 1000, 0.1));
-  j["pv_expected_tomorrow_kwh"] = tomorrow_known ? json(rounded(tomorrow_wh / 1000, 0.1)) : json(nullptr);
+  const PvExpected pv = pv_expected(s.forecast, s.now);
+  const auto expected_kwh = [](std::optional<double> wh, double step) {
+    return wh ? json(rounded(*wh / 1000, step)) : json(nullptr);
+  };
+  j["pv_expected_today_kwh"] = expected_kwh(pv.rest_of_today_wh, 0.1);
+  j["pv_expected_tomorrow_kwh"] = expected_kwh(pv.tomorrow_wh, 0.1);
+  j["pv_expected_next_hour_kwh"] = expected_kwh(pv.next_hour_wh, 0.01);
   double battery_w = 0, soc_sum = 0;
   int socs = 0;
   bool battery_ok = !s.batteries.empty();

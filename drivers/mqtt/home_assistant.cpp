@@ -186,6 +186,8 @@ json site_discovery(const Topics& t, const std::string& site_name, const std::st
       sensor(uid, "PV expected rest of today", "pv_expected_today_kwh", "energy", nullptr, "kWh", 1);
   c["pv_expected_tomorrow"] =
       sensor(uid, "PV expected tomorrow", "pv_expected_tomorrow_kwh", "energy", nullptr, "kWh", 1);
+  c["pv_expected_next_hour"] =
+      sensor(uid, "PV expected next hour", "pv_expected_next_hour_kwh", "energy", nullptr, "kWh", 2);
   if (battery) {
     c["battery_soc"] =
         sensor(uid, "Home battery state of charge", "battery_soc_pct", "battery", "measurement", "%", 0);

@@ -187,6 +187,23 @@ class ClosedLoop {
         deadline);
   }
 
+  // The charger's latest limit is `amps` and the car has reported drawing it since: the start's transients
+  // (a first limit and a raise before the car's first report) are over.
+  bool wait_steady_limit(double amps, std::chrono::seconds deadline) {
+    return Process::wait_until(
+        [&] {
+          const auto all = events(cp_->out());
+          std::optional<std::size_t> last;
+          for (std::size_t i = 0; i < all.size(); ++i)
+            if (is_limit_profile(all[i])) last = i;
+          if (!last || all[*last]["limit"].get<double>() != amps) return false;
+          for (std::size_t i = *last; i < all.size(); ++i)
+            if (all[i].value("event", "") == "metered" && all[i]["amps"] == amps) return true;
+          return false;
+        },
+        deadline);
+  }
+
   // The grid meter's latest per-phase currents.
   std::array<double, 3> grid() const {
     const std::string out = site_->out();

@@ -110,8 +110,7 @@ TEST(ClosedLoop, AChargersAbsurdMeterValuesNeverRaiseItsLimit) {
   ClosedLoop loop;
   ASSERT_NO_THROW(loop.start("now", "", 20));
   loop.site("house 12 12 12");
-  ASSERT_TRUE(loop.wait_limit([](double a) { return a == 7; }, 0, 60s)) << loop.logs();
-  std::this_thread::sleep_for(3s);
+  ASSERT_TRUE(loop.wait_steady_limit(7, 60s)) << loop.logs();
   const auto bogus = loop.mark();
   loop.charger_reports(16000);
   ASSERT_TRUE(loop.wait_limit([](double a) { return a == 6; }, bogus, 20s)) << loop.logs();

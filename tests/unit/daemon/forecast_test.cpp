@@ -79,5 +79,24 @@ TEST(Forecast, PastForecastsMeetTheQuarterHoursMeasured) {
   EXPECT_DOUBLE_EQ(s[0].produced_w, 3000);
 }
 
+// Home Assistant's "PV expected" sensors: the quarter under way counts for what is left of it, the Danish day
+// ends at Danish midnight, and tomorrow is unknown until the forecast reaches it.
+TEST(Forecast, WhatIsStillExpectedTodayTomorrowAndInTheNextHour) {
+  const TimeMs now = dk("2025-06-04T12:05:00");
+  std::vector<ForecastPoint> f;
+  for (TimeMs t = dk("2025-06-04T12:00:00"); t < dk("2025-06-04T23:00:00"); t += 900'000)
+    f.push_back({t, t + 900'000, 0, 0, 4000});  // 4 kW all afternoon and evening
+  auto e = pv_expected(f, now);
+  ASSERT_TRUE(e.next_hour_wh && e.rest_of_today_wh);
+  EXPECT_NEAR(*e.next_hour_wh, 4000, 1e-6);                        // 60 minutes at 4 kW
+  EXPECT_NEAR(*e.rest_of_today_wh, 4000 * (11 - 5.0 / 60), 1e-6);  // 12:05 to 23:00
+  EXPECT_FALSE(e.tomorrow_wh) << "the forecast does not reach tomorrow";
+  f.push_back({dk("2025-06-05T09:00:00"), dk("2025-06-05T09:15:00"), 0, 0, 2000});
+  e = pv_expected(f, now);
+  ASSERT_TRUE(e.tomorrow_wh);
+  EXPECT_NEAR(*e.tomorrow_wh, 500, 1e-6);
+  EXPECT_FALSE(pv_expected({}, now).next_hour_wh);
+}
+
 }  // namespace
 }  // namespace hemd
