@@ -188,33 +188,30 @@ def victron_battery(r, power):  # charging positive
     r.put(r.holding, 843, [int(round(SOC))])
 
 
-def sunspec_storage(r, power, base=40000):
-    """Common model, 124 (ChaState SF 0, InOutWRte_SF -1: 100 % is 1000) and 802 (SoC SF -1, W SF 0)."""
-    regs = [0x5375, 0x6E53, 1, 66] + text("hemd-test", 16) + text("Battery", 16) + [0] * 8 + text("1.0", 8)
-    regs += text("SN-802", 16) + [1, 0]
+def storage_chain(manufacturer, model, serial):
+    """The common model and 124 (ChaState SF 0, InOutWRte_SF -1: 100 % is 1000), the models following."""
+    regs = [0x5375, 0x6E53, 1, 66] + text(manufacturer, 16) + text(model, 16) + [0] * 8 + text("1.0", 8)
+    regs += text(serial, 16) + [1, 0]
     m124 = [0] * 24
     m124[0] = 5000  # WChaMax
     m124[6] = int(round(SOC))  # ChaState (offset 8)
     m124[10] = 1000  # OutWRte 100.0 % (offset 12)
     m124[23] = i16(-1)  # InOutWRte_SF (offset 25)
+    return regs + [124, 24] + m124
+
+
+def sunspec_storage(r, power, base=40000):
+    """Common model, 124 and 802 (SoC SF -1, W SF 0)."""
     m802 = [0] * 62
     m802[9] = int(round(SOC * 10))  # SoC (offset 11)
     m802[45] = i16(power)  # W (offset 47)
     m802[54] = i16(-1)  # SoC_SF (offset 56)
-    regs += [124, 24] + m124 + [802, 62] + m802 + [0xFFFF, 0]
-    r.put(r.holding, base, regs)
+    r.put(r.holding, base, storage_chain("hemd-test", "Battery", "SN-802") + [802, 62] + m802 + [0xFFFF, 0])
 
 
 def gen24_storage(r, power, base=40000):
     """Like a Fronius GEN24: 124 (ChaState, controls) and 160 with the battery as modules "StCha 3" and
     "StDisCha 4" (DCW positive, SF 0); no 802."""
-    regs = [0x5375, 0x6E53, 1, 66] + text("Fronius", 16) + text("Primo GEN24", 16) + [0] * 8 + text("1.0", 8)
-    regs += text("SN-GEN24", 16) + [1, 0]
-    m124 = [0] * 24
-    m124[0] = 5000  # WChaMax
-    m124[6] = int(round(SOC))  # ChaState (offset 8)
-    m124[10] = 1000  # OutWRte 100.0 % (offset 12)
-    m124[23] = i16(-1)  # InOutWRte_SF (offset 25)
     m160 = [0] * 8
     m160[6] = 4  # N
     for k, (name, watts) in enumerate((("MPPT 1", 2100), ("MPPT 2", 900), ("StCha 3", max(0, -power)),
@@ -224,7 +221,7 @@ def gen24_storage(r, power, base=40000):
         module[1:9] = text(name, 8)
         module[11] = int(round(watts))  # DCW
         m160 += module
-    regs += [124, 24] + m124 + [160, len(m160)] + m160 + [0xFFFF, 0]
+    regs = storage_chain("Fronius", "Primo GEN24", "SN-GEN24") + [160, len(m160)] + m160 + [0xFFFF, 0]
     r.put(r.holding, base, regs)
 
 
