@@ -116,7 +116,8 @@ class ClosedLoop {
         dir.file(fmt::format("hemd{}.out", starts_)), dir.file(fmt::format("hemd{}.err", starts_)),
         std::vector<std::string>{"NOTIFY_SOCKET=" + notify_path_});
     ++starts_;
-    if (!hemd_->wait_for_err("ocpp: listening"))
+    // Under ASan beside another e2e test a start can take long; what is tested starts after it.
+    if (!hemd_->wait_for_err("ocpp: listening", std::chrono::seconds(90)))
       throw std::runtime_error("hemd did not start: " + hemd_->err());
   }
   void stop_hemd() {
